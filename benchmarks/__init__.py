@@ -1,0 +1,1 @@
+"""Benchmark specs (``specs/*.toml``) and prompt templates (``templates/*.toml``), shipped as package data."""

@@ -1,23 +1,204 @@
-"""AReaL-compatible ``eval_and_aggregate`` entry point (filled in by the evaluation pipeline)."""
+"""AReaL-compatible ``eval_and_aggregate``: sample, grade and aggregate every benchmark, print AReaL's table.
+
+The sampler (engine) is built once for all benchmarks, greedy and sampled runs, and only when some
+benchmark still has samples to generate: a complete run only re-aggregates and prints.
+"""
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from evalkit.data import Benchmark, BenchmarkError, load_benchmark
+from evalkit.metrics import DEFAULT_KS, aggregate
+from evalkit.prompts import PromptError, PromptTemplate, load_template
+from evalkit.runner import RunConfig, is_complete, run_benchmark
+from evalkit.sampling.errors import BackendUnavailable, EngineFailure
+from evalkit.store import RunStore, StoreError, model_tag
+from evalkit.table import render_table
+
+PROG = "eval_and_aggregate"
+# AReaL flags that no longer apply: name -> why.
+_LEGACY = {
+    "num_sample_nodes": "all samples come from one engine; use --n_sampling (and --data_parallel_size)",
+    "samples_per_node": "all samples come from one engine; use --n_sampling (and --data_parallel_size)",
+    "evaluate_train": "every call resumes the stored run and re-aggregates",
+}
+
+
+_VLLM_ONLY = ("tensor_parallel_size", "max_model_len", "gpu_memory_utilization")
+
+
+class UsageError(Exception):
+    """A user error: printed as one line, exit code 2."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model_path", required=True)
-    parser.add_argument("--output_path", required=True)
-    parser.add_argument("--data_names", default="math_500,aime24,amc23")
-    parser.add_argument("--max_gen_tokens", type=int, default=32768)
+    a = parser.add_argument
+    a("--model_path", required=True, help="model directory (or the served model name with --backend openai)")
+    a("--output_path", help="where runs are stored (default: --model_path, as in AReaL)")
+    a("--data_names", default="math_500,aime24,amc23", help="comma-separated benchmarks")
+    a(
+        "--data_dir",
+        help="benchmark data directory (default: $EVALKIT_DATA_DIR, then ~/.cache/evalkit/benchmarks)",
+    )
+    a("--prompt_type", default="r1-distilled-qwen", help="prompt template name or .toml path")
+    a("--max_gen_tokens", type=int, default=32768, help="max new tokens per response")
+    a("--n_sampling", type=int, default=32, help="samples per problem (besides the greedy run)")
+    a("--temperature", type=float, default=0.6)
+    a("--top_p", type=float, default=0.95)
+    a("--top_k", type=int, default=-1)
+    a("--seed", type=int, default=0, help="run seed; each sample's seed derives from it")
+    a("--ks", help="pass@k columns, comma-separated (default 8,16; a default k above --n_sampling shows '-')")
+    a("--overwrite", action="store_true", help="discard stored samples and start again")
+    a("--model_tag", help="run directory name under --output_path (default: derived from --model_path)")
+    a("--task", default="math", help="only 'math' is supported")
+    g = parser.add_argument_group("sampler")
+    g.add_argument("--backend", choices=("vllm", "transformers", "openai"), default="vllm")
+    g.add_argument("--base_url", help="OpenAI-compatible server URL (--backend openai)")
+    g.add_argument("--tensor_parallel_size", type=int, help="vLLM tensor parallel size")
+    g.add_argument("--data_parallel_size", type=int, help="engine replicas (Ray data parallel)")
+    g.add_argument("--ray_address", help="Ray cluster address, e.g. 'auto' on a multi-node cluster")
+    g.add_argument("--max_model_len", type=int, help="vLLM max model length")
+    g.add_argument("--gpu_memory_utilization", type=float, help="vLLM GPU memory fraction")
+    g.add_argument("--no_enforce_eager", action="store_true", help="let vLLM capture CUDA graphs")
+    legacy = parser.add_argument_group("AReaL flags accepted for compatibility (no longer apply)")
+    legacy.add_argument("--num_sample_nodes", type=int, help=_LEGACY["num_sample_nodes"])
+    legacy.add_argument("--samples_per_node", type=int, help=_LEGACY["samples_per_node"])
+    legacy.add_argument("--evaluate_train", action="store_true", help=_LEGACY["evaluate_train"])
+
+
+def resolve_ks(text: str | None, n_sampling: int) -> tuple[list[int], list[int]]:
+    """(table columns, ks to compute). A requested k above ``n_sampling`` is an error; a default one is skipped."""
+    if text is None:
+        return list(DEFAULT_KS), [k for k in DEFAULT_KS if k <= n_sampling]
+    try:
+        ks = sorted({int(k) for k in text.split(",") if k.strip()})
+    except ValueError:
+        raise UsageError(f"--ks must be comma-separated integers, got {text!r}") from None
+    bad = [k for k in ks if not 1 <= k <= n_sampling]
+    if bad:
+        raise UsageError(
+            f"--ks {','.join(map(str, bad))}: pass@k needs 1 <= k <= --n_sampling ({n_sampling})"
+        )
+    return ks, ks
+
+
+def sampler_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``make_sampler`` options from the flags the user set (unset ones keep the backend's defaults)."""
+    names = ("base_url", "data_parallel_size", "ray_address", *_VLLM_ONLY)
+    options = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+    if args.backend == "vllm":
+        options |= {"enforce_eager": not args.no_enforce_eager, "seed": args.seed}
+    return options
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    for name, why in _LEGACY.items():
+        if getattr(args, name) not in (None, False):
+            print(f"note: --{name} no longer applies ({why})", file=sys.stderr)
+    if args.task != "math":
+        raise UsageError(f"--task {args.task!r}: only 'math' is supported")
+    if args.n_sampling < 1:
+        raise UsageError("--n_sampling must be at least 1")
+    if args.backend != "vllm":
+        vllm_only = [n for n in (*_VLLM_ONLY, "no_enforce_eager") if getattr(args, n) not in (None, False)]
+        if vllm_only:
+            raise UsageError(f"--{', --'.join(vllm_only)}: only for --backend vllm")
+    if (args.backend == "openai") != bool(args.base_url):
+        raise UsageError("--base_url goes with --backend openai (e.g. --base_url http://localhost:8000/v1)")
+
+
+def _require_gpu_for_vllm(args: argparse.Namespace) -> None:
+    """Fail early, before loading anything, when vLLM would run here without a GPU."""
+    if args.backend != "vllm" or args.ray_address:  # with Ray the GPUs may be on other nodes
+        return
+    from evalkit.sampling.vllm_backend import OTHER_BACKENDS, visible_gpus
+
+    if visible_gpus() == 0:
+        raise UsageError(f"vLLM needs a GPU and none is visible here: {OTHER_BACKENDS}")
+
+
+def _tokenizer(template: PromptTemplate, model_path: str) -> Any:
+    """The model's tokenizer when the template uses its chat template, else ``None``."""
+    if not template.chat:
+        return None
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(model_path)
+
+
+def evaluate(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], list[int]]:
+    """Run (or resume) every benchmark; return the aggregate per benchmark and the table's pass@k columns."""
+    _check_args(args)
+    columns, ks = resolve_ks(args.ks, args.n_sampling)
+    names = [n.strip() for n in args.data_names.split(",") if n.strip()]
+    benchmarks: list[Benchmark] = [load_benchmark(n, args.data_dir) for n in names]
+    template = load_template(args.prompt_type)
+    config = RunConfig(
+        n_sampling=args.n_sampling,
+        temperature=args.temperature,
+        top_p=args.top_p,
+        top_k=args.top_k,
+        max_new_tokens=args.max_gen_tokens,
+        seed=args.seed,
+        greedy=True,
+    )
+    run_root = Path(args.output_path or args.model_path) / (args.model_tag or model_tag(args.model_path))
+    todo = [
+        b
+        for b in benchmarks
+        if args.overwrite or not is_complete(b, template, run_root / b.name, config, model=args.model_path)
+    ]
+    if todo:
+        _require_gpu_for_vllm(args)
+        from evalkit.sampling.factory import make_sampler
+
+        sampler = make_sampler(args.backend, args.model_path, **sampler_options(args))
+        tokenizer = _tokenizer(template, args.model_path)
+        for b in todo:
+            print(f"{b.name}: sampling into {run_root / b.name}", file=sys.stderr)
+            run_benchmark(
+                b, template, sampler, run_root / b.name, config, tokenizer=tokenizer, overwrite=args.overwrite
+            )
+    results = {}
+    for b in benchmarks:
+        store = RunStore(run_root / b.name)
+        results[b.name] = aggregate(store.records(), ks=ks) | {"fingerprint": store.manifest()}
+    missing = [k for k in columns if k not in ks]
+    if missing:
+        print(
+            f"note: pass@{', pass@'.join(map(str, missing))} need --n_sampling >= k; shown as '-'",
+            file=sys.stderr,
+        )
+    path = (
+        run_root
+        / f"aggregate_parallel_{template.name}_{args.temperature:.1f}_{args.top_p:.2f}_{args.top_k}.json"
+    )
+    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"Evaluation output to {path}")
+    return results, columns
 
 
 def run(args: argparse.Namespace) -> int:
-    print("eval_and_aggregate: not implemented yet", file=sys.stderr)
-    return 1
+    try:
+        results, columns = evaluate(args)
+    except (UsageError, BenchmarkError, PromptError, StoreError, BackendUnavailable) as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 2
+    except EngineFailure as e:
+        print(f"{PROG}: the engine failed; stored samples are kept, rerun to resume.\n{e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; stored samples are kept, rerun to resume", file=sys.stderr)
+        return 130
+    print(render_table(results, columns))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="eval_and_aggregate")
+    parser = argparse.ArgumentParser(prog=PROG, description="evaluate a model and print AReaL's table")
     add_arguments(parser)
     return run(parser.parse_args(argv))

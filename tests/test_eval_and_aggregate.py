@@ -1,0 +1,205 @@
+"""eval_and_aggregate end to end on CPU (tiny model, transformers backend), and its user errors."""
+
+import io
+import json
+from collections.abc import Sequence
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import evalkit.sampling.factory as factory
+from evalkit.data import load_benchmark
+from evalkit.eval_and_aggregate import main
+from evalkit.metrics import pass_at_k
+from evalkit.prompts import load_template
+from evalkit.sampling.base import Completion, SampleRequest, SamplingParams
+from evalkit.store import model_tag, read_records
+
+TABLE_HEADER = "| dataset | num_questions | greedy_length | sample_length | greedy_acc | sample_pass@1 | pass@8 | pass@16 |"
+
+
+def table_row(out: str, name: str) -> list[str]:
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in out.splitlines()
+        if line.startswith("|")
+    ]
+    return next(row for row in rows if row[0] == name)
+
+
+@pytest.fixture(scope="module")
+def run_args(tiny_model_dir: Path, data_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    out = tmp_path_factory.mktemp("evals")
+    return [
+        "--backend", "transformers", "--model_path", str(tiny_model_dir), "--output_path", str(out),
+        "--data_dir", str(data_dir), "--data_names", "aime24", "--n_sampling", "2", "--max_gen_tokens", "8",
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def first_run(run_args: list[str]) -> str:
+    """stdout of the first (sampling) run; module-scoped, so captured without capsys."""
+    stdout = io.StringIO()
+    with redirect_stdout(stdout):
+        assert main(run_args) == 0
+    return stdout.getvalue()
+
+
+def run_dir(run_args: list[str]) -> Path:
+    model, output = (
+        run_args[run_args.index("--model_path") + 1],
+        run_args[run_args.index("--output_path") + 1],
+    )
+    return Path(output) / model_tag(model) / "aime24"
+
+
+def test_first_run_prints_areal_table_matching_stored_verdicts(first_run: str, run_args: list[str]) -> None:
+    assert TABLE_HEADER in first_run
+    records = read_records(run_dir(run_args) / "samples.jsonl")
+    greedy = [r for r in records if r.kind == "greedy"]
+    samples = [r for r in records if r.kind == "sample"]
+    assert len(greedy) == 30 and len(samples) == 60
+    by_problem: dict[str, list[bool]] = {}
+    for r in samples:
+        by_problem.setdefault(r.problem_id, []).append(r.correct)
+    expected = [
+        "aime24",
+        "30",
+        str(round(float(np.mean([r.completion_tokens for r in greedy])), 1)),
+        str(round(float(np.mean([r.completion_tokens for r in samples])), 1)),
+        str(round(100 * float(np.mean([r.correct for r in greedy])), 1)),
+        str(round(100 * float(np.mean([pass_at_k(2, sum(v), 1) for v in by_problem.values()])), 1)),
+        "-",  # pass@8 needs n >= 8
+        "-",
+    ]
+    assert table_row(first_run, "aime24") == expected
+
+
+def test_aggregate_json_has_extra_metrics_and_fingerprint(first_run: str, run_args: list[str]) -> None:
+    path = run_dir(run_args).parent / "aggregate_parallel_r1-distilled-qwen_0.6_0.95_-1.json"
+    result = json.loads(path.read_text())["aime24"]
+    assert list(result)[:5] == [
+        "num_questions",
+        "greedy_length",
+        "sample_length",
+        "greedy_acc",
+        "sample_pass@1",
+    ]
+    assert result["num_questions"] == 30
+    for key in (
+        "maj@2",
+        "greedy_truncated",
+        "sample_truncated",
+        "greedy_acc_stderr",
+        "sample_pass@1_seed_stderr",
+    ):
+        assert key in result
+    assert result["sample_truncated"] == pytest.approx(
+        100
+        * np.mean(
+            [r.truncated for r in read_records(run_dir(run_args) / "samples.jsonl") if r.kind == "sample"]
+        )
+    )
+    assert result["fingerprint"] == json.loads((run_dir(run_args) / "manifest.json").read_text())
+
+
+def test_second_run_only_prints(
+    first_run: str, run_args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def no_sampler(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a complete run must not build a sampler")
+
+    monkeypatch.setattr(factory, "make_sampler", no_sampler)
+    before = (run_dir(run_args) / "samples.jsonl").read_bytes()
+    assert main(run_args) == 0
+    assert table_row(capsys.readouterr().out, "aime24") == table_row(first_run, "aime24")
+    assert (run_dir(run_args) / "samples.jsonl").read_bytes() == before
+
+
+def test_vllm_without_gpu_is_one_line_and_exit_2(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    torch = pytest.importorskip("torch")
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is visible here")
+    args = ["--model_path", str(tmp_path / "m"), "--output_path", str(tmp_path), "--data_names", "aime24"]
+    assert main([*args, "--data_dir", str(data_dir)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "vLLM needs a GPU" in err and "--backend transformers" in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_unknown_data_name_lists_known_ones(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--backend", "transformers", "--model_path", str(tmp_path), "--data_names", "aime24,aime1999"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "aime1999" in err and "math_500" in err
+
+
+def test_requested_k_above_n_sampling_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--backend", "transformers", "--model_path", str(tmp_path), "--n_sampling", "4", "--ks", "2,8"]
+    assert main(args) == 2
+    assert "--ks 8" in capsys.readouterr().err
+
+
+class ScriptedSampler:
+    """Answers with the gold answer or a wrong one, decided by the seed: non-trivial, known verdicts."""
+
+    name = "scripted"
+
+    def __init__(self, golds: dict[str, str], model_path: str) -> None:
+        self.golds, self.model_path = golds, model_path
+
+    def __call__(self, requests: Sequence[SampleRequest], params: SamplingParams) -> list[list[Completion]]:
+        out = []
+        for req in requests:
+            gold = self.golds[req.prompt]
+            out.append([self._completion(gold, seed, params.greedy) for seed in req.seeds])
+        return out
+
+    @staticmethod
+    def _completion(gold: str, seed: int, greedy: bool) -> Completion:
+        if seed % 5 == 1:
+            return Completion("I keep thinking and thinking", 8, "length", seed)
+        answer = gold if greedy or seed % 3 == 0 else "-12345"
+        return Completion(f"Done.</think> So the answer is \\boxed{{{answer}}}.", 3 + seed % 4, "stop", seed)
+
+    def describe(self) -> dict[str, object]:
+        return {"name": self.name, "model": self.model_path}
+
+
+def test_table_agrees_with_records_of_a_scripted_sampler(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    template = load_template("r1-distilled-qwen")
+    golds = {template.render(p.problem): p.gold for p in load_benchmark("amc23", data_dir).problems}
+    monkeypatch.setattr(factory, "make_sampler", lambda backend, model, **_: ScriptedSampler(golds, model))
+    args = ["--backend", "transformers", "--model_path", "m", "--output_path", str(tmp_path)]
+    args += ["--data_dir", str(data_dir), "--data_names", "amc23", "--n_sampling", "8", "--ks", "2,8"]
+    assert main(args) == 0
+    records = read_records(tmp_path / "m" / "amc23" / "samples.jsonl")
+    greedy = [r for r in records if r.kind == "greedy"]
+    samples = [r for r in records if r.kind == "sample"]
+    correct: dict[str, int] = {}
+    for r in samples:
+        correct[r.problem_id] = correct.get(r.problem_id, 0) + r.correct
+    assert 0 < sum(correct.values()) < len(samples) and any(r.truncated for r in samples)
+
+    def pct(values: list[float]) -> str:
+        return str(round(100 * float(np.mean(values)), 1))
+
+    expected = [
+        "amc23",
+        str(len(greedy)),
+        str(round(float(np.mean([r.completion_tokens for r in greedy])), 1)),
+        str(round(float(np.mean([r.completion_tokens for r in samples])), 1)),
+        pct([r.correct for r in greedy]),
+        pct([c / 8 for c in correct.values()]),
+        pct([pass_at_k(8, c, 2) for c in correct.values()]),
+        pct([pass_at_k(8, c, 8) for c in correct.values()]),
+    ]
+    out = capsys.readouterr().out
+    assert "| pass@2 | pass@8 |" in out
+    assert table_row(out, "amc23") == expected

@@ -1,0 +1,118 @@
+"""Checkpoint discovery per trainer layout, completeness, and `evalkit watch` with an injected evaluator."""
+
+import json
+import shutil
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+
+from evalkit.training.checkpoints import Checkpoint, discover, is_complete
+from evalkit.training.watch import Watcher, eval_command, watch
+
+LAYOUTS = {
+    "areal-v0.2": "v02/checkpoints/root/ppo-1.5B-distill-gpus-8/512x16/actor/epoch1epochstep2globalstep2",
+    "areal": "a1/checkpoints/root/gsm8k-grpo/trial0/default/epoch0epochstep3globalstep4",
+    "verl": "verl/ckpts/proj/exp/global_step_6/actor/huggingface",
+    "trl": "trl/out/checkpoint-10",
+}
+
+
+@pytest.fixture
+def ckpt_root(tmp_path: Path, tiny_model_dir: Path) -> Path:
+    root = tmp_path / "ckpts"
+    for rel in LAYOUTS.values():
+        shutil.copytree(tiny_model_dir, root / rel)
+    unmerged = root / "verl/ckpts/proj/exp/global_step_8/actor"
+    (unmerged / "huggingface").mkdir(parents=True)
+    (unmerged / "huggingface/config.json").write_text("{}")
+    (unmerged / "model_world_size_2_rank_0.pt").write_bytes(b"x")
+    writing = root / "trl/out/checkpoint-12"
+    shutil.copytree(tiny_model_dir, writing)
+    (writing / "model.safetensors.tmp").write_bytes(b"x")
+    (root / "trl/out/checkpoint-14").mkdir()
+    (root / "trl/out/checkpoint-14/config.json").write_text("{}")
+    return root
+
+
+def test_discovers_each_layout_with_its_global_step(ckpt_root: Path) -> None:
+    found = discover(ckpt_root)
+    assert [(c.trainer, c.global_step, c.merged) for c in found] == [
+        ("areal-v0.2", 2, True), ("areal", 4, True), ("verl", 6, True), ("verl", 8, False), ("trl", 10, True),
+    ]  # fmt: skip
+    assert found[0].path == ckpt_root / LAYOUTS["areal-v0.2"]
+    assert found[3].path.name == "actor"
+    merge = found[3].merge_command("py")
+    assert merge[:5] == ["py", "-m", "verl.model_merger", "merge", "--backend"]
+    assert merge[-2:] == ["--target_dir", str(found[3].path.parent / "merged_hf")]
+
+
+def test_sharded_checkpoint_needs_every_shard(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text("{}")
+    index = {"weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}
+    (tmp_path / "model.safetensors.index.json").write_text(json.dumps(index))
+    (tmp_path / "model-00001-of-00002.safetensors").write_bytes(b"x")
+    assert not is_complete(tmp_path)
+    (tmp_path / "model-00002-of-00002.safetensors").write_bytes(b"x")
+    assert is_complete(tmp_path)
+
+
+def watch_args(root: Path, out: Path) -> Namespace:
+    return Namespace(ckpt_root=str(root), output_path=str(out), once=True, settle=0.0, interval=0.0, merge=False,
+                     python="py", cuda_visible_devices=None, data_names="aime24,amc23", backend="transformers",
+                     n_sampling=1, max_gen_tokens=4, data_dir=None, eval_args="--seed 3")  # fmt: skip
+
+
+def test_watch_once_evaluates_each_settled_checkpoint_once(
+    ckpt_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: list[int] = []
+
+    def fake_evaluate(ckpt: Checkpoint) -> dict:
+        seen.append(ckpt.global_step)
+        return {
+            b: {"greedy_acc": 10.0 * ckpt.global_step, "sample_pass@1": None} for b in ("aime24", "amc23")
+        }
+
+    out = tmp_path / "eval"
+    watcher = watch(watch_args(ckpt_root, out), fake_evaluate)
+    assert seen == [2, 4, 6, 10]
+    rows = json.loads((out / "watch_table.json").read_text())
+    assert [r["step"] for r in rows] == [2, 4, 6, 10]
+    assert rows[1]["aime24 greedy_acc"] == 40.0 and rows[1]["amc23 sample_pass@1"] is None
+    assert (out / "watch.png").read_bytes()[:4] == b"\x89PNG"
+    captured = capsys.readouterr()
+    assert (
+        "global_step_8/actor holds FSDP shards" in captured.err and "verl.model_merger merge" in captured.err
+    )
+    assert "aime24 greedy_acc" in captured.out
+    assert watcher.rows() == rows
+
+    watch(watch_args(ckpt_root, out), fake_evaluate)  # resumes from watch.json: nothing new
+    assert seen == [2, 4, 6, 10]
+
+
+def test_a_checkpoint_still_changing_waits_for_the_next_poll(ckpt_root: Path, tmp_path: Path) -> None:
+    calls: list[int] = []
+    watcher = Watcher(watch_args(ckpt_root, tmp_path / "eval"), lambda c: calls.append(c.global_step) or {})
+    assert watcher.poll() == 4 and calls == []  # first sighting: signatures recorded
+    (ckpt_root / LAYOUTS["trl"] / "model.safetensors").write_bytes(b"grown")
+    assert watcher.poll() == 1 and calls == [2, 4, 6]
+    assert watcher.poll() == 0 and calls == [2, 4, 6, 10]
+
+
+def test_eval_command_passes_the_eval_flags(ckpt_root: Path, tmp_path: Path) -> None:
+    ckpt = discover(ckpt_root)[-1]
+    cmd = eval_command(watch_args(ckpt_root, tmp_path), ckpt)
+    assert cmd[:4] == ["py", "-m", "evalkit", "eval"]
+    assert cmd[cmd.index("--model_tag") + 1] == "step000010"
+    assert cmd[-8:] == [
+        "--backend",
+        "transformers",
+        "--n_sampling",
+        "1",
+        "--max_gen_tokens",
+        "4",
+        "--seed",
+        "3",
+    ]

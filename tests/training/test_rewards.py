@@ -1,0 +1,148 @@
+"""Reward adapters: each called exactly as its trainer calls it, each agreeing with evalkit's grader."""
+
+import importlib
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+import pytest
+import torch
+
+from evalkit.graders import grade
+from evalkit.training import rewards
+
+PROMPT = "<|user|>What is 3+4? Put the answer in \\boxed{}.<|end|><|assistant|>"
+CASES = [  # (completion, gold)
+    ("3 + 4 = 7, so the answer is \\boxed{7}.", "7"),
+    ("The answer is \\boxed{8}.", "7"),
+    ("I do not know.", "7"),
+    ("Half of it: \\boxed{\\frac{1}{2}}", "0.5"),
+    ("So x = \\boxed{4}", 4),
+]
+
+
+def expected(completion: str, gold: object) -> bool:
+    return grade(completion, str(gold)).correct
+
+
+@pytest.mark.parametrize(("completion", "gold"), CASES)
+def test_areal_reward_fn_as_rlvr_workflow_calls_it(completion: str, gold: object) -> None:
+    # RLVRWorkflow: reward_fn(prompt_str, completions_str, input_tokens, output_tokens, **data)
+    data = {"messages": [{"role": "user", "content": "What is 3+4?"}], "answer": gold, "query_id": "q1"}
+    reward = rewards.areal_reward_fn(PROMPT, completion, [1, 2, 3], [4, 5, 6], **data)
+    assert isinstance(reward, float)
+    assert reward == float(expected(completion, gold))
+
+
+def test_areal_reward_fn_resolves_from_its_dotted_name() -> None:
+    module, _, name = "evalkit.training.rewards.areal_reward_fn".rpartition(".")
+    fn = getattr(importlib.import_module(module), name)
+    assert fn(PROMPT, "\\boxed{7}", [1], [2], answer="7") == 1.0
+
+
+def test_areal_reward_fn_names_a_missing_gold_column() -> None:
+    with pytest.raises(KeyError, match="no gold answer column"):
+        rewards.areal_reward_fn(PROMPT, "\\boxed{7}", [1], [2], messages=[])
+
+
+@pytest.mark.parametrize(("completion", "gold"), CASES)
+def test_areal_v02_reward_is_plus_or_minus_five(completion: str, gold: object) -> None:
+    reward = rewards.areal_v02_reward(completion, gold)
+    assert reward == (5.0 if expected(completion, gold) else -5.0)
+    assert rewards.areal_v02_reward(completion, gold, reward_scaling=1.0, reward_bias=0.5) in (0.5, -1.5)
+
+
+def test_areal_v02_group_filter_keeps_rates_within_bounds() -> None:
+    assert rewards.keep_group([True, False, False, False], 0.0, 1.0)
+    assert not rewards.keep_group([True, True, True, True], 0.0, 0.95)
+    assert not rewards.keep_group([False] * 4, 0.05, 1.0)
+
+
+@pytest.mark.parametrize(("completion", "gold"), CASES)
+def test_verl_compute_score_as_reward_manager_calls_it(completion: str, gold: object) -> None:
+    # NaiveRewardManager: compute_score(data_source=..., solution_str=..., ground_truth=..., extra_info=...)
+    out = rewards.compute_score(
+        data_source="math_dapo",
+        solution_str=completion,
+        ground_truth=gold,
+        extra_info={"index": 0, "split": "train"},
+    )
+    verdict = grade(completion, str(gold))
+    assert out == {"score": float(verdict.correct), "acc": verdict.correct, "pred": verdict.pred or ""}
+
+
+def test_verl_ground_truth_list_uses_its_first_item() -> None:
+    assert rewards.compute_score("openai/gsm8k", "\\boxed{72}", ["72"])["score"] == 1.0
+
+
+def test_openrlhf_reward_func_returns_tensors_per_query() -> None:
+    prompts = [PROMPT] * len(CASES)
+    queries = [PROMPT + completion for completion, _ in CASES]
+    labels = [str(gold) for _, gold in CASES]
+    out = rewards.reward_func(queries, prompts, labels)
+    want = torch.tensor([float(expected(c, g)) for c, g in CASES])
+    assert set(out) == {"rewards", "scores", "extra_logs"}
+    assert out["rewards"].dtype == torch.float32 and out["rewards"].shape == (len(CASES),)
+    assert torch.equal(out["rewards"], want) and torch.equal(out["scores"], want)
+    assert out["extra_logs"]["evalkit_accuracy"].item() == pytest.approx(want.mean().item())
+
+
+def test_openrlhf_grades_only_the_response_part() -> None:
+    prompt = "Is it \\boxed{7}? "
+    out = rewards.reward_func([prompt + "No: \\boxed{8}"], [prompt], ["7"])
+    assert out["rewards"].tolist() == [0.0]
+
+
+def test_trl_reward_with_plain_and_conversational_completions() -> None:
+    completions = [c for c, _ in CASES]
+    golds = [str(g) for _, g in CASES]
+    want = [float(expected(c, g)) for c, g in CASES]
+    common = {"completion_ids": [[1, 2]] * len(CASES), "trainer_state": object(), "log_metric": print}
+    plain = rewards.trl_reward_fn(prompts=["p"] * len(CASES), completions=completions, answer=golds, **common)
+    conversational = rewards.trl_reward_fn(
+        prompts=[[{"role": "user", "content": "p"}]] * len(CASES),
+        completions=[[{"role": "assistant", "content": c}] for c in completions],
+        answer=golds,
+        **common,
+    )
+    assert plain == conversational == want
+
+
+def test_trl_reward_factory_reads_the_named_column() -> None:
+    reward = rewards.trl_reward("solution")
+    out = reward(
+        prompts=["p", "p"], completions=["\\boxed{7}", "\\boxed{7}"], solution=["7", "8"], answer=["8", "7"]
+    )
+    assert out == [1.0, 0.0]
+    assert reward.__name__ == "evalkit_correct"
+
+
+def test_adapters_agree_from_threads_and_processes() -> None:
+    completions, golds = [c for c, _ in CASES], [str(g) for _, g in CASES]
+    want = [float(expected(c, g)) for c, g in CASES]
+    with ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(rewards.areal_reward_fn, PROMPT, c, [1], [2], answer=g) for c, g in CASES]
+        assert [f.result() for f in futures] == want
+    spawn = multiprocessing.get_context("spawn")  # pickles the callables, as AReaL's reward process pool does
+    with ProcessPoolExecutor(2, mp_context=spawn) as pool:
+        futures = [pool.submit(rewards.areal_reward_fn, PROMPT, c, [1], [2], answer=g) for c, g in CASES]
+        assert [f.result() for f in futures] == want
+        scores = pool.map(rewards.compute_score, ["math"] * len(CASES), completions, golds)
+        assert [s["score"] for s in scores] == want
+
+
+@pytest.mark.ray
+def test_reward_in_a_ray_actor() -> None:
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+
+        @ray.remote
+        class Scorer:
+            def score(self, completion: str, gold: str) -> dict:
+                return rewards.compute_score("math", completion, gold)
+
+        actor = Scorer.remote()
+        assert ray.get(actor.score.remote("\\boxed{7}", "7"))["score"] == 1.0
+        assert ray.get(actor.score.remote("\\boxed{6}", "7"))["score"] == 0.0
+    finally:
+        ray.shutdown()

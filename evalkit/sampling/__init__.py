@@ -1,5 +1,17 @@
-"""Samplers: vLLM (GPU), transformers (CPU or one GPU), OpenAI-compatible servers, Ray data parallel."""
+"""Samplers: vLLM (GPU), transformers (CPU or one GPU), OpenAI-compatible servers, Ray data parallel.
 
-from evalkit.sampling.base import Completion, SampleRequest, Sampler, SamplingParams, derive_seed
+Backends are imported by ``make_sampler`` only when chosen, so importing this package stays light.
+"""
 
-__all__ = ["Completion", "SampleRequest", "Sampler", "SamplingParams", "derive_seed"]
+from evalkit.sampling.base import Completion, Sampler, SampleRequest, SamplingParams, derive_seed
+from evalkit.sampling.factory import BACKENDS, make_sampler
+
+__all__ = [
+    "BACKENDS",
+    "Completion",
+    "SampleRequest",
+    "Sampler",
+    "SamplingParams",
+    "derive_seed",
+    "make_sampler",
+]

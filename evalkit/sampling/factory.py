@@ -1,0 +1,59 @@
+"""``make_sampler``: one entry point for every backend; backends are imported only when chosen."""
+
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from evalkit.sampling.base import Sampler
+
+BACKENDS = ("vllm", "transformers", "openai")
+
+
+def make_sampler(
+    backend: str,
+    model_path: str | Path,
+    *,
+    data_parallel_size: int = 1,
+    ray_address: str | None = None,
+    **options: Any,
+) -> Sampler:
+    """Build a sampler; ``data_parallel_size > 1`` or a ``ray_address`` wraps it in a ``RaySampler``.
+
+    ``options`` go to the backend: ``TransformersSampler`` keywords, ``OpenAISampler`` keywords
+    (``base_url`` required; ``model`` defaults to ``model_path``), or ``VLLMConfig`` fields (or a
+    ready ``config=VLLMConfig(...)``). Each Ray rank holds ``tensor_parallel_size`` GPUs for vLLM,
+    one GPU for transformers (none with ``device="cpu"``).
+    """
+    factory, gpus = _factory(backend, str(model_path), options)
+    if data_parallel_size == 1 and ray_address is None:
+        return factory()
+    if backend == "openai":
+        raise ValueError(
+            "the openai backend parallelises on the server: raise max_concurrency instead of using Ray"
+        )
+    from evalkit.sampling.ray_backend import RaySampler
+
+    return RaySampler(factory, num_ranks=data_parallel_size, gpus_per_rank=gpus, ray_address=ray_address)
+
+
+def _factory(backend: str, model_path: str, options: dict[str, Any]) -> tuple[Callable[[], Sampler], float]:
+    """The backend's constructor with its arguments bound (picklable for Ray), and the GPUs one instance needs."""
+    if backend == "transformers":
+        from evalkit.sampling.transformers_backend import TransformersSampler
+
+        return partial(TransformersSampler, model_path, **options), 0 if options.get("device") == "cpu" else 1
+    if backend == "openai":
+        from evalkit.sampling.openai_backend import OpenAISampler
+
+        return partial(OpenAISampler, **{"model": model_path, **options}), 0
+    if backend == "vllm":
+        from evalkit.sampling.vllm_backend import VLLMConfig, VLLMSampler
+
+        config = options.pop("config", None)
+        if config is None:
+            config = VLLMConfig(**options)
+        elif options:
+            raise ValueError(f"pass either config= or VLLMConfig fields, not both (got {sorted(options)})")
+        return partial(VLLMSampler, model_path, config), config.tensor_parallel_size
+    raise ValueError(f"unknown sampling backend {backend!r}; choose one of {', '.join(BACKENDS)}")

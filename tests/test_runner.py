@@ -1,0 +1,213 @@
+"""Runner: seeds, chunking, grading as records arrive, resume after a crash or SIGKILL, refused changes."""
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evalkit.data import Benchmark, BenchmarkSpec, Problem, load_benchmark
+from evalkit.prompts import PromptTemplate, load_template
+from evalkit.records import SampleRecord
+from evalkit.runner import RunConfig, is_complete, regrade, run_benchmark
+from evalkit.sampling.base import Completion, SampleRequest, SamplingParams, derive_seed
+from evalkit.store import RunStore, StoreError, read_records
+
+TEMPLATE = PromptTemplate(name="qa", input_template="Question: {input}\nAnswer:")
+BENCH = Benchmark(
+    spec=BenchmarkSpec(name="toy", file="toy.jsonl", last_number_fallback=True),
+    problems=tuple(Problem(id=f"p{i}", problem=f"What is {i} + {i}?", gold=str(2 * i)) for i in range(4)),
+    path=Path("toy.jsonl"),
+    sha256="0" * 64,
+)
+CONFIG = RunConfig(n_sampling=3, max_new_tokens=8, chunk_size=5)
+
+
+class FakeSampler:
+    """Answers correctly when the seed is even; can crash after a number of calls."""
+
+    name = "fake"
+
+    def __init__(self, crash_after: int | None = None) -> None:
+        self.crash_after = crash_after
+        self.calls: list[tuple[list[SampleRequest], SamplingParams]] = []
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": self.name, "model": "fake-model"}
+
+    def __call__(self, requests: Sequence[SampleRequest], params: SamplingParams) -> list[list[Completion]]:
+        if self.crash_after is not None and len(self.calls) == self.crash_after:
+            raise RuntimeError("engine died")
+        self.calls.append((list(requests), params))
+        return [[self._complete(r.prompt, s, params) for s in r.seeds] for r in requests]
+
+    @staticmethod
+    def _complete(prompt: str, seed: int, params: SamplingParams) -> Completion:
+        i = int(prompt.split("What is ")[1].split(" ")[0])
+        text = f"So the answer is \\boxed{{{2 * i}}}." if seed % 2 == 0 else "I give up."
+        return Completion(text=f"[{seed}] {text}", num_tokens=5, finish_reason="stop", seed=seed)
+
+
+def run(run_dir: Path, sampler: Any, config: RunConfig = CONFIG, **kwargs: Any) -> list[SampleRecord]:
+    return run_benchmark(BENCH, TEMPLATE, sampler, run_dir, config, progress=False, **kwargs)
+
+
+def test_run_records_seeds_greedy_and_grading(tmp_path: Path) -> None:
+    sampler = FakeSampler()
+    records = run(tmp_path, sampler)
+    assert [r.key for r in records] == [
+        (p.id, kind, i)
+        for p in BENCH.problems
+        for kind, n in (("greedy", 1), ("sample", 3))
+        for i in range(n)
+    ]
+    greedy_requests = [q for reqs, params in sampler.calls if params.greedy for q in reqs]
+    assert len(greedy_requests) == 4 and all(len(q.seeds) == 1 for q in greedy_requests)
+    assert {p.temperature for _, p in sampler.calls} == {0.0, 0.6}
+    for p_index, p in enumerate(BENCH.problems):
+        mine = [r for r in records if r.problem_id == p.id]
+        assert mine[0].seed is None
+        assert [r.seed for r in mine[1:]] == [derive_seed(0, p_index, i) for i in range(3)]
+    for r in records:
+        assert r.gold == BENCH.problems[int(r.problem_id[1:])].gold
+        assert r.correct == ("boxed" in r.response), r
+    assert all(sum(len(q.seeds) for q in reqs) <= CONFIG.chunk_size for reqs, _ in sampler.calls)
+    stored = read_records(tmp_path / "samples.jsonl")
+    assert len(stored) == len(records) and set(stored) == set(records)  # file order: greedy first
+    manifest = RunStore(tmp_path).manifest()
+    assert manifest is not None
+    assert manifest["sampling"]["temperature"] == 0.6 and manifest["backend"]["backend"] == "fake"
+    assert manifest["grader"] == {"last_number_fallback": True, "require_think_end": False}
+    assert is_complete(BENCH, TEMPLATE, tmp_path, CONFIG)
+    assert not is_complete(BENCH, TEMPLATE, tmp_path, dataclasses.replace(CONFIG, n_sampling=4))
+
+
+def test_resume_after_crash_only_generates_the_rest(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match="engine died"):
+        run(tmp_path / "a", FakeSampler(crash_after=2))
+    kept = read_records(tmp_path / "a" / "samples.jsonl")
+    assert len(kept) == 4 + 5  # the greedy chunk (4 problems) and one chunk of samples
+    assert not is_complete(BENCH, TEMPLATE, tmp_path / "a", CONFIG)
+    resumed_sampler = FakeSampler()
+    resumed = run(tmp_path / "a", resumed_sampler)
+    generated = sum(len(q.seeds) for reqs, _ in resumed_sampler.calls for q in reqs)
+    assert generated == len(resumed) - len(kept)
+    assert resumed == run(tmp_path / "b", FakeSampler())
+
+
+def test_changed_sampling_parameter_is_refused_by_name(tmp_path: Path) -> None:
+    run(tmp_path, FakeSampler())
+    with pytest.raises(StoreError, match=r"sampling\.temperature: 0\.6 \(stored\) vs 0\.7 \(now\)"):
+        run(tmp_path, FakeSampler(), dataclasses.replace(CONFIG, temperature=0.7))
+    records = run(tmp_path, FakeSampler(), dataclasses.replace(CONFIG, temperature=0.7), overwrite=True)
+    assert len(records) == 16 and RunStore(tmp_path).manifest()["sampling"]["temperature"] == 0.7
+
+
+class ChatTokenizer:
+    """Just enough of a tokenizer for a chat template."""
+
+    chat_template = "fake"
+
+    def __init__(self, system: str) -> None:
+        self.system = system
+
+    def apply_chat_template(self, messages: list[dict[str, str]], **kwargs: Any) -> str:
+        return f"<{self.system}>{messages[0]['content']}<assistant>"
+
+
+def test_changed_chat_template_is_refused_by_prompt_hash(tmp_path: Path) -> None:
+    chat = PromptTemplate(name="chat", input_template="{input}", chat=True)
+    run_benchmark(BENCH, chat, FakeSampler(), tmp_path, CONFIG, tokenizer=ChatTokenizer("a"), progress=False)
+    with pytest.raises(StoreError, match="prompt of problem p0 differs"):
+        run_benchmark(
+            BENCH, chat, FakeSampler(), tmp_path, CONFIG, tokenizer=ChatTokenizer("b"), progress=False
+        )
+
+
+def test_think_prompt_requires_think_end_and_regrade_restores_verdicts(tmp_path: Path) -> None:
+    think = PromptTemplate(name="think", input_template="{input}<think>\n")
+    run_benchmark(BENCH, think, FakeSampler(), tmp_path, CONFIG, progress=False)
+    store = RunStore(tmp_path)
+    assert store.manifest()["grader"]["require_think_end"] is True
+    records = store.records()
+    assert not any(r.correct for r in records)  # no </think>: nothing counts
+    store.rewrite([dataclasses.replace(r, correct=True, method="tampered") for r in records])
+    assert regrade(tmp_path) == records
+    assert store.records() == records
+
+
+# ------------------------------------------------------------------ real model, killed with SIGKILL
+
+CHILD = """
+import dataclasses, sys, time
+from pathlib import Path
+from evalkit.data import load_benchmark
+from evalkit.prompts import load_template
+from evalkit.runner import RunConfig, run_benchmark
+from evalkit.sampling.transformers_backend import TransformersSampler
+
+model, data_dir, run_dir = sys.argv[1:4]
+bench = load_benchmark("aime24", data_dir)
+bench = dataclasses.replace(bench, problems=bench.problems[:6])
+inner = TransformersSampler(model, device="cpu", batch_size=4)
+
+class Slow:  # leaves time to kill the run between chunks
+    name = inner.name
+    describe = inner.describe
+    def __call__(self, requests, params):
+        time.sleep(0.3)
+        return inner(requests, params)
+
+config = RunConfig(n_sampling=3, max_new_tokens=8, chunk_size=2)
+run_benchmark(bench, load_template("r1-distilled-qwen"), Slow(), Path(run_dir), config, progress=False)
+"""
+
+
+def sigkill_midway(tiny_model_dir: Path, data_dir: Path, run_dir: Path) -> int:
+    """Run CHILD in a subprocess and kill -9 it once some records are stored; return how many were."""
+    samples, log = run_dir / "samples.jsonl", run_dir.with_suffix(".log")
+    args = [sys.executable, "-c", CHILD, str(tiny_model_dir), str(data_dir), str(run_dir)]
+    with log.open("wb") as stderr:
+        proc = subprocess.Popen(args, stderr=stderr)
+    try:
+        deadline = time.monotonic() + 120
+        while proc.poll() is None and time.monotonic() < deadline:
+            if samples.is_file() and samples.read_bytes().count(b"\n") >= 6:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.02)
+        assert proc.wait(timeout=30) == -signal.SIGKILL, f"not killed midway:\n{log.read_text()[-2000:]}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return len(read_records(samples))
+
+
+@pytest.mark.slow
+def test_sigkilled_run_resumes_to_the_uninterrupted_result(
+    tiny_model_dir: Path, data_dir: Path, tmp_path: Path
+) -> None:
+    from evalkit.sampling.transformers_backend import TransformersSampler
+
+    kept = sigkill_midway(tiny_model_dir, data_dir, tmp_path / "killed")
+    assert 6 <= kept < 24
+    bench = load_benchmark("aime24", data_dir)
+    bench = dataclasses.replace(bench, problems=bench.problems[:6])
+    template = load_template("r1-distilled-qwen")
+    sampler = TransformersSampler(tiny_model_dir, device="cpu", batch_size=4)
+    config = RunConfig(n_sampling=3, max_new_tokens=8, chunk_size=2)
+
+    with pytest.raises(StoreError, match=r"sampling\.top_p: 0\.95 \(stored\) vs 0\.9 \(now\)"):
+        run_benchmark(bench, template, sampler, tmp_path / "killed", dataclasses.replace(config, top_p=0.9))
+    resumed = run_benchmark(bench, template, sampler, tmp_path / "killed", config, progress=False)
+    fresh = run_benchmark(bench, template, sampler, tmp_path / "fresh", config, progress=False)
+    assert len(resumed) == 24 and resumed == fresh
+    stored = read_records(tmp_path / "killed" / "samples.jsonl")
+    assert len(stored) == 24 and len({r.key for r in stored}) == 24
+    assert all(r.completion_tokens <= 8 for r in resumed)

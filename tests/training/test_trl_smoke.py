@@ -13,17 +13,8 @@ from evalkit.cli import main
 from evalkit.training.checkpoints import discover
 from evalkit.training.smoke import reward_history, toy_sums, train_grpo
 
-TESTS = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def real_packages_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep tests/ off sys.path: its folder tests/vllm would pass for a (broken) vllm install to TRL."""
-    monkeypatch.setattr(sys, "path", [p for p in sys.path if Path(p or ".").resolve() != TESTS])
-
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("real_packages_only")
 def test_grpo_trains_logs_rewards_and_its_checkpoint_is_evaluated(
     tiny_model_dir: Path, data_dir: Path, tmp_path: Path
 ) -> None:

@@ -1,0 +1,21 @@
+"""Errors a sampler raises for conditions the user can fix; the CLI prints them without a traceback."""
+
+from collections.abc import Sequence
+
+from evalkit.troubleshooting import Diagnosis
+
+
+class BackendUnavailable(RuntimeError):
+    """The backend cannot run here (package missing, no GPU); the message is one line saying what to do."""
+
+
+class EngineFailure(RuntimeError):
+    """The inference engine failed with a known symptom; the message is the advice, ``diagnoses`` the details."""
+
+    def __init__(self, diagnoses: Sequence[Diagnosis]) -> None:
+        self.diagnoses = tuple(diagnoses)
+        super().__init__("\n".join(f"{d.message}\nWhat to change:\n{d.advice}" for d in self.diagnoses))
+
+    def __reduce__(self) -> tuple[type["EngineFailure"], tuple[tuple[Diagnosis, ...]]]:
+        """Pickle by the diagnoses, so the error crosses process boundaries (Ray ranks) intact."""
+        return (type(self), (self.diagnoses,))

@@ -1,0 +1,148 @@
+"""The vLLM sampler: one engine per process, built once; one request per sample seed.
+
+vLLM is imported only when a sampler is built, after cheap checks (package present, GPU visible) that fail
+with one line of advice (``BackendUnavailable``). Known engine failures (out of memory, illegal memory
+access, a dead engine) are raised as ``EngineFailure`` carrying the fix.
+"""
+
+import importlib.util
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from typing import Any
+
+from evalkit.sampling.base import Completion, SampleRequest, SamplingParams
+from evalkit.sampling.errors import BackendUnavailable, EngineFailure
+from evalkit.sampling.vllm_options import VLLMConfig, engine_kwargs, sampling_kwargs
+from evalkit.troubleshooting import diagnose_exception
+
+log = logging.getLogger(__name__)
+
+OTHER_BACKENDS = "use --backend transformers, or --backend openai --base_url URL of a running server"
+
+# The engine of this process: (model path, engine kwargs) and the vllm.LLM built for them.
+_ENGINE: tuple[tuple[str, str], Any] | None = None
+
+
+@dataclass(frozen=True)
+class VLLMApi:
+    """The parts of the installed vLLM the sampler uses."""
+
+    version: str
+    LLM: Callable[..., Any]
+    SamplingParams: Callable[..., Any]
+    engine_options: frozenset[str]
+
+
+def vllm_installed() -> bool:
+    """Whether the vllm package is importable (a bare folder named vllm, a namespace package, is not)."""
+    spec = importlib.util.find_spec("vllm")
+    return spec is not None and spec.origin is not None
+
+
+def visible_gpus() -> int:
+    """CUDA devices this process may use (0 without a CUDA build of torch)."""
+    try:
+        import torch
+    except ImportError:
+        return 0
+    return torch.cuda.device_count()
+
+
+def engine_options() -> frozenset[str]:
+    """Names of the engine options (``EngineArgs`` fields) the installed vLLM accepts."""
+    from vllm.engine.arg_utils import EngineArgs
+
+    return frozenset(f.name for f in fields(EngineArgs))
+
+
+def load_vllm(tensor_parallel_size: int = 1) -> VLLMApi:
+    """Import vLLM after checking, cheaply, that it is installed and enough GPUs are visible."""
+    if not vllm_installed():
+        raise BackendUnavailable(
+            "vLLM is not installed: pip install 'evalkit[vllm]' in a separate environment "
+            f"(vLLM pins its own torch), or {OTHER_BACKENDS}"
+        )
+    gpus = visible_gpus()
+    if gpus == 0:
+        raise BackendUnavailable(f"vLLM needs a GPU and this machine has none visible: {OTHER_BACKENDS}")
+    if gpus < tensor_parallel_size:
+        raise BackendUnavailable(
+            f"tensor_parallel_size={tensor_parallel_size} needs {tensor_parallel_size} GPUs but {gpus} "
+            "visible: lower tensor_parallel_size or make more GPUs visible (CUDA_VISIBLE_DEVICES)"
+        )
+    import vllm
+
+    return VLLMApi(vllm.__version__, vllm.LLM, vllm.SamplingParams, engine_options())
+
+
+@contextmanager
+def diagnosed() -> Iterator[None]:
+    """Re-raise a recognised engine failure as ``EngineFailure`` (message = what to change)."""
+    try:
+        yield
+    except Exception as exc:
+        found = diagnose_exception(exc)
+        if not found:
+            raise
+        raise EngineFailure(found) from exc
+
+
+def to_completion(output: Any, seed: int | None) -> Completion:
+    """The completion of a ``vllm.RequestOutput`` generated with ``n=1``."""
+    (first,) = output.outputs
+    finish = "length" if first.finish_reason == "length" else "stop"
+    return Completion(text=first.text, num_tokens=len(first.token_ids), finish_reason=finish, seed=seed)
+
+
+def _engine(api: VLLMApi, model_path: str, kwargs: dict[str, Any]) -> Any:
+    """The process's engine, built on first use; a second, different engine would not fit in GPU memory."""
+    global _ENGINE
+    key = (model_path, repr(sorted(kwargs.items())))
+    if _ENGINE is None:
+        with diagnosed():
+            _ENGINE = (key, api.LLM(model=model_path, **kwargs))
+    elif _ENGINE[0] != key:
+        raise BackendUnavailable(
+            f"this process already holds a vLLM engine for {_ENGINE[0][0]} (options {_ENGINE[0][1]}); "
+            "one engine per process: reuse that sampler or start a new process"
+        )
+    return _ENGINE[1]
+
+
+class VLLMSampler:
+    """Sampler on a local vLLM engine; each completion is one request seeded with its own sample seed."""
+
+    name = "vllm"
+
+    def __init__(self, model_path: str, config: VLLMConfig | None = None) -> None:
+        self.model_path = model_path
+        self.config = config or VLLMConfig()
+        self._api = load_vllm(self.config.tensor_parallel_size)
+        self.engine_kwargs, self.notes = engine_kwargs(self.config, self._api.engine_options)
+        for note in self.notes:
+            log.warning("vLLM %s: %s", self._api.version, note)
+        self._llm = _engine(self._api, model_path, self.engine_kwargs)
+
+    def __call__(self, requests: Sequence[SampleRequest], params: SamplingParams) -> list[list[Completion]]:
+        jobs = [(index, seed) for index, request in enumerate(requests) for seed in request.seeds]
+        results: list[list[Completion]] = [[] for _ in requests]
+        if not jobs:
+            return results
+        prompts = [requests[index].prompt for index, _ in jobs]
+        sampling = [self._api.SamplingParams(**sampling_kwargs(params, seed)) for _, seed in jobs]
+        with diagnosed():
+            outputs = self._llm.generate(prompts, sampling, use_tqdm=False)
+        for (index, seed), output in zip(jobs, outputs, strict=True):
+            results[index].append(to_completion(output, seed))
+        return results
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "backend": self.name,
+            "vllm_version": self._api.version,
+            "model": self.model_path,
+            "engine": dict(self.engine_kwargs),
+            "notes": list(self.notes),
+        }

@@ -1,5 +1,12 @@
-"""Symbolic grading of math answers: extraction kept apart from equivalence checking."""
+"""Symbolic grading of math answers: extraction kept apart from equivalence checking.
 
+``extract`` finds the final answer, ``normalize`` and ``parse`` read it, ``compare`` and
+``symbolic`` decide equivalence, ``pool`` runs sympy in time- and memory-limited workers, and
+``engine`` ties them together with a cache.
+"""
+
+from evalkit.graders.engine import equivalent, grade, grade_many
+from evalkit.graders.extract import ExtractionPolicy, extract_answer
 from evalkit.graders.verdict import Verdict
 
-__all__ = ["Verdict"]
+__all__ = ["ExtractionPolicy", "Verdict", "equivalent", "extract_answer", "grade", "grade_many"]

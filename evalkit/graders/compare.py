@@ -1,0 +1,325 @@
+"""Equivalence of two normalised answers: string, number, text, choice and structure checks.
+
+Structures are compared with three-valued logic (True, False, None = undecided) over a leaf check,
+so the parent process decides most pairs with the cheap ``fast_leaf`` and sends only undecided ones
+to a worker, where ``judge`` settles leaves with sympy.
+
+Number rules (documented policy):
+- exact values (integers, fractions, mixed numbers ``2\\frac12`` = 5/2) must be equal exactly;
+- a prediction written as a decimal matches within a relative 1e-6: ``0.3333333`` is 1/3, ``0.33``
+  and ``0.333`` are not, nor is ``3.14`` pi;
+- a gold written as a decimal is a value, not a rounding: ``4.5`` is 9/2, and neither ``1+2\\sqrt3``
+  (4.46) nor ``\\frac13`` matches a gold ``0.33`` (whose question asked for a decimal);
+- a gold written with ``%`` accepts the number as written or divided by 100 (gold ``50\\%``:
+  ``50`` or ``0.5``); a prediction's ``%`` never rescales it.
+
+Structure rules: tuples and intervals keep order and bracket kinds (``(0,9)`` is not ``[0,9]``);
+sets and comma lists are order-free and must match element for element (a singleton equals its
+element); unions are order-free; a column vector equals the same tuple in parentheses; ``x = 3``
+states ``3`` (also ``f(x) = ...``) and ``a < x \\le b`` states ``(a, b]``; other equations match
+side by side or as equal ``lhs - rhs``. A multiple-choice gold (``(B)``) is decided by letter; a gold
+giving the option's value too (``(B) 12``) also accepts the value. Words compare case-insensitively.
+"""
+
+from collections.abc import Callable
+from fractions import Fraction
+from typing import Any, TypeVar
+
+from evalkit.graders.parse import (
+    MAX_ITEMS,
+    Bracketed,
+    Collection,
+    Expr,
+    Matrix,
+    Node,
+    Number,
+    Relation,
+    Union,
+    based_number,
+    choice_letter,
+    gold_choice,
+    is_simple_variable,
+    is_text,
+    parse_answer,
+    parse_number,
+)
+
+REL_TOL = Fraction(1, 10**6)
+
+Value = TypeVar("Value", bound=Any)  # a Fraction here, a sympy number in ``symbolic``
+
+Outcome = tuple[bool, str, str]  # correct, method, reason
+LeafCheck = Callable[[Expr, Expr], bool | None]
+
+_INEQUALITY = {"<": ("(", ")"), "\\le": ("[", "]"), ">": ("(", ")"), "\\ge": ("[", "]")}
+_UPWARD = ("<", "\\le")
+_DOWNWARD = (">", "\\ge")
+
+
+def within(diff: Fraction, scale: Fraction, *, pred_exact: bool, exact_tol: Fraction) -> bool:
+    """The number rules above for a difference ``diff`` between values of size ``scale``
+    (``exact_tol``: relative slack allowed for an exact prediction, 0 for rationals)."""
+    return diff <= (exact_tol if pred_exact else REL_TOL) * scale
+
+
+def gold_candidates(gold: Expr, value: Value) -> list[Value]:
+    """A gold value, and the value over 100 when the gold was written as a percentage."""
+    return [value, value / 100] if gold.percent else [value]
+
+
+def numbers_match(pred: Number, gold: Number, gold_expr: Expr) -> bool:
+    return any(
+        within(
+            abs(pred.value - value),
+            max(abs(pred.value), abs(value)),
+            pred_exact=pred.exact,
+            exact_tol=Fraction(0),
+        )
+        for value in gold_candidates(gold_expr, gold.value)
+    )
+
+
+def fast_leaf(pred: Expr, gold: Expr) -> bool | None:
+    """Cheap leaf check: equal strings, plain numbers, words, numerals in a base; None if unsure."""
+    if pred.latex == gold.latex:
+        return True
+    pred_number, gold_number = parse_number(pred.latex), parse_number(gold.latex)
+    if pred_number is not None and gold_number is not None:
+        return numbers_match(pred_number, gold_number, gold)
+    if is_text(gold.latex) or is_text(pred.latex):
+        return _text_key(pred.latex) == _text_key(gold.latex)
+    pred_based, gold_based = based_number(pred.latex), based_number(gold.latex)
+    if pred_based is None and gold_based is None:
+        return None
+    return _numerals_match(
+        pred_based or _as_numeral(pred.latex, gold_based), gold_based or _as_numeral(gold.latex, pred_based)
+    )
+
+
+def _as_numeral(latex: str, other: tuple[str, int] | None) -> tuple[str, int] | None:
+    """A numeral written without a base takes the other side's base (``1011`` for ``1011_2``)."""
+    if other is None or not latex.isalnum() or not latex.isascii():
+        return None
+    return latex.upper(), other[1]
+
+
+def _numerals_match(pred: tuple[str, int] | None, gold: tuple[str, int] | None) -> bool:
+    """Numerals in a base: same base and digits (leading zeros aside)."""
+    if pred is None or gold is None:
+        return False
+    return pred[1] == gold[1] and pred[0].lstrip("0") == gold[0].lstrip("0")
+
+
+def _text_key(text: str) -> str:
+    return "".join(char for char in text.casefold() if char.isalnum())
+
+
+def match(pred: Node, gold: Node, leaf: LeafCheck) -> bool | None:
+    """Whether ``pred`` equals ``gold`` structurally, with ``leaf`` deciding expressions."""
+    if isinstance(pred, Relation) or isinstance(gold, Relation):
+        return _match_relation(pred, gold, leaf)
+    if isinstance(pred, Collection) or isinstance(gold, Collection):
+        pred_items = pred.items if isinstance(pred, Collection) else (pred,)
+        gold_items = gold.items if isinstance(gold, Collection) else (gold,)
+        return _match_unordered(pred_items, gold_items, leaf)
+    if isinstance(pred, Union) and isinstance(gold, Union):
+        return _match_unordered(pred.parts, gold.parts, leaf)
+    if isinstance(pred, Bracketed) and isinstance(gold, Bracketed):
+        if (pred.open, pred.close) != (gold.open, gold.close):
+            return False
+        return _match_ordered(pred.items, gold.items, leaf)
+    if isinstance(pred, Matrix) or isinstance(gold, Matrix):
+        shape = _shape(pred)
+        return _match_ordered(_cells(pred), _cells(gold), leaf) if shape and shape == _shape(gold) else False
+    if isinstance(pred, Expr) and isinstance(gold, Expr):
+        return leaf(pred, gold)
+    return False
+
+
+def _shape(node: Node) -> tuple[int, ...] | None:
+    """Matrix shape; a vector written as a tuple ``(1,2)`` has the shape of a column."""
+    if isinstance(node, Matrix):
+        widths = {len(row) for row in node.rows}
+        if len(widths) != 1:
+            return None
+        width = widths.pop()
+        return (
+            (len(node.rows),)
+            if width == 1
+            else (1, width)
+            if len(node.rows) == 1
+            else (len(node.rows), width)
+        )
+    if isinstance(node, Bracketed) and (node.open, node.close) == ("(", ")"):
+        return (len(node.items),)
+    return None
+
+
+def _cells(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, Matrix):
+        return tuple(cell for row in node.rows for cell in row)
+    assert isinstance(node, Bracketed)
+    return node.items
+
+
+def _match_ordered(pred: tuple[Node, ...], gold: tuple[Node, ...], leaf: LeafCheck) -> bool | None:
+    if len(pred) != len(gold):
+        return False
+    results = []
+    for p, g in zip(pred, gold, strict=True):
+        result = match(p, g, leaf)
+        if result is False:
+            return False
+        results.append(result)
+    return True if all(results) else None
+
+
+def _match_unordered(pred: tuple[Node, ...], gold: tuple[Node, ...], leaf: LeafCheck) -> bool | None:
+    """Exact multiset equality: True if a perfect matching exists on True edges, False if none
+    exists even counting undecided edges, else None."""
+    if len(pred) != len(gold):
+        return False
+    if len(pred) > MAX_ITEMS:
+        return pred == gold
+    table = [[match(p, g, leaf) for g in gold] for p in pred]
+    if _has_perfect_matching(table, lambda r: r is True):
+        return True
+    if not _has_perfect_matching(table, lambda r: r is not False):
+        return False
+    return None
+
+
+def _has_perfect_matching(table: list[list[bool | None]], usable: Callable[[bool | None], bool]) -> bool:
+    """Bipartite perfect matching by augmenting paths (Kuhn's algorithm)."""
+    owner: dict[int, int] = {}
+
+    def augment(row: int, seen: set[int]) -> bool:
+        for col, result in enumerate(table[row]):
+            if usable(result) and col not in seen:
+                seen.add(col)
+                if col not in owner or augment(owner[col], seen):
+                    owner[col] = row
+                    return True
+        return False
+
+    return all(augment(row, set()) for row in range(len(table)))
+
+
+def _as_interval(relation: Relation) -> Bracketed | None:
+    """``x>3`` -> ``(3,\\infty)``, ``a<x\\le b`` -> ``(a,b]``, for one variable and inequalities."""
+    terms, ops = relation.terms, relation.ops
+    if not all(op in _INEQUALITY for op in ops):
+        return None
+    if all(op in _DOWNWARD for op in ops):  # read b > x > a as a < x < b
+        terms, ops = terms[::-1], tuple("<" if op == ">" else "\\le" for op in reversed(ops))
+    if not all(op in _UPWARD for op in ops):
+        return None
+    if len(ops) == 2 and is_simple_variable(terms[1]):
+        return Bracketed(_INEQUALITY[ops[0]][0], _INEQUALITY[ops[1]][1], (terms[0], terms[2]))
+    if len(ops) == 1 and is_simple_variable(terms[0]):  # x < b
+        return Bracketed("(", _INEQUALITY[ops[0]][1], (Expr("-\\infty"), terms[1]))
+    if len(ops) == 1 and is_simple_variable(terms[1]):  # a < x
+        return Bracketed(_INEQUALITY[ops[0]][0], ")", (terms[0], Expr("\\infty")))
+    return None
+
+
+def _stated_value(node: Node) -> Node:
+    """The value a relation states: ``x=3`` -> ``3``; an inequality in one variable -> its interval."""
+    if isinstance(node, Relation):
+        if node.ops in (("=",), ("\\approx",)) and is_simple_variable(node.terms[0]):
+            return node.terms[1]
+        return _as_interval(node) or node
+    return node
+
+
+def _match_relation(pred: Node, gold: Node, leaf: LeafCheck) -> bool | None:
+    pred_value, gold_value = _stated_value(pred), _stated_value(gold)
+    if not isinstance(pred_value, Relation) and not isinstance(gold_value, Relation):
+        return match(pred_value, gold_value, leaf)
+    if not (isinstance(pred, Relation) and isinstance(gold, Relation)):
+        return False
+    if pred.ops != gold.ops:
+        flipped = tuple(
+            {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le"}.get(op, op) for op in reversed(pred.ops)
+        )
+        if flipped != gold.ops:
+            return False
+        pred = Relation(pred.terms[::-1], flipped)
+    direct = _match_ordered(pred.terms, gold.terms, leaf)
+    if (
+        direct is True
+        or len(pred.ops) != 1
+        or any(not isinstance(t, Expr) for t in (*pred.terms, *gold.terms))
+    ):
+        return direct
+    symmetric = pred.ops[0] in ("=", "\\ne", "\\approx")
+    differences = [leaf(_difference(pred.terms), _difference(gold.terms))]
+    if symmetric:
+        differences.append(leaf(_difference(pred.terms[::-1]), _difference(gold.terms)))
+    if any(result is True for result in differences):
+        return True
+    return None if None in differences or direct is None else False
+
+
+def _difference(terms: tuple[Node, ...]) -> Expr:
+    left, right = terms
+    assert isinstance(left, Expr) and isinstance(right, Expr)
+    return Expr(f"{left.latex}-({right.latex})")
+
+
+def describe(correct: bool, method: str) -> str:
+    """A short reason for a decided comparison."""
+    return f"{'equivalent' if correct else 'not equivalent'} ({method} check)"
+
+
+def method_for(pred: Node, gold: Node) -> str:
+    """Which kind of check decides two parsed answers."""
+    if isinstance(pred, Expr) and isinstance(gold, Expr):
+        if all(parse_number(n.latex) or based_number(n.latex) for n in (pred, gold)):
+            return "numeric"
+        if is_text(gold.latex) or is_text(pred.latex):
+            return "text"
+        return "symbolic"
+    return "structural"
+
+
+def _resolve_choice(pred: str, gold: str) -> tuple[Outcome | None, str]:
+    """A multiple-choice gold decides by letter, unless it also gives the option's value and the
+    prediction names no letter: then the value is the gold to compare with."""
+    choice = gold_choice(gold)
+    if choice is None:
+        return None, gold
+    letter, option = choice
+    chosen = choice_letter(pred)
+    if chosen is None and option:
+        return None, option
+    return (chosen == letter, "choice", f"chose {chosen or 'no letter'}, answer is {letter}"), gold
+
+
+def judge_fast(pred: str, gold: str) -> Outcome | None:
+    """Decide a pair of normalised answers without sympy, or None when sympy is needed."""
+    if pred == gold:
+        return True, "exact", "identical after normalisation"
+    decided, gold = _resolve_choice(pred, gold)
+    if decided is not None:
+        return decided
+    pred_node, gold_node = parse_answer(pred), parse_answer(gold)
+    result = match(pred_node, gold_node, fast_leaf)
+    if result is None:
+        return None
+    method = method_for(pred_node, gold_node)
+    return result, method, describe(result, method)
+
+
+def judge(pred: str, gold: str) -> Outcome:
+    """Decide a pair of normalised answers, with sympy for what the cheap checks leave open."""
+    fast = judge_fast(pred, gold)
+    if fast is not None:
+        return fast
+    from evalkit.graders.symbolic import symbolic_leaf
+
+    gold = _resolve_choice(pred, gold)[1]
+    pred_node, gold_node = parse_answer(pred), parse_answer(gold)
+    result = bool(match(pred_node, gold_node, symbolic_leaf))
+    method = method_for(pred_node, gold_node)
+    return result, method, describe(result, method)

@@ -1,0 +1,136 @@
+"""Find the final answer in a model response: boxes, "final answer" phrases, optional last number.
+
+Only string scanning happens here (linear in the response length); nothing is parsed or evaluated.
+"""
+
+import re
+from dataclasses import dataclass
+
+BOX_COMMANDS = ("\\boxed", "\\fbox")
+MAX_BOXES = 32  # boxes inspected from the end of a response
+MAX_BOX_CHARS = 20_000  # a box longer than this is treated as unclosed
+
+# What may stand between two boxes that together form one multi-answer.
+_BOX_SEPARATOR = re.compile(
+    r"(?:\s|\$|\\[()\[\],;]|\\quad|\\qquad|[,;&]|\\text\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b)*"
+)
+_ANSWER_PHRASE = re.compile(r"(?:final\s+answer\s*(?:is|:)?|answer\s+is|answer\s*:)[\s:*]*", re.IGNORECASE)
+_BARE_ARGUMENT = re.compile(r"[ \t]+([^\s$]+)")
+_INLINE_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_SENTENCE_END = re.compile(r"\.(?:\s|$)|\n")
+_LAST_NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractionPolicy:
+    """How answers are found.
+
+    ``last_number_fallback``: with no box and no answer phrase, take the last number in the text.
+    ``require_think_end``: the prompt opened a ``<think>`` block, so only text after ``</think>`` counts.
+    """
+
+    last_number_fallback: bool = False
+    require_think_end: bool = False
+
+
+DEFAULT_POLICY = ExtractionPolicy()
+
+
+def extract_answer(text: str, policy: ExtractionPolicy | None = None) -> str | None:
+    """The final answer written in ``text`` (as written, without its box), or None."""
+    policy = policy or DEFAULT_POLICY
+    text = _after_reasoning(text, policy)
+    if text is None:
+        return None
+    for finder in (_boxed_answer, _phrase_answer):
+        answer = finder(text)
+        if answer:
+            return answer
+    if policy.last_number_fallback:
+        numbers = _LAST_NUMBER.findall(text[-MAX_BOX_CHARS:])
+        return numbers[-1] if numbers else None
+    return None
+
+
+def _after_reasoning(text: str, policy: ExtractionPolicy) -> str | None:
+    """The part of the response after the reasoning block; None if reasoning never closed."""
+    end = text.rfind("</think>")
+    if end >= 0:
+        return text[end + len("</think>") :]
+    if policy.require_think_end:
+        return None
+    return text
+
+
+def _box_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, content) of the closed boxes among the last ``MAX_BOXES``, in text order."""
+    spans: list[tuple[int, int, str]] = []
+    pos = len(text)
+    for _ in range(MAX_BOXES):
+        start = max(text.rfind(cmd, 0, pos) for cmd in BOX_COMMANDS)
+        if start < 0:
+            break
+        pos = start
+        command = next(cmd for cmd in BOX_COMMANDS if text.startswith(cmd, start))
+        found = _box_argument(text, start + len(command))
+        if found is not None:
+            end, content = found
+            if spans and end > spans[-1][0]:  # nested box: keep the outer one
+                spans.pop()
+            spans.append((start, end, content))
+    spans.reverse()
+    return spans
+
+
+def _box_argument(text: str, pos: int) -> tuple[int, str] | None:
+    """The braced (or ``\\boxed 5``-style bare) argument starting at ``pos``: (end, content)."""
+    if pos < len(text) and text[pos] == "{":
+        depth = 0
+        limit = min(len(text), pos + MAX_BOX_CHARS)
+        for i in range(pos, limit):
+            char = text[i]
+            if char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+                if depth == 0:
+                    return i + 1, text[pos + 1 : i]
+        return None
+    match = _BARE_ARGUMENT.match(text, pos)
+    if match is None:
+        return None
+    return match.end(), match.group(1).rstrip(".,;")
+
+
+def _boxed_answer(text: str) -> str | None:
+    """The last box, joined with the distinct boxes directly before it (``\\boxed{1}, \\boxed{2}``)."""
+    spans = _box_spans(text)
+    if not spans:
+        return None
+    group = [spans[-1]]
+    for span in reversed(spans[:-1]):
+        between = text[span[1] : group[0][0]]
+        if _BOX_SEPARATOR.fullmatch(between) is None:
+            break
+        group.insert(0, span)
+    contents = dict.fromkeys(content.strip() for _, _, content in group)  # ordered, no repeats
+    return ", ".join(c for c in contents if c) or None
+
+
+def _phrase_answer(text: str) -> str | None:
+    """What follows the last "final answer is" / "Answer:" phrase, up to the end of its sentence."""
+    tail = text[-MAX_BOX_CHARS:]
+    matches = list(_ANSWER_PHRASE.finditer(tail))
+    for match in reversed(matches):
+        rest = tail[match.end() :].lstrip()
+        line = rest.split("\n\n", 1)[0] if rest.startswith("$$") else rest.split("\n", 1)[0]
+        math = _INLINE_MATH.search(line)
+        if math:
+            answer = next(g for g in math.groups() if g is not None)
+        else:
+            end = _SENTENCE_END.search(line)
+            answer = line[: end.start()] if end else line
+        answer = answer.strip().strip("*").strip().rstrip(".")
+        if answer:
+            return answer
+    return None

@@ -1,0 +1,188 @@
+"""One normalisation for predicted and gold answers: a canonical LaTeX-ish string.
+
+Only presentation is removed (delimiters, spacing, ``\\left``, ``\\dfrac``, degrees, units, dollars,
+thousands separators); nothing that changes a value. Structure is read later by ``parse``.
+"""
+
+import re
+
+MAX_ANSWER_CHARS = 2_000  # longer answers are compared as strings only
+
+_REPLACEMENTS = (
+    ("\\dfrac", "\\frac"),
+    ("\\tfrac", "\\frac"),
+    ("\\cfrac", "\\frac"),
+    ("\\dbinom", "\\binom"),
+    ("\\tbinom", "\\binom"),
+    ("\\leqslant", "\\le"),
+    ("\\geqslant", "\\ge"),
+    ("\\leq", "\\le"),
+    ("\\geq", "\\ge"),
+    ("\\neq", "\\ne"),
+    ("\\lt", "<"),
+    ("\\gt", ">"),
+    ("\\varnothing", "\\emptyset"),
+    ("\\infin", "\\infty"),
+    ("\\lbrace", "\\{"),
+    ("\\rbrace", "\\}"),
+    ("\\{\\}", "\\emptyset"),
+    ("\\mathbb{R}", "(-\\infty,\\infty)"),
+    ("\\mathbb R", "(-\\infty,\\infty)"),
+    ("ℝ", "(-\\infty,\\infty)"),
+    ("−", "-"),
+    ("–", "-"),
+    ("×", "\\times"),
+    ("·", "\\cdot"),
+    ("π", "\\pi"),
+    ("∞", "\\infty"),
+    ("√", "\\sqrt"),
+    ("≤", "\\le"),
+    ("≥", "\\ge"),
+    ("≠", "\\ne"),
+    ("∪", "\\cup"),
+    ("\\%", "%"),
+    ("\\$", ""),
+    ("$", ""),
+)
+_DELIMITERS = re.compile(
+    r"(?<!\\)\\[()\[\]]|\\displaystyle|\\textstyle|\\left\.|\\right\.|\\(?:left|right|[bB]igg?[lr]?)(?![a-zA-Z])"
+)
+_SPACING = re.compile(r"(?<!\\)\\[!,;: ]|\\q?quad(?![a-zA-Z])|~")
+_THOUSANDS_MARK = re.compile(r"(?<=\d)(?:\{,\}|\\,|\\ )(?=\d{3}(?!\d))")
+_THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\^\s*\{?\s*\\degree\s*\}?|\\degree(?![a-zA-Z])|°")
+_TEXT_COMMAND = re.compile(
+    r"\\(text(?:bf|rm|it|normal|sf|tt|up)?|mbox|mathrm|mathbf|mathit|mathsf|boxed|fbox)\s*\{"
+)
+_UNIT_WORDS = re.compile(r"[A-Za-z][A-Za-z .]*")
+_CONNECTIVE = re.compile(r"\s*(?:and|or|,)\s*")
+_PLAIN_UNIT = re.compile(
+    r"(?<=[\d}])\s+(?:square|sq\.?|cubic)?\s*(?:units?|cm|mm|km|meters?|metres?|inch(?:es)?|feet|foot|ft|"
+    r"yards?|miles?|dollars?|cents?|degrees?|hours?|minutes?|seconds?|days?|weeks?|years?|mph|pounds?|"
+    r"kg|grams?|liters?|litres?|points?|people|students?|ways?|times)(?:\s*\^\s*\{?[23]\}?)?\s*$"
+)
+_UNIT_POWER = re.compile(r"\s*\^\s*\{?[23]\}?")
+_COMMAND_SPACE = re.compile(r"\s+")
+_INNER_SPACE = re.compile(r"(?<![A-Za-z0-9]) | (?![A-Za-z0-9])")
+_SINGLE_ARG = re.compile(r"\s*(\\[A-Za-z]+|[^\s{\\])")
+
+
+def gold_text(gold: str | int | float) -> str:
+    """The gold answer as a string: ``27.0`` -> ``"27"``, ``25`` -> ``"25"``."""
+    if isinstance(gold, bool):
+        return str(gold)
+    if isinstance(gold, float) and gold.is_integer():
+        return str(int(gold))
+    return str(gold).strip()
+
+
+def normalize_answer(answer: str) -> str:
+    """The canonical form of an answer (pure string work, linear in its length)."""
+    text = answer.strip()
+    if len(text) > MAX_ANSWER_CHARS:
+        return text
+    for old, new in _REPLACEMENTS:
+        text = text.replace(old, new)
+    text = _DELIMITERS.sub("", text)
+    text = _THOUSANDS_MARK.sub("", text)
+    text = _SPACING.sub(" ", text)
+    text = _DEGREES.sub("", text)
+    text = _unwrap_text_commands(text)
+    text = _PLAIN_UNIT.sub("", text)
+    text = _braced_arguments(text)
+    text = _COMMAND_SPACE.sub(" ", text).strip()
+    text = _INNER_SPACE.sub("", text)
+    text = text.rstrip(".;,").strip()
+    if _THOUSANDS.fullmatch(text):
+        text = text.replace(",", "")
+    return _strip_outer_braces(text)
+
+
+def _matching_brace(text: str, open_pos: int) -> int:
+    """Index of the brace closing the one at ``open_pos``, or -1 if unbalanced."""
+    depth = 0
+    for i in range(open_pos, len(text)):
+        if text[i] == "{" and (i == 0 or text[i - 1] != "\\"):
+            depth += 1
+        elif text[i] == "}" and (i == 0 or text[i - 1] != "\\"):
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def _unwrap_text_commands(text: str) -> str:
+    """``\\text{...}``-like groups: units dropped, "and"/"or" become commas, the rest unwrapped."""
+    out: list[str] = []
+    pos = 0
+    while (match := _TEXT_COMMAND.search(text, pos)) is not None:
+        close = _matching_brace(text, match.end() - 1)
+        if close < 0:
+            break
+        content = text[match.end() : close]
+        before = "".join(out) + text[pos : match.start()]
+        after = text[close + 1 :]
+        name = match.group(1)
+        is_unit = (
+            name not in ("boxed", "fbox")
+            and before.strip() != ""
+            and not before.rstrip().endswith(("(", ",", "{", "[", "="))
+            and _UNIT_WORDS.fullmatch(content.strip()) is not None
+            # \mathrm{i}, \mathrm{e} are constants, not units
+            and (len(content.strip()) > 1 or name.startswith(("text", "mbox")))
+        )
+        out.append(text[pos : match.start()])
+        if _CONNECTIVE.fullmatch(content) and before.strip() and after.strip():
+            out.append(", ")
+        elif is_unit:
+            unit_power = _UNIT_POWER.match(after)
+            if unit_power:
+                close += unit_power.end()
+        else:
+            out.append(content)
+        pos = close + 1
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _braced_arguments(text: str) -> str:
+    """``\\frac12`` -> ``\\frac{1}{2}``, ``\\sqrt2`` -> ``\\sqrt{2}`` (one-token arguments braced)."""
+    for command, arity in (("\\frac", 2), ("\\binom", 2), ("\\sqrt", 1)):
+        pos = 0
+        while (start := text.find(command, pos)) >= 0:
+            pos = start + len(command)
+            if pos < len(text) and text[pos].isalpha():
+                continue
+            args: list[str] = []
+            cursor = pos
+            if command == "\\sqrt" and text[cursor : cursor + 1] == "[":
+                close = text.find("]", cursor)
+                if close < 0:
+                    break
+                cursor = close + 1
+            for _ in range(arity):
+                while cursor < len(text) and text[cursor] == " ":
+                    cursor += 1
+                if text[cursor : cursor + 1] == "{":
+                    close = _matching_brace(text, cursor)
+                    if close < 0:
+                        break
+                    args.append(text[cursor : close + 1])
+                    cursor = close + 1
+                    continue
+                match = _SINGLE_ARG.match(text, cursor)
+                if match is None:
+                    break
+                args.append("{" + match.group(1) + "}")
+                cursor = match.end()
+            if len(args) == arity:
+                index = text[pos:cursor].split("]", 1)[0] + "]" if text[pos : pos + 1] == "[" else ""
+                text = text[:pos] + index + "".join(args) + text[cursor:]
+    return text
+
+
+def _strip_outer_braces(text: str) -> str:
+    """``{5}`` -> ``5`` when one brace pair encloses everything."""
+    while text.startswith("{") and _matching_brace(text, 0) == len(text) - 1:
+        text = text[1:-1].strip()
+    return text

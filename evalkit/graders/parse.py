@@ -1,0 +1,310 @@
+"""Read a normalised answer into a small structure tree, and plain numbers into exact rationals.
+
+Pure Python string work; nothing is evaluated. Leaves (``Expr``) stay LaTeX until ``symbolic``
+turns them into sympy inside a worker process.
+"""
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+MAX_ITEMS = 64  # collections, tuples and matrices larger than this are compared as strings
+MAX_DIGITS = 1_000  # longer literal numbers are left to the string comparison
+MAX_EXPONENT = 400  # |n| in 3\times10^{n}
+MAX_PM = 3  # \pm signs expanded (2^3 variants at most)
+MAX_DEPTH = 40  # answers nested deeper than this are one expression (no recursion on them)
+
+
+@dataclass(frozen=True, slots=True)
+class Expr:
+    """One mathematical expression (LaTeX); ``percent`` when it was written with a % sign."""
+
+    latex: str
+    percent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Bracketed:
+    """Ordered items in brackets: tuples, points, intervals. Bracket kinds are part of the value."""
+
+    open: str
+    close: str
+    items: tuple["Node", ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """A set or list of answers: order-free, compared element for element (no partial credit)."""
+
+    items: tuple["Node", ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Union:
+    """A union of sets (intervals), order-free."""
+
+    parts: tuple["Node", ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Matrix:
+    """A matrix or vector (rows of cells)."""
+
+    rows: tuple[tuple["Node", ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """An equation or (chained) inequality: ``terms[0] ops[0] terms[1] ...``."""
+
+    terms: tuple["Node", ...]
+    ops: tuple[str, ...]
+
+
+Node = Expr | Bracketed | Collection | Union | Matrix | Relation
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    """A number's exact rational value; ``exact`` is False when it was written as a decimal."""
+
+    value: Fraction
+    exact: bool
+
+
+_OPENERS = "([{"
+_CLOSERS = ")]}"
+_RELATION = re.compile(r"\\(?:le|ge|ne|approx|in)(?![A-Za-z])|<|>|=")
+_MATRIX = re.compile(r"\\begin\{([pbBvV]?matrix)\}(.*)\\end\{\1\}", re.DOTALL)
+_SCALAR_PRODUCT = re.compile(r"\\(?:cdot|times)\s*$")
+_PLUS_MINUS = re.compile(r"\\(?:pm|mp)(?![A-Za-z])")
+_SIMPLE_VARIABLE = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?'*|\\[A-Za-z]+|[A-Za-z]\([A-Za-z]\)")
+_TEXT = re.compile(r"[A-Za-z][A-Za-z' \-]*")
+_LETTER_RUN = re.compile(r"[A-Za-z]{3,}")
+_GOLD_CHOICE = re.compile(r"\(([A-E])\)(.*)|([A-E])")
+# a letter alone, or "(B)" followed by its option text: not by an operator ("(B)+1"), nor another choice
+_PRED_CHOICE = re.compile(r"\(?([A-Ea-e])\)?|\(([A-Ea-e])\)(?![-+*/^_=<>,.!])(?!.*\([A-Ea-e]\)).+")
+_BASED = re.compile(r"([0-9A-Fa-f]+)_\{?(\d{1,2})\}?")
+
+_SIGN = r"(?P<sign>[+-]?)"
+_INT = re.compile(_SIGN + r"(?P<int>\d+)")
+_DECIMAL = re.compile(_SIGN + r"(?P<int>\d*)\.(?P<frac>\d+)")
+_REPEATING = re.compile(_SIGN + r"(?P<int>\d*)\.(?P<frac>\d*)\\overline\{(?P<rep>\d+)\}")
+_FRACTION = re.compile(
+    _SIGN + r"(?:\\frac\{(?P<num>[+-]?\d+)\}\{(?P<den>[+-]?\d+)\}|(?P<snum>\d+)/(?P<sden>\d+))"
+)
+_MIXED = re.compile(_SIGN + r"(?P<whole>\d+)\\frac\{(?P<num>\d+)\}\{(?P<den>\d+)\}")
+_SCIENTIFIC = re.compile(
+    r"(?P<mantissa>[+-]?\d*\.?\d+)(?:(?:\\times|\\cdot|\*)10\^\{?(?P<exp>[+-]?\d+)\}?|[eE](?P<e>[+-]?\d+))"
+)
+
+
+def split_top(text: str, separators: re.Pattern[str] | str) -> list[str]:
+    """Split ``text`` at separators outside any brackets (``,`` in ``(1,2)`` is not split)."""
+    pattern = re.compile(re.escape(separators)) if isinstance(separators, str) else separators
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    pos = 0
+    while pos < len(text):
+        char = text[pos]
+        if char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS:
+            depth -= 1
+        elif depth == 0 and (match := pattern.match(text, pos)) is not None and match.end() > pos:
+            parts.append(text[start:pos])
+            start = pos = match.end()
+            continue
+        pos += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _nesting_depth(text: str) -> int:
+    depth = deepest = 0
+    for char in text:
+        if char in _OPENERS:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in _CLOSERS:
+            depth -= 1
+    return deepest
+
+
+def _closing_index(text: str) -> int:
+    """Index of the bracket closing the one that opens ``text`` (-1 if unbalanced)."""
+    depth = 0
+    for i, char in enumerate(text):
+        if char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS:
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def parse_answer(text: str) -> Node:
+    """The structure of a normalised answer; top-level commas make an order-free collection."""
+    if _nesting_depth(text) > MAX_DEPTH:
+        return Expr(text)
+    items = [item for item in split_top(text, re.compile(r"[,;]")) if item.strip()]
+    if len(items) > 1:
+        return _collection(items)
+    return parse_item(text)
+
+
+def _collection(texts: list[str]) -> Collection:
+    """The items of a list or set; an item with ``\\pm`` contributes each of its values."""
+    items: list[Node] = []
+    for text in texts[:MAX_ITEMS]:
+        node = parse_item(text)
+        expanded = isinstance(node, Collection) and _PLUS_MINUS.search(text) is not None
+        items.extend(node.items if isinstance(node, Collection) and expanded else (node,))
+    return Collection(tuple(items))
+
+
+def parse_item(text: str) -> Node:
+    """The structure of one answer (no top-level commas)."""
+    text = text.strip()
+    if not text:
+        return Expr(text)
+    if text == "\\emptyset":
+        return Collection(())
+    parts = split_top(text, "\\cup")
+    if len(parts) > 1:
+        return Union(tuple(parse_item(part) for part in parts))
+    relation = _parse_relation(text)
+    if relation is not None:
+        return relation
+    if text.startswith("\\{") and text.endswith("\\}") and _closing_index(text[1:]) == len(text) - 2:
+        return _collection([item for item in split_top(text[2:-2], re.compile(r"[,;]")) if item.strip()])
+    matrix = _MATRIX.search(text)
+    if matrix is not None and matrix.end() == len(text) and matrix.group(1) not in ("vmatrix", "Vmatrix"):
+        return _matrix(matrix.group(2), _SCALAR_PRODUCT.sub("", text[: matrix.start()]).strip())
+    if text[:1] in "([" and text[-1:] in ")]" and _closing_index(text) == len(text) - 1:
+        inner = split_top(text[1:-1], ",")
+        if len(inner) > 1:
+            return Bracketed(text[0], text[-1], tuple(parse_item(item) for item in inner[:MAX_ITEMS]))
+        if text[0] == "(" and text[-1] == ")":
+            return parse_item(inner[0])
+    variants = _expand_plus_minus(text)
+    if len(variants) > 1:
+        return Collection(tuple(Expr(variant) for variant in variants))
+    if text.endswith("%"):
+        return Expr(text[:-1].strip(), percent=True)
+    return Expr(text)
+
+
+def _matrix(body: str, scalar: str) -> Matrix:
+    """Rows of cells; a scalar written before the matrix multiplies every cell."""
+    rows = [row for row in split_top(body, "\\\\") if row.strip()]
+    cells = [[cell.strip() for cell in split_top(row, "&")] for row in rows]
+    if scalar:
+        cells = [[f"({scalar})\\cdot({cell})" for cell in row] for row in cells]
+    return Matrix(tuple(tuple(parse_item(cell) for cell in row) for row in cells))
+
+
+def _parse_relation(text: str) -> Node | None:
+    """``x=3``, ``a<x\\le b``; ``x\\in S`` is just ``S``."""
+    operators = []
+    pos = 0
+    pieces = split_top(text, _RELATION)
+    if len(pieces) < 2 or any(not piece.strip() for piece in pieces):
+        return None
+    for piece in pieces[:-1]:
+        pos += len(piece)
+        match = _RELATION.match(text, pos)
+        assert match is not None
+        operators.append(match.group())
+        pos = match.end()
+    if operators == ["\\in"]:
+        return parse_item(pieces[1])
+    return Relation(tuple(parse_item(piece) for piece in pieces), tuple(operators))
+
+
+def _expand_plus_minus(text: str) -> list[str]:
+    """``1\\pm\\sqrt2`` -> [``1+\\sqrt2``, ``1-\\sqrt2``] (``\\mp`` the other way round)."""
+    variants = [text]
+    for _ in range(MAX_PM):
+        if _PLUS_MINUS.search(variants[0]) is None:
+            break
+        expanded = []
+        for variant in variants:
+            match = _PLUS_MINUS.search(variant)
+            assert match is not None
+            signs = ("+", "-") if match.group() == "\\pm" else ("-", "+")
+            expanded += [variant[: match.start()] + sign + variant[match.end() :] for sign in signs]
+        variants = expanded
+    return variants
+
+
+def is_simple_variable(node: Node) -> bool:
+    """Whether ``node`` names a quantity (``x``, ``a_1``, ``\\theta``, ``f(x)``), as in ``x = 3``."""
+    return isinstance(node, Expr) and _SIMPLE_VARIABLE.fullmatch(node.latex) is not None
+
+
+def parse_number(latex: str) -> Number | None:
+    """An exact rational for plain numbers (``025``, ``-3.50``, ``0.\\overline{3}``, ``\\frac{1}{2}``,
+    ``2\\frac12``, ``3\\times10^{5}``, ``3e5``); None for anything else."""
+    if len(latex) > MAX_DIGITS:
+        return None
+    if match := _INT.fullmatch(latex):
+        return Number(_signed(match, Fraction(int(match["int"]))), True)
+    if match := _DECIMAL.fullmatch(latex):
+        fraction = Fraction(int(match["frac"]), 10 ** len(match["frac"]))
+        return Number(_signed(match, int(match["int"] or "0") + fraction), False)
+    if match := _REPEATING.fullmatch(latex):
+        shift, period = 10 ** len(match["frac"]), 10 ** len(match["rep"]) - 1
+        value = int(match["int"] or "0") + Fraction(int(match["frac"] or "0"), shift)
+        return Number(_signed(match, value + Fraction(int(match["rep"]), shift * period)), True)
+    if match := _FRACTION.fullmatch(latex):
+        numerator = int(match["num"] or match["snum"])
+        denominator = int(match["den"] or match["sden"])
+        if denominator == 0:
+            return None
+        return Number(_signed(match, Fraction(numerator, denominator)), True)
+    if match := _MIXED.fullmatch(latex):
+        if int(match["den"]) == 0:
+            return None
+        whole = int(match["whole"]) + Fraction(int(match["num"]), int(match["den"]))
+        return Number(_signed(match, whole), True)
+    if match := _SCIENTIFIC.fullmatch(latex):
+        exponent = int(match["exp"] or match["e"])
+        mantissa = parse_number(match["mantissa"])
+        if mantissa is None or abs(exponent) > MAX_EXPONENT:
+            return None
+        return Number(mantissa.value * Fraction(10) ** exponent, mantissa.exact)
+    return None
+
+
+def _signed(match: re.Match[str], value: Fraction) -> Fraction:
+    return -value if match["sign"] == "-" else value
+
+
+def is_text(latex: str) -> bool:
+    """Whether an answer is words (``Evelyn``, ``no solution``) rather than mathematics."""
+    return _TEXT.fullmatch(latex) is not None and _LETTER_RUN.search(latex) is not None
+
+
+def gold_choice(latex: str) -> tuple[str, str] | None:
+    """A multiple-choice gold (``B``, ``(B)``, ``(B) 12``) as (letter, option text or "")."""
+    match = _GOLD_CHOICE.fullmatch(latex)
+    if match is None:
+        return None
+    return (match.group(1), match.group(2).strip()) if match.group(1) else (match.group(3), "")
+
+
+def choice_letter(latex: str) -> str | None:
+    """The letter a prediction chooses (``B``, ``(b)``, ``(B) 42``), or None."""
+    match = _PRED_CHOICE.fullmatch(latex)
+    return (match.group(1) or match.group(2)).upper() if match else None
+
+
+def based_number(latex: str) -> tuple[str, int] | None:
+    """``1011_2`` -> ("1011", 2); None when ``latex`` is not a subscripted numeral."""
+    match = _BASED.fullmatch(latex)
+    if match is None or not 2 <= int(match.group(2)) <= 36:
+        return None
+    return match.group(1).upper(), int(match.group(2))

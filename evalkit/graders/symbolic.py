@@ -1,0 +1,102 @@
+"""Sympy equivalence of two expression leaves; runs only inside grading worker processes.
+
+LaTeX is parsed by latex2sympy2_extended's ANTLR grammar, which never evaluates model text as Python
+(its only ``sympify`` calls receive numeric tokens or sympy objects). Costs are bounded by the worker
+pool's time and memory limits, and by checking numerically before trying ``simplify``.
+"""
+
+import random
+import re
+from fractions import Fraction
+
+import sympy
+from latex2sympy2_extended import latex2sympy
+from latex2sympy2_extended.math_normalization import NormalizationConfig
+
+from evalkit.graders.compare import fast_leaf, gold_candidates, within
+from evalkit.graders.parse import Expr
+
+MAX_SYMPY_CHARS = 600  # longer leaves are only compared as strings
+PRECISION = 30  # significant digits for numeric evaluation
+EXACT_TOL = Fraction(1, 10**20)  # relative slack between two exact values evaluated numerically
+SAMPLE_POINTS = 4  # random points for expressions with free symbols
+
+_NORMALIZATION = NormalizationConfig(
+    basic_latex=True, units=False, malformed_operators=False, nits=False, boxed="none", equations=False
+)
+_DECIMAL = re.compile(r"\d*\.\d")
+
+
+def to_sympy(latex: str) -> sympy.Basic | None:
+    """The sympy value of a LaTeX leaf (``i`` is the imaginary unit), or None if it does not parse."""
+    if len(latex) > MAX_SYMPY_CHARS:
+        return None
+    try:
+        value = latex2sympy(latex, normalization_config=_NORMALIZATION)
+    except MemoryError:
+        raise
+    except Exception:
+        return None
+    if not isinstance(value, sympy.Basic):
+        return None
+    imaginary = {s: sympy.I for s in value.free_symbols if isinstance(s, sympy.Symbol) and s.name == "i"}
+    return value.xreplace(imaginary) if imaginary else value
+
+
+def symbolic_leaf(pred: Expr, gold: Expr) -> bool:
+    """Whether two expressions are equal: cheap checks, then numbers, then sympy."""
+    fast = fast_leaf(pred, gold)
+    if fast is not None:
+        return fast
+    pred_value, gold_value = to_sympy(pred.latex), to_sympy(gold.latex)
+    if pred_value is None or gold_value is None:
+        return False
+    pred_exact = _DECIMAL.search(pred.latex) is None
+    return any(
+        _values_equal(pred_value, candidate, pred_exact=pred_exact)
+        for candidate in gold_candidates(gold, gold_value)
+    )
+
+
+def _values_equal(pred: sympy.Basic, gold: sympy.Basic, *, pred_exact: bool) -> bool:
+    if pred == gold:
+        return True
+    if not (isinstance(pred, sympy.Expr) and isinstance(gold, sympy.Expr)):
+        return False
+    symbols = sorted(pred.free_symbols | gold.free_symbols, key=str)
+    if not symbols:
+        return _numbers_close(pred, gold, pred_exact=pred_exact) is True
+    rng = random.Random(f"{pred}|{gold}")
+    agreed = 0
+    for _ in range(SAMPLE_POINTS):
+        point = {s: sympy.Rational(rng.randint(1100, 2900), 1000) for s in symbols}
+        verdict = _numbers_close(pred, gold, pred_exact=pred_exact, subs=point)
+        if verdict is False:
+            return False
+        agreed += verdict is True
+    if agreed >= 2:
+        return True
+    return sympy.simplify(pred - gold) == 0
+
+
+def _numbers_close(
+    pred: sympy.Expr,
+    gold: sympy.Expr,
+    *,
+    pred_exact: bool,
+    subs: dict[sympy.Symbol, sympy.Rational] | None = None,
+) -> bool | None:
+    """Compare numeric values (complex allowed); None when either side has no finite value."""
+    values = []
+    for expr in (pred, gold):
+        value = expr.evalf(PRECISION, subs=subs)
+        if not value.is_number or value.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
+            return None
+        real, imag = value.as_real_imag()
+        if not (real.is_Number and imag.is_Number):
+            return None
+        values.append((Fraction(str(real)), Fraction(str(imag))))
+    (pred_re, pred_im), (gold_re, gold_im) = values
+    diff = max(abs(pred_re - gold_re), abs(pred_im - gold_im))
+    scale = max(abs(pred_re), abs(pred_im), abs(gold_re), abs(gold_im))
+    return within(diff, scale, pred_exact=pred_exact, exact_tol=EXACT_TOL)

@@ -1,0 +1,53 @@
+"""A grading worker process: ``python -m evalkit.graders.worker MEMORY_LIMIT_BYTES``.
+
+It caps its own address space, imports sympy, says it is ready, then answers (pred, gold) requests
+on stdin with outcomes on stdout (``multiprocessing.connection`` framing) until stdin closes.
+"""
+
+import os
+import resource
+import sys
+from multiprocessing.connection import Connection
+
+from evalkit.graders.compare import Outcome, judge
+
+READY = "ready"
+
+
+def judge_in_worker(pred: str, gold: str) -> Outcome:
+    """``judge`` with failures turned into verdicts."""
+    try:
+        return judge(pred, gold)
+    except MemoryError:
+        return False, "error", "memory limit exceeded while checking equivalence"
+    except RecursionError:
+        return False, "error", "expression nested too deeply"
+    except Exception as error:  # a parser or sympy bug must not lose the verdict
+        return False, "error", f"checker failed: {type(error).__name__}"
+
+
+def _limit_memory(limit: int) -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard == resource.RLIM_INFINITY or hard > limit:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def main() -> None:
+    _limit_memory(int(sys.argv[1]))
+    requests = Connection(os.dup(0), writable=False)
+    replies = Connection(os.dup(1), readable=False)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # stray prints from libraries must not corrupt the reply stream
+    import evalkit.graders.symbolic  # noqa: F401  (sympy loads before the first task's clock starts)
+
+    replies.send(READY)
+    while True:
+        try:
+            pred, gold = requests.recv()
+        except EOFError:
+            return
+        replies.send(judge_in_worker(pred, gold))
+
+
+if __name__ == "__main__":
+    main()

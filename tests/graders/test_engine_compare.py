@@ -1,0 +1,100 @@
+"""Parsing to structures and the cheap, in-process equivalence checks."""
+
+from fractions import Fraction
+
+import pytest
+
+from evalkit.graders.compare import judge, judge_fast
+from evalkit.graders.parse import (
+    Bracketed,
+    Collection,
+    Expr,
+    Matrix,
+    Number,
+    Relation,
+    Union,
+    parse_answer,
+    parse_number,
+)
+
+
+@pytest.mark.parametrize(
+    ("latex", "expected"),
+    [
+        ("025", Number(Fraction(25), True)),
+        ("-3.50", Number(Fraction(-7, 2), False)),
+        ("\\frac{-1}{2}", Number(Fraction(-1, 2), True)),
+        ("2\\frac{1}{2}", Number(Fraction(5, 2), True)),
+        ("-2\\frac{1}{2}", Number(Fraction(-5, 2), True)),
+        ("0.1\\overline{6}", Number(Fraction(1, 6), True)),
+        ("3\\times10^{5}", Number(Fraction(300_000), True)),
+        ("1.5e-3", Number(Fraction(3, 2000), False)),
+        ("\\frac{1}{0}", None),
+        ("10^{10^{10}}", None),
+        ("1e999999999", None),
+        ("x", None),
+    ],
+)
+def test_parse_number(latex: str, expected: Number | None) -> None:
+    assert parse_number(latex) == expected
+
+
+def test_parse_structures() -> None:
+    assert parse_answer("(0,1]") == Bracketed("(", "]", (Expr("0"), Expr("1")))
+    assert parse_answer("\\{1\\pm2,3\\}") == Collection((Expr("1+2"), Expr("1-2"), Expr("3")))
+    assert parse_answer("(0,1)\\cup(2,3)") == Union(
+        (Bracketed("(", ")", (Expr("0"), Expr("1"))), Bracketed("(", ")", (Expr("2"), Expr("3"))))
+    )
+    assert parse_answer("a<x\\le b") == Relation((Expr("a"), Expr("x"), Expr("b")), ("<", "\\le"))
+    assert parse_answer("x\\in[1,2]") == Bracketed("[", "]", (Expr("1"), Expr("2")))
+    assert parse_answer("2\\begin{pmatrix}1\\\\3\\end{pmatrix}") == Matrix(
+        ((Expr("(2)\\cdot(1)"),), (Expr("(2)\\cdot(3)"),))
+    )
+    assert parse_answer("50%") == Expr("50", percent=True)
+    assert parse_answer("(" * 100 + "1" + ")" * 100) == Expr("(" * 100 + "1" + ")" * 100)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "correct", "method"),
+    [
+        ("25", "025", True, "numeric"),
+        ("0.3333333", "\\frac{1}{3}", True, "numeric"),
+        ("0.33", "\\frac{1}{3}", False, "numeric"),
+        ("\\frac{1}{3}", "0.33", False, "numeric"),
+        ("10", "1000", False, "numeric"),
+        ("0.5", "50%", True, "numeric"),
+        ("0.5", "50", False, "numeric"),
+        ("50%", "0.5", False, "numeric"),
+        ("1011", "1011_2", True, "numeric"),
+        ("11", "1011_2", False, "numeric"),
+        ("evelyn", "Evelyn", True, "text"),
+        ("(B)", "B", True, "choice"),
+        ("(B)+1", "(B)", False, "choice"),
+        ("12", "(A)12", True, "numeric"),
+        ("(C)", "(A)12", False, "choice"),
+        ("x=2,x=3", "3,2", True, "structural"),
+        ("(2,3)", "2,3", False, "structural"),
+        ("x\\ge2", "[2,\\infty)", True, "structural"),
+        ("(1,2)", "\\begin{pmatrix}1\\\\2\\end{pmatrix}", True, "structural"),
+    ],
+)
+def test_judge_fast_decides(pred: str, gold: str, correct: bool, method: str) -> None:
+    assert judge_fast(pred, gold)[:2] == (correct, method)
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "correct"),
+    [
+        ("\\sqrt{8}", "2\\sqrt{2}", True),
+        ("i^2", "-1", True),
+        ("3+2i", "3-2i", False),
+        ("\\pi", "3.14", False),
+        ("x^2-1", "(x-1)(x+1)", True),
+        ("y=2x+1", "y=1+2x", True),
+        ("x+y=1", "1=y+x", True),
+        ("(\\sqrt{4},1)", "(2,1)", True),
+    ],
+)
+def test_pairs_needing_sympy(pred: str, gold: str, correct: bool) -> None:
+    assert judge_fast(pred, gold) is None
+    assert judge(pred, gold)[0] is correct

@@ -1,0 +1,87 @@
+"""Answer extraction and normalisation, unit by unit."""
+
+import pytest
+
+from evalkit.graders.extract import ExtractionPolicy, extract_answer
+from evalkit.graders.normalize import gold_text, normalize_answer
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("so $\\boxed{1}$, $\\boxed{2}$ and $\\boxed{3}$.", "1, 2, 3"),
+        ("\\boxed{1} \\text{ or } \\boxed{-1}", "1, -1"),
+        ("\\boxed{4}, \\boxed{4}", "4"),
+        ("first \\boxed{1}; after checking the algebra again, \\boxed{2}", "2"),
+        ("\\boxed{\\boxed{7}}", "\\boxed{7}"),
+        ("the answer is \\boxed{5} and then \\boxed{6", "5"),
+        ("\\boxed 12.", "12"),
+        ("**Final Answer**\n\n$$\n\\frac{3}{4}\n$$", "\\frac{3}{4}"),
+        ("The final answer is $x = 2$. I hope it is correct.", "x = 2"),
+        ("Answer: 17 apples", "17 apples"),
+        ("I will answer this question now.", None),
+    ],
+    ids=[
+        "adjacent",
+        "text-or",
+        "repeated",
+        "self-correction",
+        "nested",
+        "unclosed-last",
+        "bare",
+        "markdown",
+        "phrase-math",
+        "answer-colon",
+        "answer-as-verb",
+    ],
+)
+def test_extract(text: str, expected: str | None) -> None:
+    assert extract_answer(text) == expected
+
+
+def test_reasoning_block() -> None:
+    closed = "<think>\\boxed{1}</think> so \\boxed{2}"
+    assert extract_answer(closed) == "2"
+    assert extract_answer(closed, ExtractionPolicy(require_think_end=True)) == "2"
+    assert extract_answer("still thinking \\boxed{1}", ExtractionPolicy(require_think_end=True)) is None
+
+
+def test_last_number_fallback_only_by_policy() -> None:
+    text = "we get 1,250 then 3/4"
+    assert extract_answer(text) is None
+    assert extract_answer(text, ExtractionPolicy(last_number_fallback=True)) == "3/4"
+
+
+def test_many_unclosed_boxes_are_cheap() -> None:
+    assert extract_answer("\\boxed{" * 20_000 + "1") is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("\\$1,000", "1000"),
+        ("1{,}000", "1000"),
+        ("(1,000)", "(1,000)"),
+        ("1,2", "1,2"),
+        ("\\left( 1, 2 \\right)", "(1,2)"),
+        ("\\dfrac12", "\\frac{1}{2}"),
+        ("\\sqrt2+\\sqrt[3]x", "\\sqrt{2}+\\sqrt[3]{x}"),
+        ("30^{\\circ}", "30"),
+        ("5\\text{ cm}^2", "5"),
+        ("12 square inches", "12"),
+        ("3+2\\mathrm{i}", "3+2i"),
+        ("\\text{Evelyn}", "Evelyn"),
+        ("1 \\text{ and } 2", "1,2"),
+        ("\\log_2 8", "\\log_2 8"),
+        ("x = 5.", "x=5"),
+        ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix}1\\\\2\\end{pmatrix}"),
+        ("\\mathbb{R}", "(-\\infty,\\infty)"),
+    ],
+)
+def test_normalize(answer: str, expected: str) -> None:
+    assert normalize_answer(answer) == expected
+
+
+@pytest.mark.parametrize(("gold", "expected"), [(27.0, "27"), (25, "25"), (2.5, "2.5"), (" 025 ", "025")])
+def test_gold_text(gold: str | int | float, expected: str) -> None:
+    assert gold_text(gold) == expected

@@ -1,0 +1,90 @@
+"""grade / grade_many: ordering, de-duplication, caching, the shared worker pool, failures."""
+
+import multiprocessing
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from evalkit.graders import engine, grade, grade_many, worker
+from evalkit.graders.pool import POOL
+from evalkit.graders.worker import judge_in_worker
+
+
+def test_grade_many_keeps_order_and_reports_pred_as_written() -> None:
+    items = [("\\boxed{\\dfrac12}", "0.5"), ("no answer", "1"), ("\\boxed{3}", 4), ("\\boxed{27}", 27.0)]
+    verdicts = grade_many(items)
+    assert [v.correct for v in verdicts] == [True, False, False, True]
+    assert [v.pred for v in verdicts] == ["\\dfrac12", None, "3", "27"]
+    assert [v.gold for v in verdicts] == ["0.5", "1", "4", "27"]
+    assert verdicts[1].method == "none"
+
+
+def test_distinct_pairs_are_judged_once_and_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    submitted: list[tuple[str, str]] = []
+    submit = POOL.submit
+
+    def counting_submit(pred: str, gold: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        submitted.append((pred, gold))
+        return submit(pred, gold, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(POOL, "submit", counting_submit)
+    answer = "\\boxed{\\sqrt{50}+\\sqrt{2}}"
+    verdicts = grade_many([(answer, "6\\sqrt{2}")] * 5 + [(answer.replace("50", "50 "), "6\\sqrt2")])
+    assert all(v.correct and v.method == "symbolic" for v in verdicts)
+    assert len(submitted) == 1  # both spellings normalise to one pair
+    submitted.clear()
+    assert grade(answer, "6\\sqrt{2}").correct
+    assert submitted == []
+
+
+def test_pool_is_reused_across_calls() -> None:
+    grade("\\boxed{\\sqrt{12}}", "2\\sqrt3")
+    first = (POOL._executor, [w.process.pid for w in POOL._workers])
+    grade("\\boxed{\\sqrt{18}}", "3\\sqrt2")
+    assert first[0] is not None and (POOL._executor, [w.process.pid for w in POOL._workers]) == first
+
+
+def test_timeout_is_a_verdict_and_not_cached() -> None:
+    start = time.monotonic()
+    verdict = grade("\\boxed{9^{9^{9^{9}}}}", "7", timeout=0.5)
+    assert time.monotonic() - start < 0.5 + 8
+    assert (verdict.correct, verdict.method) == (False, "timeout")
+    assert engine._CACHE.get(("9^{9^{9^{9}}}", "7")) is None
+    assert grade("\\boxed{\\sqrt{27}}", "3\\sqrt{3}").correct  # the replaced worker still serves
+
+
+def test_long_answers_are_compared_as_strings() -> None:
+    long = "1+" * 2_000 + "1"
+    verdict = grade(long, long, extract=False)
+    assert verdict.correct and verdict.method == "exact" and "string" in verdict.reason
+    assert not grade(long, "4001", extract=False).correct
+
+
+def test_worker_failures_become_verdicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    def explode(pred: str, gold: str) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(worker, "judge", explode)
+    assert judge_in_worker("x", "y") == (False, "error", "memory limit exceeded while checking equivalence")
+
+
+def test_a_script_without_main_guard_gets_symbolic_verdicts(tmp_path: Path) -> None:
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from evalkit.graders import grade\n"
+        "v = grade('\\\\boxed{\\\\frac{\\\\sqrt3}{3}}', '\\\\frac{1}{\\\\sqrt{3}}')\n"
+        "print(v.correct, v.method)\n"
+    )
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert result.stdout.split() == ["True", "symbolic"], result.stderr
+
+
+def test_a_forked_child_grades_with_its_own_workers() -> None:
+    grade("\\boxed{\\sqrt{12}}", "2\\sqrt3")  # the parent's pool is running
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as children:
+        verdict = children.apply(grade, ("\\boxed{\\sqrt{20}}", "2\\sqrt5"))
+    assert (verdict.correct, verdict.method) == (True, "symbolic")

@@ -9,7 +9,9 @@ Number rules (documented policy):
 - a prediction written as a decimal matches within a relative 1e-6: ``0.3333333`` is 1/3, ``0.33``
   and ``0.333`` are not, nor is ``3.14`` pi;
 - a gold written as a decimal is a value, not a rounding: ``4.5`` is 9/2, and neither ``1+2\\sqrt3``
-  (4.46) nor ``\\frac13`` matches a gold ``0.33`` (whose question asked for a decimal);
+  (4.46) nor ``\\frac13`` matches a gold ``0.33`` (whose question asked for a decimal); an exact
+  prediction may differ from a decimal gold by float noise only (relative 1e-9: ``\\frac97`` matches
+  ``1.2857142857142858``, ``10^{-3}`` matches ``0.001``);
 - a gold written with ``%`` accepts the number as written or divided by 100 (gold ``50\\%``:
   ``50`` or ``0.5``); a prediction's ``%`` never rescales it.
 
@@ -44,7 +46,8 @@ from evalkit.graders.parse import (
     parse_number,
 )
 
-REL_TOL = Fraction(1, 10**6)
+REL_TOL = Fraction(1, 10**6)  # a decimal prediction
+GOLD_DECIMAL_TOL = Fraction(1, 10**9)  # an exact prediction against a decimal gold
 
 Value = TypeVar("Value", bound=Any)  # a Fraction here, a sympy number in ``symbolic``
 
@@ -56,10 +59,14 @@ _UPWARD = ("<", "\\le")
 _DOWNWARD = (">", "\\ge")
 
 
-def within(diff: Fraction, scale: Fraction, *, pred_exact: bool, exact_tol: Fraction) -> bool:
+def within(
+    diff: Fraction, scale: Fraction, *, pred_exact: bool, gold_exact: bool, exact_tol: Fraction
+) -> bool:
     """The number rules above for a difference ``diff`` between values of size ``scale``
-    (``exact_tol``: relative slack allowed for an exact prediction, 0 for rationals)."""
-    return diff <= (exact_tol if pred_exact else REL_TOL) * scale
+    (``exact_tol``: relative slack between two exact values, 0 for rationals)."""
+    if not pred_exact:
+        return diff <= REL_TOL * scale
+    return diff <= (exact_tol if gold_exact else max(exact_tol, GOLD_DECIMAL_TOL)) * scale
 
 
 def gold_candidates(gold: Expr, value: Value) -> list[Value]:
@@ -73,6 +80,7 @@ def numbers_match(pred: Number, gold: Number, gold_expr: Expr) -> bool:
             abs(pred.value - value),
             max(abs(pred.value), abs(value)),
             pred_exact=pred.exact,
+            gold_exact=gold.exact,
             exact_tol=Fraction(0),
         )
         for value in gold_candidates(gold_expr, gold.value)
@@ -91,6 +99,8 @@ def fast_leaf(pred: Expr, gold: Expr) -> bool | None:
     pred_based, gold_based = based_number(pred.latex), based_number(gold.latex)
     if pred_based is None and gold_based is None:
         return None
+    if pred_based is not None and gold_number is not None and _based_value(pred_based) == gold_number.value:
+        return True  # ``1011_2`` states eleven: it matches a gold ``11`` written in base ten
     return _numerals_match(
         pred_based or _as_numeral(pred.latex, gold_based), gold_based or _as_numeral(gold.latex, pred_based)
     )
@@ -101,6 +111,13 @@ def _as_numeral(latex: str, other: tuple[str, int] | None) -> tuple[str, int] | 
     if other is None or not latex.isalnum() or not latex.isascii():
         return None
     return latex.upper(), other[1]
+
+
+def _based_value(numeral: tuple[str, int]) -> int | None:
+    try:
+        return int(numeral[0], numeral[1])
+    except ValueError:
+        return None
 
 
 def _numerals_match(pred: tuple[str, int] | None, gold: tuple[str, int] | None) -> bool:

@@ -51,26 +51,28 @@ def symbolic_leaf(pred: Expr, gold: Expr) -> bool:
     pred_value, gold_value = to_sympy(pred.latex), to_sympy(gold.latex)
     if pred_value is None or gold_value is None:
         return False
-    pred_exact = _DECIMAL.search(pred.latex) is None
+    exact = {
+        "pred_exact": _DECIMAL.search(pred.latex) is None,
+        "gold_exact": _DECIMAL.search(gold.latex) is None,
+    }
     return any(
-        _values_equal(pred_value, candidate, pred_exact=pred_exact)
-        for candidate in gold_candidates(gold, gold_value)
+        _values_equal(pred_value, candidate, **exact) for candidate in gold_candidates(gold, gold_value)
     )
 
 
-def _values_equal(pred: sympy.Basic, gold: sympy.Basic, *, pred_exact: bool) -> bool:
+def _values_equal(pred: sympy.Basic, gold: sympy.Basic, *, pred_exact: bool, gold_exact: bool) -> bool:
     if pred == gold:
         return True
     if not (isinstance(pred, sympy.Expr) and isinstance(gold, sympy.Expr)):
         return False
     symbols = sorted(pred.free_symbols | gold.free_symbols, key=str)
     if not symbols:
-        return _numbers_close(pred, gold, pred_exact=pred_exact) is True
+        return _numbers_close(pred, gold, pred_exact=pred_exact, gold_exact=gold_exact) is True
     rng = random.Random(f"{pred}|{gold}")
     agreed = 0
     for _ in range(SAMPLE_POINTS):
         point = {s: sympy.Rational(rng.randint(1100, 2900), 1000) for s in symbols}
-        verdict = _numbers_close(pred, gold, pred_exact=pred_exact, subs=point)
+        verdict = _numbers_close(pred, gold, pred_exact=pred_exact, gold_exact=gold_exact, subs=point)
         if verdict is False:
             return False
         agreed += verdict is True
@@ -84,6 +86,7 @@ def _numbers_close(
     gold: sympy.Expr,
     *,
     pred_exact: bool,
+    gold_exact: bool,
     subs: dict[sympy.Symbol, sympy.Rational] | None = None,
 ) -> bool | None:
     """Compare numeric values (complex allowed); None when either side has no finite value."""
@@ -99,4 +102,4 @@ def _numbers_close(
     (pred_re, pred_im), (gold_re, gold_im) = values
     diff = max(abs(pred_re - gold_re), abs(pred_im - gold_im))
     scale = max(abs(pred_re), abs(pred_im), abs(gold_re), abs(gold_im))
-    return within(diff, scale, pred_exact=pred_exact, exact_tol=EXACT_TOL)
+    return within(diff, scale, pred_exact=pred_exact, gold_exact=gold_exact, exact_tol=EXACT_TOL)

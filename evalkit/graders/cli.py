@@ -1,0 +1,167 @@
+"""``evalkit grade``: re-grade saved generations (JSONL) without regenerating them.
+
+Each input line is one of:
+
+* a flat record ``{"response": ..., "gold": ...}`` (the gold may also be named ``answer`` or ``gt``),
+  which includes evalkit's own run store lines (:class:`evalkit.records.SampleRecord`);
+* an AReaL per-sample line ``{"idx", "gt", "code": [responses], "pred": [...], "score": [...]}``,
+  which yields one verdict per response in ``code``.
+
+One verdict line is written per response (with the input line number it came from); a bad line is
+reported as ``file:line: message`` on stderr and skipped. Exit status: 0, 1 if some lines were bad,
+2 if the input cannot be read.
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from evalkit.graders import Verdict, grade_many
+
+GOLD_FIELDS = ("gold", "answer", "gt")
+ID_FIELDS = ("problem_id", "idx", "id", "unique_id")
+AREAL_RESPONSES = "code"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One response to grade, with where it came from."""
+
+    line: int
+    index: int
+    id: Any
+    response: str
+    gold: str | int | float
+    stored: bool | None
+
+
+class BadLine(ValueError):
+    """A line that cannot be graded; the message says why."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "input", type=Path, help="JSONL of saved generations (flat, AReaL or evalkit records)"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        help="verdict JSONL to write ('-' for stdout; default: INPUT with suffix .graded.jsonl)",
+    )
+    parser.add_argument(
+        "--response-field",
+        help="field holding the response (or a list of responses); default: 'response', or AReaL's 'code'",
+    )
+    parser.add_argument(
+        "--gold-field", help=f"field holding the gold; default: first of {', '.join(GOLD_FIELDS)}"
+    )
+    parser.add_argument("--timeout", type=float, default=5.0, help="seconds per verdict (default 5)")
+    parser.add_argument("--workers", type=int, default=None, help="grading processes (default: all cores)")
+
+
+def _stored_verdicts(record: dict[str, Any], count: int) -> list[bool | None]:
+    """The verdicts saved with the line (AReaL ``score`` list or a record's ``correct``), if any."""
+    score = record.get("score")
+    if isinstance(score, list) and len(score) == count:
+        return [bool(s) for s in score]
+    correct = record.get("correct")
+    if count == 1 and isinstance(correct, bool):
+        return [correct]
+    return [None] * count
+
+
+def parse_line(record: Any, line: int, response_field: str | None, gold_field: str | None) -> list[Item]:
+    """The responses of one decoded JSONL line; raises :class:`BadLine` when it cannot be graded."""
+    if not isinstance(record, dict):
+        raise BadLine(f"expected a JSON object, got {type(record).__name__}")
+    field = response_field or (
+        "response" if "response" in record or AREAL_RESPONSES not in record else AREAL_RESPONSES
+    )
+    if field not in record:
+        raise BadLine(f"missing field {field!r}")
+    gold_names = (gold_field,) if gold_field else GOLD_FIELDS
+    gold_name = next((name for name in gold_names if name in record), None)
+    if gold_name is None:
+        raise BadLine(f"missing gold field ({' or '.join(repr(n) for n in gold_names)})")
+    gold = record[gold_name]
+    if isinstance(gold, bool) or not isinstance(gold, str | int | float):
+        raise BadLine(f"gold field {gold_name!r} must be a string or a number, got {type(gold).__name__}")
+    responses = record[field] if isinstance(record[field], list) else [record[field]]
+    if not all(isinstance(r, str) for r in responses):
+        raise BadLine(f"field {field!r} must hold a string or a list of strings")
+    ident = next((record[name] for name in ID_FIELDS if name in record), None)
+    stored = _stored_verdicts(record, len(responses))
+    return [Item(line, i, ident, r, gold, s) for i, (r, s) in enumerate(zip(responses, stored, strict=True))]
+
+
+def read_items(
+    path: Path, response_field: str | None, gold_field: str | None, errors: TextIO
+) -> tuple[list[Item], int]:
+    """All gradable responses of ``path`` and the number of bad lines (each reported on ``errors``)."""
+    items: list[Item] = []
+    bad = 0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for number, text in enumerate(f, start=1):
+            if not text.strip():
+                continue
+            try:
+                items.extend(parse_line(json.loads(text), number, response_field, gold_field))
+            except json.JSONDecodeError as err:
+                bad += 1
+                print(f"{path}:{number}: invalid JSON: {err.msg} (column {err.colno})", file=errors)
+            except BadLine as err:
+                bad += 1
+                print(f"{path}:{number}: {err}", file=errors)
+    return items, bad
+
+
+def verdict_lines(items: list[Item], verdicts: list[Verdict]) -> Iterator[str]:
+    for item, v in zip(items, verdicts, strict=True):
+        row = {
+            "line": item.line,
+            "index": item.index,
+            "id": item.id,
+            "gold": v.gold,
+            "pred": v.pred,
+            "correct": v.correct,
+            "method": v.method,
+            "reason": v.reason,
+        }
+        yield json.dumps(row, ensure_ascii=False) + "\n"
+
+
+def summary(items: list[Item], verdicts: list[Verdict], bad: int) -> str:
+    """Accuracy, and how many verdicts changed where the input carried its own."""
+    n = len(verdicts)
+    correct = sum(v.correct for v in verdicts)
+    lines = [f"graded {n} responses: accuracy {100 * correct / n if n else 0.0:.2f}% ({correct}/{n})"]
+    compared = [(i.stored, v.correct) for i, v in zip(items, verdicts, strict=True) if i.stored is not None]
+    if compared:
+        changed = sum(old != new for old, new in compared)
+        lines.append(f"verdicts changed vs stored: {changed}/{len(compared)}")
+    if bad:
+        lines.append(f"skipped {bad} bad line(s)")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        items, bad = read_items(args.input, args.response_field, args.gold_field, sys.stderr)
+    except OSError as err:
+        print(f"evalkit grade: cannot read {args.input}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    verdicts = grade_many([(i.response, i.gold) for i in items], timeout=args.timeout, workers=args.workers)
+    output = args.output or str(args.input.with_suffix(".graded.jsonl"))
+    if output == "-":
+        sys.stdout.writelines(verdict_lines(items, verdicts))
+        print(summary(items, verdicts, bad), file=sys.stderr)
+    else:
+        with open(output, "w", encoding="utf-8") as f:
+            f.writelines(verdict_lines(items, verdicts))
+        print(summary(items, verdicts, bad))
+        print(f"verdicts written to {output}")
+    return 1 if bad else 0

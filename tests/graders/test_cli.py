@@ -1,0 +1,123 @@
+"""``evalkit grade``: flat, AReaL and run-store inputs; bad lines reported and skipped."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from evalkit.cli import main
+from evalkit.records import SampleRecord
+
+
+def _write(path: Path, lines: list[object]) -> Path:
+    path.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines))
+    return path
+
+
+def _read(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_flat_lines_and_bad_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _write(
+        tmp_path / "gen.jsonl",
+        [
+            {"response": "So $\\boxed{\\frac12}$.", "gold": "0.5"},
+            {"response": "\\boxed{7}", "answer": 8},
+            "{not json",
+            {"response": "\\boxed{3}"},
+            {"response": "\\boxed{025}", "gt": "25"},
+            "",
+            ["a list"],
+        ],
+    )
+    out = tmp_path / "verdicts.jsonl"
+    assert main(["grade", str(src), "-o", str(out), "--workers", "1"]) == 1
+    captured = capsys.readouterr()
+    rows = _read(out)
+    assert [(r["line"], r["correct"]) for r in rows] == [(1, True), (2, False), (5, True)]
+    assert rows[0]["pred"] and rows[0]["method"] and rows[0]["reason"]
+    assert "accuracy 66.67% (2/3)" in captured.out
+    assert f"{src}:3: invalid JSON" in captured.err
+    assert f"{src}:4: missing gold field" in captured.err
+    assert f"{src}:7: expected a JSON object" in captured.err
+
+
+def test_areal_per_sample_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = _write(
+        tmp_path / "test_qwen3-think_-1_seed1_t0.6_s0_e-1_n4.jsonl",
+        [
+            {
+                "idx": 0,
+                "question": "q",
+                "gt_cot": "c",
+                "gt": "\\frac{14}{3}",
+                "code": ["</think> \\boxed{\\dfrac{14}{3}}", "\\boxed{4}", "no answer"],
+                "pred": ["\\frac{14}{3}", "4", ""],
+                "score": [True, False, True],
+            },
+            {"idx": 1, "gt": "(3,4]", "code": ["\\boxed{(3, 4]}"], "pred": ["(3,4]"], "score": [True]},
+        ],
+    )
+    assert main(["grade", str(src), "--workers", "1"]) == 0
+    rows = _read(src.with_suffix(".graded.jsonl"))
+    assert [(r["line"], r["index"], r["id"], r["correct"]) for r in rows] == [
+        (1, 0, 0, True),
+        (1, 1, 0, False),
+        (1, 2, 0, False),
+        (2, 0, 1, True),
+    ]
+    out = capsys.readouterr().out
+    assert "accuracy 50.00% (2/4)" in out
+    assert "verdicts changed vs stored: 1/4" in out
+
+
+def test_run_store_records_and_custom_fields(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    record = SampleRecord(
+        problem_id="aime24/60",
+        kind="sample",
+        sample_index=0,
+        seed=1,
+        prompt_hash="h",
+        response="The answer is $\\boxed{204}$.",
+        completion_tokens=9,
+        finish_reason="stop",
+        gold="204",
+        pred=None,
+        correct=False,
+        method="none",
+        reason="",
+    )
+    src = _write(tmp_path / "samples.jsonl", [record.to_dict(), {"text": "\\boxed{x=5}", "truth": "5"}])
+    assert main(["grade", str(src), "-o", "-", "--workers", "1"]) == 1
+    captured = capsys.readouterr()
+    first = json.loads(captured.out.splitlines()[0])
+    assert (first["id"], first["correct"]) == ("aime24/60", True)
+    assert "verdicts changed vs stored: 1/1" in captured.err
+
+    assert main(["grade", str(src), "-o", "-", "--response-field", "text", "--gold-field", "truth"]) == 1
+    captured = capsys.readouterr()
+    assert [json.loads(x)["line"] for x in captured.out.splitlines()] == [2]
+    assert f"{src}:1: missing field 'text'" in captured.err
+
+
+def test_missing_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["grade", str(tmp_path / "nope.jsonl")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_subprocess(tmp_path: Path) -> None:
+    src = _write(tmp_path / "gen.jsonl", [{"response": "\\boxed{6 - 5i}", "gold": "6-5i"}, "oops"])
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.run(
+        [sys.executable, "-m", "evalkit", "grade", str(src), "-o", str(out), "--timeout", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "accuracy 100.00% (1/1)" in proc.stdout
+    assert f"{src}:2: invalid JSON" in proc.stderr
+    assert _read(out)[0]["correct"] is True

@@ -11,7 +11,7 @@ from concurrent.futures import Future, TimeoutError
 
 from evalkit.graders.compare import Outcome, judge_fast
 from evalkit.graders.extract import ExtractionPolicy, extract_answer
-from evalkit.graders.normalize import MAX_ANSWER_CHARS, gold_text, normalize_answer
+from evalkit.graders.normalize import MAX_ANSWER_CHARS, evaluation_hazard, gold_text, normalize_answer
 from evalkit.graders.pool import POOL, WorkerDied
 from evalkit.graders.verdict import Verdict
 
@@ -107,9 +107,13 @@ def _decide_here(pred: str, gold: str) -> Outcome | None:
     if max(len(pred), len(gold)) > MAX_ANSWER_CHARS:
         return pred == gold, "exact", f"answer over {MAX_ANSWER_CHARS} characters: compared as a string"
     try:
-        return judge_fast(pred, gold)
+        decided = judge_fast(pred, gold)
     except RecursionError:
         return None
+    hazard = evaluation_hazard(pred) or evaluation_hazard(gold)
+    if decided is None and hazard:
+        return pred == gold, "exact", f"answer holds {hazard}: compared as written, not evaluated"
+    return decided
 
 
 def _progress(futures: dict[Key, Future[Outcome]], show: bool) -> Iterable[tuple[Key, Future[Outcome]]]:

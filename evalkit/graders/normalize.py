@@ -4,9 +4,12 @@ Only presentation is removed (delimiters, spacing, ``\\left``, ``\\dfrac``, degr
 thousands separators); nothing that changes a value. Structure is read later by ``parse``.
 """
 
+import math
 import re
 
 MAX_ANSWER_CHARS = 2_000  # longer answers are compared as strings only
+MAX_EXPONENT_DIGITS = 6  # a numeric exponent with more digits would build a huge integer
+_LETTER = re.compile(r"[A-Za-z]")
 
 _REPLACEMENTS = (
     ("\\dfrac", "\\frac"),
@@ -186,3 +189,84 @@ def _strip_outer_braces(text: str) -> str:
     while text.startswith("{") and _matching_brace(text, 0) == len(text) - 1:
         text = text[1:-1].strip()
     return text
+
+
+def evaluation_hazard(latex: str) -> str | None:
+    """Why evaluating ``latex`` could explode (numeric power tower, huge exponent or factorial), or None.
+
+    Such answers are compared as written instead of being handed to sympy to run into the time limit.
+    """
+    if any(_explosive_factorial(operand) for operand in _factorial_operands(latex)):
+        return "a factorial of a huge number"
+    for exponent in _exponents(latex):
+        if _LETTER.search(exponent):
+            continue  # symbolic exponents stay unevaluated in sympy
+        if "^" in exponent:
+            if _small_power(exponent) is None:
+                return "a numeric power tower"
+        elif len(re.sub(r"\D", "", exponent)) > MAX_EXPONENT_DIGITS:
+            return "a huge numeric exponent"
+    return None
+
+
+_POWER = re.compile(r"\s*(\d+)\s*\^\s*(?:\{(.*)\}|(\d))\s*")
+
+
+def _small_power(text: str) -> int | None:
+    """The value of a numeric tower such as ``2^{2^3}`` when it has at most MAX_EXPONENT_DIGITS digits."""
+    if text.strip().isdigit():
+        return int(text) if len(text.strip()) <= MAX_EXPONENT_DIGITS else None
+    match = _POWER.fullmatch(text)
+    if match is None:
+        return None
+    base, exponent = int(match.group(1)), _small_power(match.group(2) or match.group(3))
+    if exponent is None or (base > 1 and exponent * math.log10(base) > MAX_EXPONENT_DIGITS):
+        return None
+    return base**exponent
+
+
+def _explosive_factorial(operand: str) -> bool:
+    """A numeric operand other than a plain integer of at most five digits (``(2^{99})!``)."""
+    return not _LETTER.search(operand) and not (operand.isdigit() and len(operand) <= 5)
+
+
+def _factorial_operands(latex: str) -> list[str]:
+    """What each ``!`` applies to: a closing group ``(...)!``/``{...}!`` or the digits/letters before it."""
+    found = []
+    for index, char in enumerate(latex):
+        if char != "!" or latex[index + 1 : index + 2] == "=" or latex[index - 1 : index] == "\\":
+            continue
+        head = latex[:index].rstrip()
+        if head[-1:] in (")", "}"):
+            closing = head[-1]
+            opening = "(" if closing == ")" else "{"
+            depth, start = 0, 0
+            for position in range(len(head) - 1, -1, -1):
+                depth += {closing: 1, opening: -1}.get(head[position], 0)
+                if depth == 0:
+                    start = position
+                    break
+            found.append(head[start + 1 : -1])
+        else:
+            found.append(re.search(r"[\w.]*$", head).group())  # type: ignore[union-attr]
+    return found
+
+
+def _exponents(latex: str) -> list[str]:
+    """The text of every superscript: a braced group, or the single token after ``^``."""
+    found = []
+    for index, char in enumerate(latex):
+        if char != "^":
+            continue
+        rest = latex[index + 1 :].lstrip()
+        if not rest.startswith("{"):
+            found.append(rest[:1])
+            continue
+        depth, end = 0, len(rest)
+        for position, inner in enumerate(rest):
+            depth += {"{": 1, "}": -1}.get(inner, 0)
+            if depth == 0:
+                end = position
+                break
+        found.append(rest[1:end])
+    return found

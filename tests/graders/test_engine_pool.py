@@ -49,10 +49,10 @@ def test_pool_is_reused_across_calls() -> None:
 
 def test_timeout_is_a_verdict_and_not_cached() -> None:
     start = time.monotonic()
-    verdict = grade("\\boxed{9^{9^{9^{9}}}}", "7", timeout=0.5)
+    verdict = grade("\\boxed{\\sum_{k=1}^{99999} k^{k}}", "7", timeout=0.5)
     assert time.monotonic() - start < 0.5 + 8
     assert (verdict.correct, verdict.method) == (False, "timeout")
-    assert engine._CACHE.get(("9^{9^{9^{9}}}", "7")) is None
+    assert engine._CACHE.get(("\\sum_{k=1}^{99999}k^{k}", "7")) is None
     assert grade("\\boxed{\\sqrt{27}}", "3\\sqrt{3}").correct  # the replaced worker still serves
 
 
@@ -88,3 +88,27 @@ def test_a_forked_child_grades_with_its_own_workers() -> None:
     with context.Pool(1) as children:
         verdict = children.apply(grade, ("\\boxed{\\sqrt{20}}", "2\\sqrt5"))
     assert (verdict.correct, verdict.method) == (True, "symbolic")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hazard"),
+    [
+        ("10^{10^{10^{10}}}", "power tower"),
+        ("9^{9^9}", "power tower"),
+        ("10^{12345678}", "huge numeric exponent"),
+        ("1000000!", "factorial"),
+        ("(2^{99999})!", "factorial"),
+    ],
+)
+def test_explosive_answers_are_compared_as_written_without_a_worker(
+    answer: str, hazard: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(POOL, "submit", lambda *a, **k: pytest.fail("sent to a worker"))
+    verdict = grade(answer, "7", extract=False)
+    assert (verdict.correct, verdict.method) == (False, "exact") and hazard in verdict.reason
+    assert grade(answer, answer, extract=False).correct
+
+
+def test_small_numeric_towers_are_still_evaluated() -> None:
+    assert grade("2^{2^3}", "256", extract=False).correct
+    assert not grade("2^{2^3}", "64", extract=False).correct

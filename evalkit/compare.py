@@ -15,8 +15,7 @@ from prettytable import PrettyTable
 
 from evalkit.metrics import DEFAULT_KS, ProblemRecords, group_by_problem
 from evalkit.records import SampleRecord
-from evalkit.report import find_runs, load_records
-from evalkit.store import StoreError
+from evalkit.store import RunStore, StoreError, find_runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +137,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         ks = [int(k) for k in args.ks.split(",") if k.strip()]
         dirs_a, dirs_b = find_runs(args.run_a), find_runs(args.run_b)
-        runs_a = {name: load_records(d) for name, d in dirs_a.items()}
-        runs_b = {name: load_records(d) for name, d in dirs_b.items()}
+        runs_a = {name: RunStore(d).records() for name, d in dirs_a.items()}
+        runs_b = {name: RunStore(d).records() for name, d in dirs_b.items()}
         deltas = compare_runs(runs_a, runs_b, ks=ks, n_resamples=args.n_resamples, seed=args.seed)
     except (FileNotFoundError, ValueError, StoreError) as e:
         print(f"evalkit compare: {e}", file=sys.stderr)

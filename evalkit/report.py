@@ -22,7 +22,7 @@ from evalkit.metrics import (
     majority_group,
 )
 from evalkit.records import SampleRecord
-from evalkit.store import SAMPLES, RunStore, StoreError
+from evalkit.store import RunStore, StoreError, find_runs
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -53,31 +53,6 @@ function applyFilters(){
 document.querySelectorAll('#filters input').forEach(i => i.addEventListener('change', applyFilters));
 applyFilters();
 """
-
-
-def find_runs(path: Path) -> dict[str, Path]:
-    """Benchmark run directories (holding ``samples.jsonl``) by benchmark name.
-
-    ``path`` is one benchmark run, a model-tag directory, or an output path with exactly one model tag.
-    """
-    if (path / SAMPLES).is_file():
-        return {path.name: path}
-    if not path.is_dir():
-        raise FileNotFoundError(f"{path} is not a directory")
-    runs = {d.name: d for d in sorted(path.iterdir()) if (d / SAMPLES).is_file()}
-    if runs:
-        return runs
-    tags = [d for d in sorted(path.iterdir()) if d.is_dir() and any(d.glob(f"*/{SAMPLES}"))]
-    if len(tags) == 1:
-        return find_runs(tags[0])
-    if tags:
-        raise ValueError(f"{path} holds several model tags ({', '.join(t.name for t in tags)}); name one")
-    raise FileNotFoundError(f"no benchmark runs (*/{SAMPLES}) under {path}")
-
-
-def load_records(run_dir: Path) -> list[SampleRecord]:
-    """The records of one benchmark run, as the run store reads them."""
-    return RunStore(run_dir).records()
 
 
 def problem_texts(name: str, data_dir: str | None = None) -> dict[str, str]:
@@ -211,7 +186,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        runs = {name: load_records(d) for name, d in find_runs(args.output_dir).items()}
+        runs = {name: RunStore(d).records() for name, d in find_runs(args.output_dir).items()}
     except (FileNotFoundError, ValueError, StoreError) as e:
         print(f"evalkit report: {e}", file=sys.stderr)
         return 2

@@ -174,3 +174,23 @@ class RunStore:
         backup.mkdir(parents=True, exist_ok=True)
         for p in old:
             p.rename(backup / p.name)
+
+
+def find_runs(path: Path) -> dict[str, Path]:
+    """Benchmark run directories (holding ``samples.jsonl``) by benchmark name.
+
+    ``path`` is one benchmark run, a model-tag directory, or an output path with exactly one model tag.
+    """
+    if (path / SAMPLES).is_file():
+        return {path.name: path}
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path} is not a directory")
+    runs = {d.name: d for d in sorted(path.iterdir()) if (d / SAMPLES).is_file()}
+    if runs:
+        return runs
+    tags = [d for d in sorted(path.iterdir()) if d.is_dir() and any(d.glob(f"*/{SAMPLES}"))]
+    if len(tags) == 1:
+        return find_runs(tags[0])
+    if tags:
+        raise ValueError(f"{path} holds several model tags ({', '.join(t.name for t in tags)}); name one")
+    raise FileNotFoundError(f"no benchmark runs (*/{SAMPLES}) under {path}")

@@ -5,6 +5,7 @@ benchmark still has samples to generate: a complete run only re-aggregates and p
 """
 
 import argparse
+import importlib.util
 import json
 import sys
 from collections.abc import Sequence
@@ -59,7 +60,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--backend", choices=("vllm", "transformers", "openai"), default="vllm")
     g.add_argument("--base_url", help="OpenAI-compatible server URL (--backend openai)")
     g.add_argument("--tensor_parallel_size", type=int, help="vLLM tensor parallel size")
-    g.add_argument("--data_parallel_size", type=int, help="engine replicas (Ray data parallel)")
+    g.add_argument(
+        "--data_parallel_size",
+        type=int,
+        help="engine replicas over Ray (default for vllm: one per tensor_parallel_size GPUs, all GPUs)",
+    )
     g.add_argument("--ray_address", help="Ray cluster address, e.g. 'auto' on a multi-node cluster")
     g.add_argument("--max_model_len", type=int, help="vLLM max model length")
     g.add_argument("--gpu_memory_utilization", type=float, help="vLLM GPU memory fraction")
@@ -92,7 +97,28 @@ def sampler_options(args: argparse.Namespace) -> dict[str, Any]:
     options = {n: getattr(args, n) for n in names if getattr(args, n) is not None}
     if args.backend == "vllm":
         options |= {"enforce_eager": not args.no_enforce_eager, "seed": args.seed}
+        options.setdefault("data_parallel_size", _engines_for_all_gpus(args))
     return options
+
+
+def _engines_for_all_gpus(args: argparse.Namespace) -> int:
+    """One vLLM engine per ``tensor_parallel_size`` GPUs: this node's, or the Ray cluster's with --ray_address."""
+    if args.ray_address:
+        import ray
+
+        ray.init(address=args.ray_address, ignore_reinit_error=True)
+        gpus = int(ray.cluster_resources().get("GPU", 0))
+    else:
+        from evalkit.sampling.vllm_backend import visible_gpus
+
+        gpus = visible_gpus()
+    engines = max(1, gpus // (args.tensor_parallel_size or 1))
+    if engines > 1 and not args.ray_address and importlib.util.find_spec("ray") is None:
+        print(
+            f"note: {gpus} GPUs but Ray is not installed: one engine only (pip install ray)", file=sys.stderr
+        )
+        return 1
+    return engines
 
 
 def _check_args(args: argparse.Namespace) -> None:

@@ -203,3 +203,24 @@ def test_table_agrees_with_records_of_a_scripted_sampler(
     out = capsys.readouterr().out
     assert "| pass@2 | pass@8 |" in out
     assert table_row(out, "amc23") == expected
+
+
+@pytest.mark.parametrize(
+    ("gpus", "flags", "engines"), [(8, [], 8), (8, ["--tensor_parallel_size", "2"], 4), (1, [], 1)]
+)
+def test_vllm_uses_one_engine_per_gpu_by_default(
+    gpus: int, flags: list[str], engines: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    import evalkit.sampling.vllm_backend as vllm_backend
+    from evalkit.eval_and_aggregate import add_arguments, sampler_options
+
+    monkeypatch.setattr(vllm_backend, "visible_gpus", lambda: gpus)
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    options = sampler_options(parser.parse_args(["--model_path", "m", *flags]))
+    assert options["data_parallel_size"] == engines
+    assert options["enforce_eager"] is True
+    explicit = sampler_options(parser.parse_args(["--model_path", "m", "--data_parallel_size", "3"]))
+    assert explicit["data_parallel_size"] == 3

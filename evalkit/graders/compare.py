@@ -14,12 +14,16 @@ Number rules (documented policy):
   ``1.2857142857142858``, ``10^{-3}`` matches ``0.001``);
 - a gold written with ``%`` accepts the number as written or divided by 100 (gold ``50\\%``:
   ``50`` or ``0.5``); a prediction's ``%`` never rescales it.
+- exact values evaluated by sympy get enough digits to tell integers apart (up to 4,000 digits):
+  ``2^{100}`` is not ``2^{100}+1``.
 
 Structure rules: tuples and intervals keep order and bracket kinds (``(0,9)`` is not ``[0,9]``);
 sets and comma lists are order-free and must match element for element (a singleton equals its
-element); unions are order-free; a column vector equals the same tuple in parentheses; ``x = 3``
-states ``3`` (also ``f(x) = ...``) and ``a < x \\le b`` states ``(a, b]``; other equations match
-side by side or as equal ``lhs - rhs``. A multiple-choice gold (``(B)``) is decided by letter; a gold
+element); unions are order-free, and inequalities listed together (``x < -2 \\text{ or } x > 2``)
+are the union of their intervals; a column vector equals the same tuple in parentheses; ``x = 3``
+states ``3`` (also ``f(x) = ...``) and ``a < x \\le b`` states ``(a, b]``; against a plain value,
+a left side naming a quantity by letters states the right side too (``AB = 5``, ``m + n = 25``;
+not ``2x = 6``); other equations match side by side or as equal ``lhs - rhs``. A multiple-choice gold (``(B)``) is decided by letter; a gold
 giving the option's value too (``(B) 12``) also accepts the value. Words compare case-insensitively.
 """
 
@@ -40,6 +44,7 @@ from evalkit.graders.parse import (
     based_number,
     choice_letter,
     gold_choice,
+    is_quantity_name,
     is_simple_variable,
     is_text,
     parse_answer,
@@ -133,6 +138,8 @@ def _text_key(text: str) -> str:
 
 def match(pred: Node, gold: Node, leaf: LeafCheck) -> bool | None:
     """Whether ``pred`` equals ``gold`` structurally, with ``leaf`` deciding expressions."""
+    if isinstance(pred, Union) or isinstance(gold, Union):
+        pred, gold = _as_union(pred), _as_union(gold)
     if isinstance(pred, Relation) or isinstance(gold, Relation):
         return _match_relation(pred, gold, leaf)
     if isinstance(pred, Collection) or isinstance(gold, Collection):
@@ -240,21 +247,35 @@ def _as_interval(relation: Relation) -> Bracketed | None:
     return None
 
 
-def _stated_value(node: Node) -> Node:
-    """The value a relation states: ``x=3`` -> ``3``; an inequality in one variable -> its interval."""
+def _as_union(node: Node) -> Node:
+    """Inequalities listed together (``x < -2 \\text{ or } x > 2``) state the union of their intervals."""
+    if not isinstance(node, Collection) or len(node.items) < 2:
+        return node
+    intervals = [_as_interval(item) if isinstance(item, Relation) else None for item in node.items]
+    return node if None in intervals else Union(tuple(i for i in intervals if i is not None))
+
+
+def _stated_value(node: Node, names: Callable[[Node], bool]) -> Node:
+    """The value a relation states: ``x=3`` -> ``3`` (when ``names`` accepts ``x``); an inequality in
+    one variable -> its interval."""
     if isinstance(node, Relation):
-        if node.ops in (("=",), ("\\approx",)) and is_simple_variable(node.terms[0]):
+        if node.ops in (("=",), ("\\approx",)) and names(node.terms[0]):
             return node.terms[1]
         return _as_interval(node) or node
     return node
 
 
 def _match_relation(pred: Node, gold: Node, leaf: LeafCheck) -> bool | None:
-    pred_value, gold_value = _stated_value(pred), _stated_value(gold)
+    """Relations state values; two equations that state none are compared as equations. Against a
+    plain value, any name on the left states the right side (``AB = 5``, ``m + n = 25``)."""
+    both = isinstance(pred, Relation) and isinstance(gold, Relation)
+    names = is_simple_variable if both else is_quantity_name
+    pred_value, gold_value = _stated_value(pred, names), _stated_value(gold, names)
     if not isinstance(pred_value, Relation) and not isinstance(gold_value, Relation):
         return match(pred_value, gold_value, leaf)
-    if not (isinstance(pred, Relation) and isinstance(gold, Relation)):
+    if not both:
         return False
+    assert isinstance(pred, Relation) and isinstance(gold, Relation)
     if pred.ops != gold.ops:
         flipped = tuple(
             {"<": ">", ">": "<", "\\le": "\\ge", "\\ge": "\\le"}.get(op, op) for op in reversed(pred.ops)

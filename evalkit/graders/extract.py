@@ -18,6 +18,8 @@ _ANSWER_PHRASE = re.compile(r"(?:final\s+answer\s*(?:is|:)?|answer\s+is|answer\s
 _BARE_ARGUMENT = re.compile(r"[ \t]+([^\s$]+)")
 _INLINE_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|\n")
+# where a plain-text answer gives way to commentary: "12, which checks", "5 because ..."
+_CLAUSE = re.compile(r",\s+(?!(?:and|or)\b)[a-z]{2,}\b|\s+(?:because|since|which)\b")
 _LAST_NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
 
 
@@ -118,18 +120,22 @@ def _boxed_answer(text: str) -> str | None:
 
 
 def _phrase_answer(text: str) -> str | None:
-    """What follows the last "final answer is" / "Answer:" phrase, up to the end of its sentence."""
+    """What follows the last "final answer is" / "Answer:" phrase: the math it opens with, else its
+    sentence up to any trailing clause ("12, which checks") and the math in that."""
     tail = text[-MAX_BOX_CHARS:]
     matches = list(_ANSWER_PHRASE.finditer(tail))
     for match in reversed(matches):
         rest = tail[match.end() :].lstrip()
         line = rest.split("\n\n", 1)[0] if rest.startswith("$$") else rest.split("\n", 1)[0]
         math = _INLINE_MATH.search(line)
-        if math:
-            answer = next(g for g in math.groups() if g is not None)
-        else:
+        if math is None or line[: math.start()].strip("* "):  # the answer does not open with math
             end = _SENTENCE_END.search(line)
-            answer = line[: end.start()] if end else line
+            line = line[: end.start()] if end else line
+            clause = _CLAUSE.search(line)
+            if clause and line[: clause.start()].strip("* "):
+                line = line[: clause.start()]
+            math = _INLINE_MATH.search(line)
+        answer = next(g for g in math.groups() if g is not None) if math else line
         answer = answer.strip().strip("*").strip().rstrip(".")
         if answer:
             return answer

@@ -26,6 +26,10 @@ _REPLACEMENTS = (
     ("\\gt", ">"),
     ("\\varnothing", "\\emptyset"),
     ("\\infin", "\\infty"),
+    ("\\langle", "("),
+    ("\\rangle", ")"),
+    ("⟨", "("),
+    ("⟩", ")"),
     ("\\lbrace", "\\{"),
     ("\\rbrace", "\\}"),
     ("\\{\\}", "\\emptyset"),
@@ -51,14 +55,15 @@ _DELIMITERS = re.compile(
     r"(?<!\\)\\[()\[\]]|\\displaystyle|\\textstyle|\\left\.|\\right\.|\\(?:left|right|[bB]igg?[lr]?)(?![a-zA-Z])"
 )
 _SPACING = re.compile(r"(?<!\\)\\[!,;: ]|\\q?quad(?![a-zA-Z])|~")
-_THOUSANDS_MARK = re.compile(r"(?<=\d)(?:\{,\}|\\,|\\ )(?=\d{3}(?!\d))")
+_THOUSANDS_MARK = re.compile(r"(?<=\d)(?:\{,\}|\\,|\\ | )(?=\d{3}(?!\d))")  # 1{,}000 1\,000 1 000
 _THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\^\s*\{?\s*\\degree\s*\}?|\\degree(?![a-zA-Z])|°")
 _TEXT_COMMAND = re.compile(
     r"\\(text(?:bf|rm|it|normal|sf|tt|up)?|mbox|mathrm|mathbf|mathit|mathsf|boxed|fbox)\s*\{"
 )
-_UNIT_WORDS = re.compile(r"[A-Za-z][A-Za-z .]*")
+_UNIT_WORDS = re.compile(r"\(?[A-Za-z][A-Za-z ./]*\)?")  # cm, sq. units, m/s, (units)
 _CONNECTIVE = re.compile(r"\s*(?:and|or|,)\s*")
+_PLAIN_CONNECTIVE = re.compile(r"\s*,?\s+(?:and|or)\s+")  # "3, 5, and 7", "x = 2 or x = 3"
 _PLAIN_UNIT = re.compile(
     r"(?<=[\d}])\s+(?:square|sq\.?|cubic)?\s*(?:units?|cm|mm|km|meters?|metres?|inch(?:es)?|feet|foot|ft|"
     r"yards?|miles?|dollars?|cents?|degrees?|hours?|minutes?|seconds?|days?|weeks?|years?|mph|pounds?|"
@@ -91,6 +96,7 @@ def normalize_answer(answer: str) -> str:
     text = _SPACING.sub(" ", text)
     text = _DEGREES.sub("", text)
     text = _unwrap_text_commands(text)
+    text = _PLAIN_CONNECTIVE.sub(", ", text)
     text = _PLAIN_UNIT.sub("", text)
     text = _braced_arguments(text)
     text = _COMMAND_SPACE.sub(" ", text).strip()

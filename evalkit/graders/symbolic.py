@@ -17,8 +17,9 @@ from evalkit.graders.compare import fast_leaf, gold_candidates, within
 from evalkit.graders.parse import Expr
 
 MAX_SYMPY_CHARS = 600  # longer leaves are only compared as strings
-PRECISION = 30  # significant digits for numeric evaluation
-EXACT_TOL = Fraction(1, 10**20)  # relative slack between two exact values evaluated numerically
+PRECISION = 30  # significant digits for numeric evaluation (more for large values)
+MAX_PRECISION = 4_000  # values with more digits are compared to this precision only (Python int limits)
+NOISE_DIGITS = 10  # trailing digits of an evaluation that may be noise between two exact values
 SAMPLE_POINTS = 4  # random points for expressions with free symbols
 
 _NORMALIZATION = NormalizationConfig(
@@ -89,17 +90,38 @@ def _numbers_close(
     gold_exact: bool,
     subs: dict[sympy.Symbol, sympy.Rational] | None = None,
 ) -> bool | None:
-    """Compare numeric values (complex allowed); None when either side has no finite value."""
+    """Compare numeric values (complex allowed); None when either side has no finite value.
+
+    Large values are re-evaluated with enough digits to tell integers apart (``2^{100}`` is not
+    ``2^{100}+1``); two exact values may differ only by evaluation noise."""
+    precision = PRECISION
+    while True:
+        values = _complex_values((pred, gold), precision, subs)
+        if values is None:
+            return None
+        (pred_re, pred_im), (gold_re, gold_im) = values
+        diff = max(abs(pred_re - gold_re), abs(pred_im - gold_im))
+        scale = max(abs(pred_re), abs(pred_im), abs(gold_re), abs(gold_im))
+        digits = (scale.numerator.bit_length() - scale.denominator.bit_length()) * 3 // 10 + 1
+        needed = min(max(digits, 0) + PRECISION, MAX_PRECISION)
+        if needed <= precision:
+            break
+        precision = needed
+    exact_tol = Fraction(1, 10 ** (precision - NOISE_DIGITS))
+    return within(diff, scale, pred_exact=pred_exact, gold_exact=gold_exact, exact_tol=exact_tol)
+
+
+def _complex_values(
+    exprs: tuple[sympy.Expr, ...], precision: int, subs: dict[sympy.Symbol, sympy.Rational] | None
+) -> list[tuple[Fraction, Fraction]] | None:
+    """(real, imaginary) parts of each expression at ``precision`` digits; None if one is not finite."""
     values = []
-    for expr in (pred, gold):
-        value = expr.evalf(PRECISION, subs=subs)
+    for expr in exprs:
+        value = expr.evalf(precision, subs=subs)
         if not value.is_number or value.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
             return None
         real, imag = value.as_real_imag()
         if not (real.is_Number and imag.is_Number):
             return None
         values.append((Fraction(str(real)), Fraction(str(imag))))
-    (pred_re, pred_im), (gold_re, gold_im) = values
-    diff = max(abs(pred_re - gold_re), abs(pred_im - gold_im))
-    scale = max(abs(pred_re), abs(pred_im), abs(gold_re), abs(gold_im))
-    return within(diff, scale, pred_exact=pred_exact, gold_exact=gold_exact, exact_tol=EXACT_TOL)
+    return values

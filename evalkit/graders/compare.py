@@ -269,6 +269,8 @@ def _match_relation(pred: Node, gold: Node, leaf: LeafCheck) -> bool | None:
     """Relations state values; two equations that state none are compared as equations. Against a
     plain value, any name on the left states the right side (``AB = 5``, ``m + n = 25``)."""
     both = isinstance(pred, Relation) and isinstance(gold, Relation)
+    if isinstance(pred, Relation) and not isinstance(gold, Relation) and set(pred.ops) <= {"=", "\\approx"}:
+        return _match_chain(pred, gold, leaf)
     names = is_simple_variable if both else is_quantity_name
     pred_value, gold_value = _stated_value(pred, names), _stated_value(gold, names)
     if not isinstance(pred_value, Relation) and not isinstance(gold_value, Relation):
@@ -297,6 +299,18 @@ def _match_relation(pred: Node, gold: Node, leaf: LeafCheck) -> bool | None:
     if any(result is True for result in differences):
         return True
     return None if None in differences or direct is None else False
+
+
+def _match_chain(pred: Relation, gold: Node, leaf: LeafCheck) -> bool | None:
+    """An equality chain against a plain value: ``x = \\frac72 = 3.5`` states 7/2 when every side after
+    the name (``\\approx`` sides aside) is that value; ``3 = 4`` states nothing."""
+    named = is_quantity_name(pred.terms[0])
+    sides = [
+        term
+        for index, term in enumerate(pred.terms)
+        if index >= named and (index == named or pred.ops[index - 1] == "=")
+    ]
+    return _match_ordered(tuple(sides), (gold,) * len(sides), leaf)
 
 
 def _difference(terms: tuple[Node, ...]) -> Expr:

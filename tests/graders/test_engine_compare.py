@@ -98,3 +98,22 @@ def test_judge_fast_decides(pred: str, gold: str, correct: bool, method: str) ->
 def test_pairs_needing_sympy(pred: str, gold: str, correct: bool) -> None:
     assert judge_fast(pred, gold) is None
     assert judge(pred, gold)[0] is correct
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "correct"),
+    [
+        ("\\frac{7}{2} = 3.5", "\\frac{7}{2}", True),
+        ("x = \\frac{7}{2} = 3.5", "\\frac{7}{2}", True),
+        ("\\sqrt3 \\approx 1.732", "\\sqrt3", True),
+        ("2+2=4", "4", True),
+        ("3 = 4", "4", False),
+        ("x = 3 = 4", "3", False),
+        ("2x = 6", "6", False),
+        ("1.732 \\approx \\sqrt3", "\\sqrt3", False),
+    ],
+)
+def test_equality_chain_states_a_value_only_when_every_side_is_it(
+    pred: str, gold: str, correct: bool
+) -> None:
+    assert judge(pred, gold)[0] is correct

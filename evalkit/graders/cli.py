@@ -10,6 +10,9 @@ Each input line is one of:
 One verdict line is written per response (with the input line number it came from); a bad line is
 reported as ``file:line: message`` on stderr and skipped. Exit status: 0, 1 if some lines were bad,
 2 if the input cannot be read.
+
+Given a run directory of evalkit's run store instead (a benchmark run, a model tag or an output path),
+it re-grades the stored records in place with the run's own grader policy, e.g. after a grader upgrade.
 """
 
 import argparse
@@ -45,7 +48,9 @@ class BadLine(ValueError):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "input", type=Path, help="JSONL of saved generations (flat, AReaL or evalkit records)"
+        "input",
+        type=Path,
+        help="JSONL of saved generations (flat, AReaL or evalkit records), or a run directory to re-grade in place",
     )
     parser.add_argument(
         "-o",
@@ -148,7 +153,34 @@ def summary(items: list[Item], verdicts: list[Verdict], bad: int) -> str:
     return "\n".join(lines)
 
 
+def regrade_runs(path: Path, timeout: float) -> int:
+    """Re-grade every benchmark run under ``path`` in place and print each accuracy before and after."""
+    from evalkit.runner import regrade  # the run store is downstream of the grader: only this mode needs it
+    from evalkit.store import RunStore, StoreError, find_runs
+
+    try:
+        runs = find_runs(path)
+        for name, run_dir in runs.items():
+            before = RunStore(run_dir).records()
+            after = regrade(run_dir, timeout=timeout)
+            changed = sum(a.correct != b.correct for a, b in zip(before, after, strict=True))
+            print(
+                f"{name}: accuracy {_percent(before)} -> {_percent(after)} over {len(after)} records "
+                f"({changed} verdicts changed)"
+            )
+    except (OSError, ValueError, StoreError) as err:
+        print(f"evalkit grade: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _percent(records: list[Any]) -> str:
+    return f"{100 * sum(r.correct for r in records) / len(records) if records else 0.0:.2f}%"
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.input.is_dir():
+        return regrade_runs(args.input, args.timeout)
     try:
         items, bad = read_items(args.input, args.response_field, args.gold_field, sys.stderr)
     except OSError as err:

@@ -121,3 +121,28 @@ def test_subprocess(tmp_path: Path) -> None:
     assert "accuracy 100.00% (1/1)" in proc.stdout
     assert f"{src}:2: invalid JSON" in proc.stderr
     assert _read(out)[0]["correct"] is True
+
+
+def test_run_directory_is_regraded_in_place_with_its_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evalkit.store import RunStore
+
+    run_dir = tmp_path / "out" / "model" / "aime24"
+    store = RunStore(run_dir)
+    store.open({"grader": {"last_number_fallback": False, "require_think_end": True}})
+    stale = dict(
+        kind="sample", seed=1, prompt_hash="h", completion_tokens=5, finish_reason="stop", gold="42",
+        pred="41", correct=False, method="numeric", reason="an older grader's verdict",
+    )  # fmt: skip
+    store.append(
+        [
+            SampleRecord(problem_id="1", sample_index=0, response="</think> so \\boxed{42}", **stale),
+            SampleRecord(problem_id="1", sample_index=1, response="\\boxed{42} (never closed)", **stale),
+        ]
+    )
+    assert main(["grade", str(tmp_path / "out")]) == 0
+    assert "aime24: accuracy 0.00% -> 50.00% over 2 records (1 verdicts changed)" in capsys.readouterr().out
+    first, second = RunStore(run_dir).records()
+    assert (first.correct, first.pred, first.method) == (True, "42", "exact")
+    assert (second.correct, second.pred) == (False, None)  # the run's require_think_end policy applies

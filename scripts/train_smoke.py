@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Longer CPU smoke run (not in CI): TRL GRPO with evalkit's reward on a small random model and a curriculum
-of easy sums (operands up to 1, then 2, then 4), plotting the reward per step.
+"""Longer CPU smoke run (not in CI): TRL GRPO with evalkit's reward on a small random model and easy sums,
+plotting the reward per step. ``--stages 1,2,4`` makes a curriculum (operands up to 1, then 2, then 4).
 
     python scripts/train_smoke.py --steps 200 --out runs/train_smoke   # -> runs/train_smoke/reward.png
 """
@@ -38,14 +38,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="runs/train_smoke")
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--lr", type=float, default=5e-3)
+    parser.add_argument("--stages", default="1", help="largest operand of each curriculum stage, e.g. 1,2,4")
     args = parser.parse_args(argv)
 
     out = Path(args.out)
     model = widen(build_tiny_model(out / "model"), args.hidden)
     prompts_per_step, group = 2, 8
-    per_stage = args.steps * prompts_per_step // 3 + 1
+    stages = [int(top) for top in args.stages.split(",")]
+    per_stage = args.steps * prompts_per_step // len(stages) + 1
     rows = [
-        row for stage, top in enumerate((1, 2, 4)) for row in toy_sums(per_stage, max_operand=top, seed=stage)
+        row for stage, top in enumerate(stages) for row in toy_sums(per_stage, max_operand=top, seed=stage)
     ]
     # The random model cannot write \boxed{} yet: accept the last number of the completion as its answer.
     reward = trl_reward("answer", policy=ExtractionPolicy(last_number_fallback=True))
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     steps, rewards = map(list, zip(*reward_history(trainer), strict=True))
     (out / "rewards.json").write_text(json.dumps({"step": steps, "reward": rewards}))
     png = plot_curves(out / "reward.png", steps, {"reward": rewards, "reward (10-step mean)": moving_average(rewards, 10)},
-                      xlabel="step", title="TRL GRPO, evalkit reward, curriculum of sums")  # fmt: skip
+                      xlabel="step", title=f"TRL GRPO, evalkit reward, sums (stages {args.stages})")  # fmt: skip
     first, last = sum(rewards[:20]) / 20, sum(rewards[-20:]) / 20
     print(f"mean reward: first 20 steps {first:.3f}, last 20 steps {last:.3f}; curve: {png}")
     return 0

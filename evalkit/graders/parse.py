@@ -78,7 +78,7 @@ _RELATION = re.compile(r"\\(?:le|ge|ne|approx|in)(?![A-Za-z])|<|>|=")
 _MATRIX = re.compile(r"\\begin\{([pbBvV]?matrix|array)\}(?:\{[lcr| ]*\})?(.*)\\end\{\1\}", re.DOTALL)
 _SCALAR_PRODUCT = re.compile(r"\\(?:cdot|times)\s*$")
 _PLUS_MINUS = re.compile(r"\\(?:pm|mp)(?![A-Za-z])")
-_SIMPLE_VARIABLE = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?'*|\\[A-Za-z]+|[A-Za-z]\([A-Za-z]\)")
+_SIMPLE_VARIABLE = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?'*|\\[A-Za-z]+|[A-Za-z](?:\^\{?-1\}?)?\([A-Za-z]\)")
 # a quantity named by letters (``AB``, ``\angle ABC``, ``m+n``, ``[ABC]``): no numbers, powers or fractions
 _QUANTITY_NAME = re.compile(r"(?:[A-Za-z](?:_\{?\w+\}?)?'*|\\(?!frac|sqrt|binom)[A-Za-z]+|[{}\[\]()+ ])+")
 _TEXT = re.compile(r"[A-Za-z][A-Za-z' \-]*")
@@ -243,13 +243,13 @@ def _expand_plus_minus(text: str) -> list[str]:
 
 
 def is_simple_variable(node: Node) -> bool:
-    """Whether ``node`` names a quantity (``x``, ``a_1``, ``\\theta``, ``f(x)``), as in ``x = 3``."""
+    """Whether ``node`` names a quantity (``x``, ``a_1``, ``\\theta``, ``f(x)``, ``f^{-1}(x)``), as in ``x = 3``."""
     return isinstance(node, Expr) and _SIMPLE_VARIABLE.fullmatch(node.latex) is not None
 
 
 def is_quantity_name(node: Node) -> bool:
-    """Whether ``node`` names a quantity by letters alone, as in ``AB = 5`` or ``m + n = 25``."""
-    return (
+    """Whether ``node`` names a quantity, as in ``x = 3``, ``AB = 5``, ``m + n = 25`` or ``f^{-1}(x) = 2x``."""
+    return is_simple_variable(node) or (
         isinstance(node, Expr)
         and _QUANTITY_NAME.fullmatch(node.latex) is not None
         and re.search("[A-Za-z]", node.latex) is not None

@@ -111,6 +111,8 @@ def test_pairs_needing_sympy(pred: str, gold: str, correct: bool) -> None:
         ("x = 3 = 4", "3", False),
         ("2x = 6", "6", False),
         ("1.732 \\approx \\sqrt3", "\\sqrt3", False),
+        ("f^{-1}(x) = \\frac{x-1}{2}", "\\frac{x-1}{2}", True),
+        ("f^{-1}(x) = \\frac{x+1}{2}", "\\frac{x-1}{2}", False),
     ],
 )
 def test_equality_chain_states_a_value_only_when_every_side_is_it(

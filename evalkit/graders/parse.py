@@ -83,6 +83,7 @@ _SIMPLE_VARIABLE = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?'*|\\[A-Za-z]+|[A-Za-z](?
 _QUANTITY_NAME = re.compile(r"(?:[A-Za-z](?:_\{?\w+\}?)?'*|\\(?!frac|sqrt|binom)[A-Za-z]+|[{}\[\]()+ ])+")
 _TEXT = re.compile(r"[A-Za-z][A-Za-z' \-]*")
 _LETTER_RUN = re.compile(r"[A-Za-z]{3,}")
+_SHORT_WORDS = frozenset({"no"})  # answer words too short for _LETTER_RUN (else: symbols, case-sensitive)
 _GOLD_CHOICE = re.compile(r"\(([A-E])\)(.*)|([A-E])")
 # a letter alone, or "(B)" followed by its option text: not by an operator ("(B)+1"), nor another choice
 _PRED_CHOICE = re.compile(r"\(?([A-Ea-e])\)?|\(([A-Ea-e])\)(?![-+*/^_=<>,.!])(?!.*\([A-Ea-e]\)).+")
@@ -296,6 +297,8 @@ def _signed(match: re.Match[str], value: Fraction) -> Fraction:
 
 def is_text(latex: str) -> bool:
     """Whether an answer is words (``Evelyn``, ``no solution``) rather than mathematics."""
+    if latex.casefold() in _SHORT_WORDS:
+        return True
     return _TEXT.fullmatch(latex) is not None and _LETTER_RUN.search(latex) is not None
 
 

@@ -11,6 +11,7 @@ from fractions import Fraction
 
 import sympy
 from latex2sympy2_extended import latex2sympy
+from latex2sympy2_extended.latex2sympy2 import ConversionConfig
 from latex2sympy2_extended.math_normalization import NormalizationConfig
 
 from evalkit.graders.compare import fast_leaf, gold_candidates, within
@@ -25,6 +26,8 @@ SAMPLE_POINTS = 4  # random points for expressions with free symbols
 _NORMALIZATION = NormalizationConfig(
     basic_latex=True, units=False, malformed_operators=False, nits=False, boxed="none", equations=False
 )
+# Case matters in answers (``3R^2`` is not ``3r^2``): latex2sympy2 would lowercase every symbol.
+_CONVERSION = ConversionConfig(lowercase_symbols=False)
 _DECIMAL = re.compile(r"\d*\.\d")
 
 
@@ -33,7 +36,7 @@ def to_sympy(latex: str) -> sympy.Basic | None:
     if len(latex) > MAX_SYMPY_CHARS:
         return None
     try:
-        value = latex2sympy(latex, normalization_config=_NORMALIZATION)
+        value = latex2sympy(latex, normalization_config=_NORMALIZATION, conversion_config=_CONVERSION)
     except MemoryError:
         raise
     except Exception:

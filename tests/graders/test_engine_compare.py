@@ -119,3 +119,17 @@ def test_equality_chain_states_a_value_only_when_every_side_is_it(
     pred: str, gold: str, correct: bool
 ) -> None:
     assert judge(pred, gold)[0] is correct
+
+
+@pytest.mark.parametrize(
+    ("pred", "gold", "correct"),
+    [
+        ("3R^2", "3R^2", True),
+        ("3r^2", "3R^2", False),
+        ("R", "r", False),
+        ("A+B", "B+A", True),
+        ("No", "no", True),
+    ],
+)
+def test_symbols_are_case_sensitive_words_are_not(pred: str, gold: str, correct: bool) -> None:
+    assert judge(pred, gold)[0] is correct

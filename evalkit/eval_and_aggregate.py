@@ -137,6 +137,20 @@ def _check_args(args: argparse.Namespace) -> None:
         raise UsageError("--base_url goes with --backend openai (e.g. --base_url http://localhost:8000/v1)")
 
 
+def _check_model_path(args: argparse.Namespace) -> None:
+    """A local model path must be a Hugging Face model directory (a hub id such as ``org/name`` passes)."""
+    if args.backend == "openai":
+        return  # the served model's name
+    path = Path(args.model_path).expanduser()
+    looks_local = path.is_absolute() or args.model_path.startswith((".", "~")) or path.exists()
+    if looks_local and not path.is_dir():
+        raise UsageError(f"--model_path {args.model_path}: no such directory")
+    if looks_local and not (path / "config.json").is_file():
+        raise UsageError(
+            f"--model_path {args.model_path}: no config.json there (not a Hugging Face model directory)"
+        )
+
+
 def _require_gpu_for_vllm(args: argparse.Namespace) -> None:
     """Fail early, before loading anything, when vLLM would run here without a GPU."""
     if args.backend != "vllm" or args.ray_address:  # with Ray the GPUs may be on other nodes
@@ -180,6 +194,7 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], list[
     ]
     if todo:
         _require_gpu_for_vllm(args)
+        _check_model_path(args)
         from evalkit.sampling.factory import make_sampler
 
         sampler = make_sampler(args.backend, args.model_path, **sampler_options(args))

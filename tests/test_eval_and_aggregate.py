@@ -224,3 +224,11 @@ def test_vllm_uses_one_engine_per_gpu_by_default(
     assert options["enforce_eager"] is True
     explicit = sampler_options(parser.parse_args(["--model_path", "m", "--data_parallel_size", "3"]))
     assert explicit["data_parallel_size"] == 3
+
+
+def test_missing_model_directory_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--backend", "transformers", "--output_path", str(tmp_path), "--data_names", "aime24"]
+    assert main(["--model_path", str(tmp_path / "nope"), *argv]) == 2
+    assert f"--model_path {tmp_path / 'nope'}: no such directory" in capsys.readouterr().err
+    assert main(["--model_path", str(tmp_path), *argv]) == 2
+    assert "no config.json there" in capsys.readouterr().err

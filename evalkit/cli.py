@@ -12,7 +12,10 @@ from evalkit import __version__
 
 # name -> (module, one-line help). Order is the order shown by ``evalkit --help``.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "eval": ("evalkit.eval_and_aggregate", "evaluate a model directory and print the table (= eval_and_aggregate)"),
+    "eval": (
+        "evalkit.eval_and_aggregate",
+        "evaluate a model directory and print the table (= eval_and_aggregate)",
+    ),
     "grade": ("evalkit.graders.cli", "re-grade saved generations (JSONL) without regenerating"),
     "benchmarks": ("evalkit.benchmarks_cli", "list, download, verify or import benchmark data"),
     "report": ("evalkit.report", "render a run directory as one static HTML file with plots"),

@@ -48,7 +48,9 @@ class Sampler(Protocol):
 
     name: str
 
-    def __call__(self, requests: Sequence[SampleRequest], params: SamplingParams) -> list[list[Completion]]: ...
+    def __call__(
+        self, requests: Sequence[SampleRequest], params: SamplingParams
+    ) -> list[list[Completion]]: ...
 
     def describe(self) -> dict[str, object]:
         """Backend name, version and every engine flag, recorded in the run fingerprint."""

@@ -19,12 +19,15 @@ Number rules (documented policy):
 
 Structure rules: tuples and intervals keep order and bracket kinds (``(0,9)`` is not ``[0,9]``);
 sets and comma lists are order-free and must match element for element (a singleton equals its
-element); unions are order-free, and inequalities listed together (``x < -2 \\text{ or } x > 2``)
-are the union of their intervals; a column vector equals the same tuple in parentheses; ``x = 3``
-states ``3`` (also ``f(x) = ...``) and ``a < x \\le b`` states ``(a, b]``; against a plain value,
-a left side naming a quantity by letters states the right side too (``AB = 5``, ``m + n = 25``;
-not ``2x = 6``); other equations match side by side or as equal ``lhs - rhs``. A multiple-choice gold (``(B)``) is decided by letter; a gold
-giving the option's value too (``(B) 12``) also accepts the value. Words compare case-insensitively.
+element; against a single gold, a list is one answer written several ways only when every item is
+that answer: ``\\frac12 \\text{ or } 0.5`` matches ``\\frac12``, the hedge ``5 \\text{ or } 6``
+matches neither ``5`` nor ``6``); unions are order-free, and inequalities listed together
+(``x < -2 \\text{ or } x > 2``) are the union of their intervals; a column vector equals the same
+tuple in parentheses; ``x = 3`` states ``3`` (also ``f(x) = ...``) and ``a < x \\le b`` states
+``(a, b]``; against a plain value, a left side naming a quantity by letters states the right side
+too (``AB = 5``, ``m + n = 25``; not ``2x = 6``); other equations match side by side or as equal
+``lhs - rhs``. A multiple-choice gold (``(B)``) is decided by letter; a gold giving the option's
+value too (``(B) 12``) also accepts the value. Words compare case-insensitively.
 """
 
 from collections.abc import Callable
@@ -144,6 +147,8 @@ def match(pred: Node, gold: Node, leaf: LeafCheck) -> bool | None:
         return _match_relation(pred, gold, leaf)
     if isinstance(pred, Collection) or isinstance(gold, Collection):
         pred_items = pred.items if isinstance(pred, Collection) else (pred,)
+        if not isinstance(gold, Collection) and len(pred_items) > 1:  # one answer written several ways
+            return _match_ordered(pred_items, (gold,) * len(pred_items), leaf)
         gold_items = gold.items if isinstance(gold, Collection) else (gold,)
         return _match_unordered(pred_items, gold_items, leaf)
     if isinstance(pred, Union) and isinstance(gold, Union):
@@ -335,24 +340,27 @@ def method_for(pred: Node, gold: Node) -> str:
     return "structural"
 
 
-def _resolve_choice(pred: str, gold: str) -> tuple[Outcome | None, str]:
-    """A multiple-choice gold decides by letter, unless it also gives the option's value and the
-    prediction names no letter: then the value is the gold to compare with."""
+def _resolve_choice(pred: str, gold: str) -> tuple[Outcome | None, str, str]:
+    """(verdict, pred, gold) after multiple-choice handling. A multiple-choice gold decides by letter,
+    unless it also gives the option's value and the prediction names no letter: then the value is the
+    gold. A prediction that names a letter and its option's value (``(C) 17``) against a gold that is
+    not a choice states that value."""
     choice = gold_choice(gold)
     if choice is None:
-        return None, gold
+        stated = gold_choice(pred) if choice_letter(pred) else None
+        return None, stated[1] if stated and stated[1] else pred, gold
     letter, option = choice
     chosen = choice_letter(pred)
     if chosen is None and option:
-        return None, option
-    return (chosen == letter, "choice", f"chose {chosen or 'no letter'}, answer is {letter}"), gold
+        return None, pred, option
+    return (chosen == letter, "choice", f"chose {chosen or 'no letter'}, answer is {letter}"), pred, gold
 
 
 def judge_fast(pred: str, gold: str) -> Outcome | None:
     """Decide a pair of normalised answers without sympy, or None when sympy is needed."""
     if pred == gold:
         return True, "exact", "identical after normalisation"
-    decided, gold = _resolve_choice(pred, gold)
+    decided, pred, gold = _resolve_choice(pred, gold)
     if decided is not None:
         return decided
     pred_node, gold_node = parse_answer(pred), parse_answer(gold)
@@ -370,7 +378,7 @@ def judge(pred: str, gold: str) -> Outcome:
         return fast
     from evalkit.graders.symbolic import symbolic_leaf
 
-    gold = _resolve_choice(pred, gold)[1]
+    _, pred, gold = _resolve_choice(pred, gold)
     pred_node, gold_node = parse_answer(pred), parse_answer(gold)
     result = bool(match(pred_node, gold_node, symbolic_leaf))
     method = method_for(pred_node, gold_node)

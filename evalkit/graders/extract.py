@@ -8,16 +8,25 @@ from dataclasses import dataclass
 
 BOX_COMMANDS = ("\\boxed", "\\fbox")
 MAX_BOXES = 32  # boxes inspected from the end of a response
-MAX_BOX_CHARS = 20_000  # a box longer than this is treated as unclosed
+MAX_BOX_CHARS = 20_000  # a box that does not close within this many characters cannot be read
 
-# What may stand between two boxes that together form one multi-answer.
+# What may stand between two boxes that together form one multi-answer (``x = \\boxed{2} or x = \\boxed{3}``).
 _BOX_SEPARATOR = re.compile(
-    r"(?:\s|\$|\\[()\[\],;]|\\quad|\\qquad|[,;&]|\\text\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b)*"
+    r"(?:\s|\$|\\[()\[\],;]|\\quad|\\qquad|[,;&]|\\text\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b|\b[A-Za-z]\s*=)*"
 )
-_ANSWER_PHRASE = re.compile(r"(?:final\s+answer\s*(?:is|:)?|answer\s+is|answer\s*:)[\s:*]*", re.IGNORECASE)
+# "The final answer is", "Final Answer:", a "**Final Answer**" heading, "The answer is", "Answer:",
+# "答案是"; not "put your final answer within ...".
+_ANSWER_PHRASE = re.compile(
+    r"(?:final\s+answer(?:\s*(?:is\b|:)|\s*\*\*|[ \t]*(?=\n))|answer\s+is\b|answer\s*:|答案\s*[是为為:：])[\s:*]*",
+    re.IGNORECASE,
+)
+MAX_PHRASES = 8  # answer phrases inspected from the end of a response
 _BARE_ARGUMENT = re.compile(r"[ \t]+([^\s$]+)")
+# an answer set apart on its own: display math or a code block
+_DISPLAY = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|```[A-Za-z]*\n(.+?)```", re.DOTALL)
+_DELIMITER_ONLY = re.compile(r"(?:\$|\\[\[(]|`)+")  # a display or code block cut off before its content
 _INLINE_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
-_SENTENCE_END = re.compile(r"\.(?:\s|$)|\n")
+_SENTENCE_END = re.compile(r"\.(?:\s|$)|。|\n")
 # where a plain-text answer gives way to commentary: "12, which checks", "5 because ..."
 _CLAUSE = re.compile(r",\s+(?!(?:and|or)\b)[a-z]{2,}\b|\s+(?:because|since|which)\b")
 _LAST_NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
@@ -46,8 +55,8 @@ def extract_answer(text: str, policy: ExtractionPolicy | None = None) -> str | N
         return None
     for finder in (_boxed_answer, _phrase_answer):
         answer = finder(text)
-        if answer:
-            return answer
+        if answer is not None:
+            return answer or None
     if policy.last_number_fallback:
         numbers = _LAST_NUMBER.findall(text[-MAX_BOX_CHARS:])
         return numbers[-1] if numbers else None
@@ -64,8 +73,12 @@ def _after_reasoning(text: str, policy: ExtractionPolicy) -> str | None:
     return text
 
 
-def _box_spans(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, content) of the closed boxes among the last ``MAX_BOXES``, in text order."""
+def _box_spans(text: str) -> list[tuple[int, int, str]] | None:
+    """(start, end, content) of the non-blank closed boxes among the last ``MAX_BOXES``, in text order.
+
+    A box still open where the text ends (a truncated response) is skipped; one that does not close
+    within ``MAX_BOX_CHARS`` although the text goes on ends the search, and if it is the last box the
+    answer cannot be read (None): an earlier box is not a fallback for it."""
     spans: list[tuple[int, int, str]] = []
     pos = len(text)
     for _ in range(MAX_BOXES):
@@ -74,8 +87,13 @@ def _box_spans(text: str) -> list[tuple[int, int, str]]:
             break
         pos = start
         command = next(cmd for cmd in BOX_COMMANDS if text.startswith(cmd, start))
-        found = _box_argument(text, start + len(command))
-        if found is not None:
+        argument = start + len(command)
+        found = _box_argument(text, argument)
+        if found is None and text.startswith("{", argument) and argument + MAX_BOX_CHARS < len(text):
+            if not spans:
+                return None
+            break
+        if found is not None and found[1].strip():
             end, content = found
             if spans and end > spans[-1][0]:  # nested box: keep the outer one
                 spans.pop()
@@ -105,8 +123,11 @@ def _box_argument(text: str, pos: int) -> tuple[int, str] | None:
 
 
 def _boxed_answer(text: str) -> str | None:
-    """The last box, joined with the distinct boxes directly before it (``\\boxed{1}, \\boxed{2}``)."""
+    """The last box, joined with the distinct boxes directly before it (``\\boxed{1}, \\boxed{2}``);
+    None without a box, "" when the last box cannot be read."""
     spans = _box_spans(text)
+    if spans is None:
+        return ""
     if not spans:
         return None
     group = [spans[-1]]
@@ -116,27 +137,34 @@ def _boxed_answer(text: str) -> str | None:
             break
         group.insert(0, span)
     contents = dict.fromkeys(content.strip() for _, _, content in group)  # ordered, no repeats
-    return ", ".join(c for c in contents if c) or None
+    return ", ".join(contents)
 
 
 def _phrase_answer(text: str) -> str | None:
-    """What follows the last "final answer is" / "Answer:" phrase: the math it opens with, else its
-    sentence up to any trailing clause ("12, which checks") and the math in that."""
+    """What follows the last "final answer is" / "Answer:" phrase with an answer: display math or a
+    code block it opens with, else the math its line opens with, else its sentence up to any trailing
+    clause ("12, which checks") and the math in that."""
     tail = text[-MAX_BOX_CHARS:]
     matches = list(_ANSWER_PHRASE.finditer(tail))
-    for match in reversed(matches):
+    for match in reversed(matches[-MAX_PHRASES:]):
         rest = tail[match.end() :].lstrip()
-        line = rest.split("\n\n", 1)[0] if rest.startswith("$$") else rest.split("\n", 1)[0]
-        math = _INLINE_MATH.search(line)
-        if math is None or line[: math.start()].strip("* "):  # the answer does not open with math
-            end = _SENTENCE_END.search(line)
-            line = line[: end.start()] if end else line
-            clause = _CLAUSE.search(line)
-            if clause and line[: clause.start()].strip("* "):
-                line = line[: clause.start()]
-            math = _INLINE_MATH.search(line)
-        answer = next(g for g in math.groups() if g is not None) if math else line
-        answer = answer.strip().strip("*").strip().rstrip(".")
-        if answer:
+        display = _DISPLAY.match(rest)
+        answer = next(g for g in display.groups() if g is not None) if display else _line_answer(rest)
+        answer = answer.strip().strip("*`").strip().rstrip(".")
+        if answer and not _DELIMITER_ONLY.fullmatch(answer):
             return answer
     return None
+
+
+def _line_answer(rest: str) -> str:
+    """The answer on the line after an answer phrase."""
+    line = rest.split("\n", 1)[0]
+    math = _INLINE_MATH.search(line)
+    if math is None or line[: math.start()].strip("* "):  # the answer does not open with math
+        end = _SENTENCE_END.search(line)
+        line = line[: end.start()] if end else line
+        clause = _CLAUSE.search(line)
+        if clause and line[: clause.start()].strip("* "):
+            line = line[: clause.start()]
+        math = _INLINE_MATH.search(line)
+    return next(g for g in math.groups() if g is not None) if math else line

@@ -1,7 +1,8 @@
 """One normalisation for predicted and gold answers: a canonical LaTeX-ish string.
 
 Only presentation is removed (delimiters, spacing, ``\\left``, ``\\dfrac``, degrees, units, dollars,
-thousands separators); nothing that changes a value. Structure is read later by ``parse``.
+thousands separators, full-width forms; Unicode superscripts become powers); nothing that changes a
+value. Structure is read later by ``parse``.
 """
 
 import math
@@ -64,11 +65,20 @@ _TEXT_COMMAND = re.compile(
 _UNIT_WORDS = re.compile(r"\(?[A-Za-z][A-Za-z ./]*\)?")  # cm, sq. units, m/s, (units)
 _CONNECTIVE = re.compile(r"\s*(?:and|or|,)\s*")
 _PLAIN_CONNECTIVE = re.compile(r"\s*,?\s+(?:and|or)\s+")  # "3, 5, and 7", "x = 2 or x = 3"
+# a plain-text unit or counted noun after a number ("12 inches", "5 sq. units", "5 red apples"),
+# but not a word that changes the value ("3 halves", "5 factorial"; "10 million" is read by _SCALE)
 _PLAIN_UNIT = re.compile(
-    r"(?<=[\d}])\s+(?:square|sq\.?|cubic)?\s*(?:units?|cm|mm|km|meters?|metres?|inch(?:es)?|feet|foot|ft|"
-    r"yards?|miles?|dollars?|cents?|degrees?|hours?|minutes?|seconds?|days?|weeks?|years?|mph|pounds?|"
-    r"kg|grams?|liters?|litres?|points?|people|students?|ways?|times)(?:\s*\^\s*\{?[23]\}?)?\s*$"
+    r"(?<=[\d}])\s+(?!(?:dozen|score|gross|percent|squared|cubed|factorial|"
+    r"choose|over|plus|minus|half|halves|thirds?|fourths?|quarters?|fifths?|sixths?|sevenths?|eighths?|"
+    r"ninths?|tenths?|hundredths?|thousandths?)\b)(?:square|sq\.?|cubic)?\s*"
+    r"(?:units?|cm|mm|km|ft|mph|kg|[a-z]{3,}(?:[ -][a-z]{3,}){0,2})(?:\s*\^\s*\{?[23]\}?)?\s*$"
 )
+_SCALE_WORDS = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+_SCALE = re.compile(r"(?<=\d)\s*(" + "|".join(_SCALE_WORDS) + r")\b")  # "2.5 million"
+# full-width forms (``１２``, ``（１，２）``, ``－３``) and the ideographic space and full stop
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " ", 0x3002: "."}
+_SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _UNIT_POWER = re.compile(r"\s*\^\s*\{?[23]\}?")
 _COMMAND_SPACE = re.compile(r"\s+")
 _INNER_SPACE = re.compile(r"(?<![A-Za-z0-9]) | (?![A-Za-z0-9])")
@@ -89,6 +99,9 @@ def normalize_answer(answer: str) -> str:
     text = answer.strip()
     if len(text) > MAX_ANSWER_CHARS:
         return text
+    if not text.isascii():
+        text = _SUPERSCRIPT.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_DIGITS) + "}", text)
+        text = text.translate(_FULL_WIDTH)
     for old, new in _REPLACEMENTS:
         text = text.replace(old, new)
     text = _DELIMITERS.sub("", text)
@@ -97,6 +110,7 @@ def normalize_answer(answer: str) -> str:
     text = _DEGREES.sub("", text)
     text = _unwrap_text_commands(text)
     text = _PLAIN_CONNECTIVE.sub(", ", text)
+    text = _SCALE.sub(lambda m: f"\\times10^{{{_SCALE_WORDS[m.group(1)]}}}", text)
     text = _PLAIN_UNIT.sub("", text)
     text = _braced_arguments(text)
     text = _COMMAND_SPACE.sub(" ", text).strip()

@@ -20,6 +20,12 @@ from evalkit.graders.normalize import gold_text, normalize_answer
         ("The final answer is $x = 2$. I hope it is correct.", "x = 2"),
         ("Answer: 17 apples", "17 apples"),
         ("I will answer this question now.", None),
+        ("\\boxed{5}. Put your final answer within \\boxed{}.", "5"),
+        ("\\boxed{5} then \\boxed{" + "9" * 30_000, None),
+        ("x = \\boxed{2} or x = \\boxed{-3}", "2, -3"),
+        ("**Final Answer**\n\\[\n\\frac{3}{4}\n\\]", "\\frac{3}{4}"),
+        ("Final answer:\n```\n42\n```", "42"),
+        ("答案是 5。", "5"),
     ],
     ids=[
         "adjacent",
@@ -33,6 +39,12 @@ from evalkit.graders.normalize import gold_text, normalize_answer
         "phrase-math",
         "answer-colon",
         "answer-as-verb",
+        "blank-box-skipped",
+        "unreadable-last-box",
+        "equations-joined",
+        "display-lines",
+        "code-block",
+        "chinese-phrase",
     ],
 )
 def test_extract(text: str, expected: str | None) -> None:
@@ -76,6 +88,11 @@ def test_many_unclosed_boxes_are_cheap() -> None:
         ("x = 5.", "x=5"),
         ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix}1\\\\2\\end{pmatrix}"),
         ("\\mathbb{R}", "(-\\infty,\\infty)"),
+        ("（１，２）", "(1,2)"),
+        ("x²+1", "x^{2}+1"),
+        ("5 red apples", "5"),
+        ("3 halves", "3 halves"),
+        ("2.5 million", "2.5\\times10^{6}"),
     ],
 )
 def test_normalize(answer: str, expected: str) -> None:

@@ -371,7 +371,11 @@ GROUPS: dict[str, list[Case]] = {
         same("\\mathrm{(B)}", "B", "mathrm letter"),
         diff("\\text{(C) and (D)}", "C", "two letters in text"),
         diff("C", "\\text{(D)}", "wrong letter"),
-        diff("\\textbf{(C)}\\ 17", 17.0, "amc letter and value vs numeric gold (ambiguous, as Math-Verify)"),
+        same(
+            "\\textbf{(C)}\\ 17",
+            17.0,
+            "amc letter and value vs numeric gold (ambiguous: the value is stated)",
+        ),
         diff("\\textbf{(C)}\\ 18", 17.0, "amc letter and wrong value vs numeric gold"),
     ],
     "text": [

@@ -16,20 +16,27 @@ Number rules (documented policy):
   ``50`` or ``0.5``); a prediction's ``%`` never rescales it.
 - exact values evaluated by sympy get enough digits to tell integers apart (up to 4,000 digits):
   ``2^{100}`` is not ``2^{100}+1``.
+- degrees inside a trigonometric argument are converted (``\\sin 30^\\circ`` is 1/2); elsewhere a degree
+  sign is presentation, and an angle in radians is not its degrees (``\\frac{\\pi}{6}`` is not ``30^\\circ``).
 
 Structure rules: tuples and intervals keep order and bracket kinds (``(0,9)`` is not ``[0,9]``);
-sets and comma lists are order-free and must match element for element (a singleton equals its
-element; against a single gold, a list is one answer written several ways only when every item is
-that answer: ``\\frac12 \\text{ or } 0.5`` matches ``\\frac12``, the hedge ``5 \\text{ or } 6``
-matches neither ``5`` nor ``6``); unions are order-free, and inequalities listed together
-(``x < -2 \\text{ or } x > 2``) are the union of their intervals; a column vector equals the same
-tuple in parentheses; ``x = 3`` states ``3`` (also ``f(x) = ...``) and ``a < x \\le b`` states
-``(a, b]``; against a plain value, a left side naming a quantity by letters states the right side
+sets and comma lists are order-free and must match element for element (a repeat written alike
+counts once inside ``\\{...\\}``; a singleton equals its element; against a single gold, a list is
+one answer written several ways only when every item is that answer: ``\\frac12 \\text{ or } 0.5``
+matches ``\\frac12``, the hedge ``5 \\text{ or } 6`` matches neither ``5`` nor ``6``); unions are
+order-free, and inequalities listed together (``x < -2 \\text{ or } x > 2``) are the union of their
+intervals; a column vector equals the same tuple in parentheses; ``x = 3`` states ``3`` (also ``f(x)
+= ...`` and ``(x, y) = (1, 2)``), ``a < x \\le b`` states ``(a, b]``, ``\\{x \\mid x > 2\\}`` states
+``(2, \\infty)`` and ``\\mathbb{R} \\setminus \\{0\\}`` the union ``(-\\infty, 0) \\cup (0,
+\\infty)``; against a plain value, a left side naming a quantity by letters states the right side
 too (``AB = 5``, ``m + n = 25``; not ``2x = 6``); other equations match side by side or as equal
-``lhs - rhs``. A multiple-choice gold (``(B)``) is decided by letter; a gold giving the option's
-value too (``(B) 12``) also accepts the value. Words compare case-insensitively.
+``lhs - rhs`` (a scaled equation, ``2x - 4y = 8`` for ``x - 2y = 4``, is not credited). A
+multiple-choice gold (``(B)``) is decided by letter; a gold giving the option's value too (``(B)
+12``) also accepts the value. Words compare case-insensitively, a leading article aside (``the
+circle`` is ``circle``).
 """
 
+import re
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any, TypeVar
@@ -63,6 +70,7 @@ Outcome = tuple[bool, str, str]  # correct, method, reason
 LeafCheck = Callable[[Expr, Expr], bool | None]
 
 _INEQUALITY = {"<": ("(", ")"), "\\le": ("[", "]"), ">": ("(", ")"), "\\ge": ("[", "]")}
+_ARTICLE = re.compile(r"^(?:the|an?)\s+(?=\S)")
 _UPWARD = ("<", "\\le")
 _DOWNWARD = (">", "\\ge")
 
@@ -136,7 +144,8 @@ def _numerals_match(pred: tuple[str, int] | None, gold: tuple[str, int] | None) 
 
 
 def _text_key(text: str) -> str:
-    return "".join(char for char in text.casefold() if char.isalnum())
+    """Words without case, spacing, punctuation or a leading article (``the circle`` is ``circle``)."""
+    return "".join(char for char in _ARTICLE.sub("", text.casefold(), count=1) if char.isalnum())
 
 
 def match(pred: Node, gold: Node, leaf: LeafCheck) -> bool | None:

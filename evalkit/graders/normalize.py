@@ -2,7 +2,7 @@
 
 Only presentation is removed (delimiters, spacing, ``\\left``, ``\\dfrac``, degrees, units, dollars,
 thousands separators, full-width forms; Unicode superscripts become powers); nothing that changes a
-value. Structure is read later by ``parse``.
+value (degrees in a sine's argument become radians). Structure is read later by ``parse``.
 """
 
 import math
@@ -34,6 +34,7 @@ _REPLACEMENTS = (
     ("\\lbrace", "\\{"),
     ("\\rbrace", "\\}"),
     ("\\{\\}", "\\emptyset"),
+    ("{:}", ":"),  # 3{:}30
     ("\\mathbb{R}", "(-\\infty,\\infty)"),
     ("\\mathbb R", "(-\\infty,\\infty)"),
     ("ℝ", "(-\\infty,\\infty)"),
@@ -58,7 +59,15 @@ _DELIMITERS = re.compile(
 _SPACING = re.compile(r"(?<!\\)\\[!,;: ]|\\q?quad(?![a-zA-Z])|~")
 _THOUSANDS_MARK = re.compile(r"(?<=\d)(?:\{,\}|\\,|\\ | )(?=\d{3}(?!\d))")  # 1{,}000 1\,000 1 000
 _THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\^\s*\{?\s*\\degree\s*\}?|\\degree(?![a-zA-Z])|°")
+_DEGREES = re.compile(
+    r"\^\s*(?:\{\s*\\(?:circ|degree)\s*\}|\\(?:circ|degree)(?![a-zA-Z]))|\\degree(?![a-zA-Z])|°"
+)
+# degrees inside a trigonometric function are its argument's unit: ``\sin 30^\circ`` is ``\sin\frac{30\pi}{180}``
+_TRIG_DEGREES = re.compile(
+    r"(\\(?:sin|cos|tan|sec|csc|cot)(?:\^\s*\{?-?\d+\}?)?\s*[({]?\s*)(-?\d+(?:\.\d+)?)\s*(?:"
+    + _DEGREES.pattern
+    + ")"
+)
 _TEXT_COMMAND = re.compile(
     r"\\(text(?:bf|rm|it|normal|sf|tt|up)?|mbox|mathrm|mathbf|mathit|mathsf|boxed|fbox)\s*\{"
 )
@@ -107,6 +116,7 @@ def normalize_answer(answer: str) -> str:
     text = _DELIMITERS.sub("", text)
     text = _THOUSANDS_MARK.sub("", text)
     text = _SPACING.sub(" ", text)
+    text = _TRIG_DEGREES.sub(r"\1\\frac{\2\\pi}{180}", text)
     text = _DEGREES.sub("", text)
     text = _unwrap_text_commands(text)
     text = _PLAIN_CONNECTIVE.sub(", ", text)
@@ -151,6 +161,7 @@ def _unwrap_text_commands(text: str) -> str:
             and before.strip() != ""
             and not before.rstrip().endswith(("(", ",", "{", "[", "="))
             and _UNIT_WORDS.fullmatch(content.strip()) is not None
+            and not after.lstrip()[:1].isdigit()  # 1\text{e}5 is a number, not a unit
             # \mathrm{i}, \mathrm{e} are constants, not units
             and (len(content.strip()) > 1 or name.startswith(("text", "mbox")))
         )

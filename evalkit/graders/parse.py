@@ -4,6 +4,7 @@ Pure Python string work; nothing is evaluated. Leaves (``Expr``) stay LaTeX unti
 turns them into sympy inside a worker process.
 """
 
+import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -77,6 +78,7 @@ _CLOSERS = ")]}"
 _RELATION = re.compile(r"\\(?:le|ge|ne|approx|in)(?![A-Za-z])|<|>|=")
 _MATRIX = re.compile(r"\\begin\{([pbBvV]?matrix|array)\}(?:\{[lcr| ]*\})?(.*)\\end\{\1\}", re.DOTALL)
 _SCALAR_PRODUCT = re.compile(r"\\(?:cdot|times)\s*$")
+_SET_BUILDER = re.compile(r"\\mid(?![A-Za-z])|:|\|")
 _PLUS_MINUS = re.compile(r"\\(?:pm|mp)(?![A-Za-z])")
 _SIMPLE_VARIABLE = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?'*|\\[A-Za-z]+|[A-Za-z](?:\^\{?-1\}?)?\([A-Za-z]\)")
 # a quantity named by letters (``AB``, ``\angle ABC``, ``m+n``, ``[ABC]``): no numbers, powers or fractions
@@ -175,14 +177,17 @@ def parse_item(text: str) -> Node:
         return Expr(text)
     if text == "\\emptyset":
         return Collection(())
+    difference = split_top(text, "\\setminus")
+    if len(difference) == 2:
+        return _set_difference(parse_item(difference[0]), parse_item(difference[1])) or Expr(text)
     parts = split_top(text, "\\cup")
     if len(parts) > 1:
         return Union(tuple(parse_item(part) for part in parts))
+    if text.startswith("\\{") and text.endswith("\\}") and _closing_index(text[1:]) == len(text) - 2:
+        return _braced_set(text[2:-2])
     relation = _parse_relation(text)
     if relation is not None:
         return relation
-    if text.startswith("\\{") and text.endswith("\\}") and _closing_index(text[1:]) == len(text) - 2:
-        return _collection([item for item in split_top(text[2:-2], re.compile(r"[,;]")) if item.strip()])
     matrix = _MATRIX.search(text)
     if matrix is not None and matrix.end() == len(text) and matrix.group(1) not in ("vmatrix", "Vmatrix"):
         return _matrix(matrix.group(2), _SCALAR_PRODUCT.sub("", text[: matrix.start()]).strip())
@@ -198,6 +203,57 @@ def parse_item(text: str) -> Node:
     if text.endswith("%"):
         return Expr(text[:-1].strip(), percent=True)
     return Expr(text)
+
+
+def _braced_set(body: str) -> Node:
+    """``\\{1, 2, 2\\}`` is the set {1, 2} (a repeated element written alike counts once);
+    ``\\{x \\mid x > 2\\}`` is the set its condition states."""
+    builder = split_top(body, _SET_BUILDER)
+    if len(builder) == 2 and is_simple_variable(Expr(builder[0].strip())):
+        return parse_item(builder[1])
+    items = _collection([item for item in split_top(body, re.compile(r"[,;]")) if item.strip()]).items
+    return Collection(tuple(dict.fromkeys(items)))
+
+
+def _set_difference(left: Node, right: Node) -> Node | None:
+    """``[a, b] \\setminus \\{p\\}`` as a union of intervals, when every endpoint and point is a plain
+    number (or infinite); None otherwise."""
+    intervals = left.parts if isinstance(left, Union) else (left,)
+    points = {
+        _endpoint(point): point for point in (right.items if isinstance(right, Collection) else (right,))
+    }
+    if None in points:
+        return None
+    parts: list[Node] = []
+    for interval in intervals:
+        if not isinstance(interval, Bracketed) or len(interval.items) != 2:
+            return None
+        low, high = (_endpoint(item) for item in interval.items)
+        if low is None or high is None:
+            return None
+        (lower, upper), opening, closing = interval.items, interval.open, interval.close
+        for value in sorted(value for value in points if value is not None and low <= value <= high):
+            if low < value < high:
+                parts.append(Bracketed(opening, ")", (lower, points[value])))
+                lower, opening = points[value], "("
+            elif value == low:
+                opening = "("
+            else:
+                closing = ")"
+        parts.append(Bracketed(opening, closing, (lower, upper)))
+    return Union(tuple(parts)) if len(parts) > 1 else parts[0]
+
+
+def _endpoint(node: Node) -> Fraction | float | None:
+    """The value of an interval endpoint or removed point: a plain number or ``\\pm\\infty``."""
+    if not isinstance(node, Expr):
+        return None
+    if node.latex.lstrip("+") == "\\infty":
+        return math.inf
+    if node.latex == "-\\infty":
+        return -math.inf
+    number = parse_number(node.latex)
+    return number.value if number is not None else None
 
 
 def _matrix(body: str, scalar: str) -> Matrix:
@@ -249,7 +305,10 @@ def is_simple_variable(node: Node) -> bool:
 
 
 def is_quantity_name(node: Node) -> bool:
-    """Whether ``node`` names a quantity, as in ``x = 3``, ``AB = 5``, ``m + n = 25`` or ``f^{-1}(x) = 2x``."""
+    """Whether ``node`` names a quantity, as in ``x = 3``, ``AB = 5``, ``m + n = 25``, ``f^{-1}(x) = 2x``
+    or ``(x, y) = (1, 2)``."""
+    if isinstance(node, Bracketed):
+        return node.open == "(" and all(is_simple_variable(item) for item in node.items)
     return is_simple_variable(node) or (
         isinstance(node, Expr)
         and _QUANTITY_NAME.fullmatch(node.latex) is not None

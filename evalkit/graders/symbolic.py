@@ -15,7 +15,7 @@ from latex2sympy2_extended.latex2sympy2 import ConversionConfig
 from latex2sympy2_extended.math_normalization import NormalizationConfig
 
 from evalkit.graders.compare import fast_leaf, gold_candidates, within
-from evalkit.graders.parse import Expr
+from evalkit.graders.parse import Expr, parse_number
 
 MAX_SYMPY_CHARS = 600  # longer leaves are only compared as strings
 PRECISION = 30  # significant digits for numeric evaluation (more for large values)
@@ -32,9 +32,13 @@ _DECIMAL = re.compile(r"\d*\.\d")
 
 
 def to_sympy(latex: str) -> sympy.Basic | None:
-    """The sympy value of a LaTeX leaf (``i`` is the imaginary unit), or None if it does not parse."""
+    """The sympy value of a LaTeX leaf (``i`` is the imaginary unit), or None if it does not parse.
+    A plain number keeps the value ``parse_number`` reads (``1e5`` is 100000, not ``5e``)."""
     if len(latex) > MAX_SYMPY_CHARS:
         return None
+    number = parse_number(latex)
+    if number is not None:
+        return sympy.Rational(number.value.numerator, number.value.denominator)
     try:
         value = latex2sympy(latex, normalization_config=_NORMALIZATION, conversion_config=_CONVERSION)
     except MemoryError:

@@ -29,8 +29,9 @@ intervals; a column vector equals the same tuple in parentheses; ``x = 3`` state
 = ...`` and ``(x, y) = (1, 2)``), ``a < x \\le b`` states ``(a, b]``, ``\\{x \\mid x > 2\\}`` states
 ``(2, \\infty)`` and ``\\mathbb{R} \\setminus \\{0\\}`` the union ``(-\\infty, 0) \\cup (0,
 \\infty)``; against a plain value, a left side naming a quantity by letters states the right side
-too (``AB = 5``, ``m + n = 25``; not ``2x = 6``); other equations match side by side or as equal
-``lhs - rhs`` (a scaled equation, ``2x - 4y = 8`` for ``x - 2y = 4``, is not credited). A
+too (``AB = 5``, ``m + n = 25``; not ``2x = 6``); other equations (also two solved for different
+unknowns) match side by side, or when their ``lhs - rhs`` differ by a nonzero constant factor: the
+same line or plane (``2x - 4y = 8`` is ``x - 2y = 4``, ``x = 2y`` is ``y = \\frac{x}{2}``). A
 multiple-choice gold (``(B)``) is decided by letter; a gold giving the option's value too (``(B)
 12``) also accepts the value. Words compare case-insensitively, a leading article aside (``the
 circle`` is ``circle``).
@@ -287,7 +288,11 @@ def _match_relation(pred: Node, gold: Node, leaf: LeafCheck) -> bool | None:
         return _match_chain(pred, gold, leaf)
     names = is_simple_variable if both else is_quantity_name
     pred_value, gold_value = _stated_value(pred, names), _stated_value(gold, names)
-    if not isinstance(pred_value, Relation) and not isinstance(gold_value, Relation):
+    if (
+        not isinstance(pred_value, Relation)
+        and not isinstance(gold_value, Relation)
+        and not (both and _name_different_unknowns(pred, gold))
+    ):
         return match(pred_value, gold_value, leaf)
     if not both:
         return False
@@ -312,7 +317,25 @@ def _match_relation(pred: Node, gold: Node, leaf: LeafCheck) -> bool | None:
         differences.append(leaf(_difference(pred.terms[::-1]), _difference(gold.terms)))
     if any(result is True for result in differences):
         return True
+    if pred.ops[0] == "=":
+        scaled = _proportional(_difference(pred.terms), _difference(gold.terms), leaf)
+        if scaled is not False:
+            return scaled
     return None if None in differences or direct is None else False
+
+
+def _name_different_unknowns(pred: Node, gold: Node) -> bool:
+    """``x = 2y`` and ``y = \\frac{x}{2}``: equations solved for different unknowns are compared as
+    equations, not by the values they state."""
+    assert isinstance(pred, Relation) and isinstance(gold, Relation)
+    return pred.ops == gold.ops == ("=",) and pred.terms[0] != gold.terms[0]
+
+
+def _proportional(pred: Expr, gold: Expr, leaf: LeafCheck) -> bool | None:
+    """Whether ``pred`` is a nonzero constant times ``gold`` (``2x+2y-2`` and ``x+y-1``: the same equation),
+    through the leaf check's ``proportional`` (sympy, in a worker); None where the leaf cannot tell."""
+    check: Callable[[Expr, Expr], bool] | None = getattr(leaf, "proportional", None)
+    return None if check is None else check(pred, gold)
 
 
 def _match_chain(pred: Relation, gold: Node, leaf: LeafCheck) -> bool | None:

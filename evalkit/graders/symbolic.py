@@ -68,6 +68,28 @@ def symbolic_leaf(pred: Expr, gold: Expr) -> bool:
     )
 
 
+def proportional(pred: Expr, gold: Expr) -> bool:
+    """Whether two expressions in variables differ by a nonzero constant factor (scaled equations)."""
+    pred_value, gold_value = to_sympy(pred.latex), to_sympy(gold.latex)
+    if not (isinstance(pred_value, sympy.Expr) and isinstance(gold_value, sympy.Expr)):
+        return False
+    symbols = sorted(pred_value.free_symbols | gold_value.free_symbols, key=str)
+    if not symbols:
+        return False
+    rng = random.Random(f"ratio|{pred_value}|{gold_value}")
+    point = {s: sympy.Rational(rng.randint(1100, 2900), 1000) for s in symbols}
+    denominator = gold_value.subs(point)
+    if denominator.is_zero is not False:
+        return False
+    ratio = pred_value.subs(point) / denominator
+    if ratio.is_zero is not False or ratio.is_finite is not True or ratio.free_symbols:
+        return False
+    return _values_equal(pred_value, ratio * gold_value, pred_exact=True, gold_exact=True)
+
+
+symbolic_leaf.proportional = proportional  # type: ignore[attr-defined]  # read by compare._proportional
+
+
 def _values_equal(pred: sympy.Basic, gold: sympy.Basic, *, pred_exact: bool, gold_exact: bool) -> bool:
     if pred == gold:
         return True

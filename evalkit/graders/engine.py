@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, TimeoutError
 
 from evalkit.graders.compare import Outcome, judge_fast
-from evalkit.graders.extract import ExtractionPolicy, extract_answer
+from evalkit.graders.extract import BOX_COMMANDS, ExtractionPolicy, extract_answer
 from evalkit.graders.normalize import MAX_ANSWER_CHARS, evaluation_hazard, gold_text, normalize_answer
 from evalkit.graders.pool import POOL, WorkerDied
 from evalkit.graders.verdict import Verdict
@@ -47,14 +47,16 @@ _CACHE = _OutcomeCache(CACHE_SIZE)
 
 
 def grade(
-    response: str,
-    gold: str | int | float,
+    response: str | None,
+    gold: str | int | float | None,
     *,
     extract: bool = True,
     timeout: float = 5.0,
     policy: ExtractionPolicy | None = None,
 ) -> Verdict:
-    """Grade one response (or, with ``extract=False``, one answer) against a gold answer."""
+    """Grade one response (or, with ``extract=False``, one answer) against a gold answer.
+
+    A missing response (None) has no answer; a missing gold (None, NaN, blank) credits nothing."""
     return grade_many([(response, gold)], extract=extract, timeout=timeout, policy=policy, workers=None)[0]
 
 
@@ -64,7 +66,7 @@ def equivalent(pred: str, gold: str | int | float, timeout: float = 5.0) -> Verd
 
 
 def grade_many(
-    items: Iterable[tuple[str, str | int | float]],
+    items: Iterable[tuple[str | None, str | int | float | None]],
     *,
     extract: bool = True,
     workers: int | None = None,
@@ -76,17 +78,24 @@ def grade_many(
 
     ``workers`` sizes the shared worker pool when it first starts (default: the usable CPUs).
     """
-    rows: list[tuple[str | None, str, Key | None]] = []
+    rows: list[tuple[str | None, str, Key | str]] = []  # a reason instead of a key: nothing to compare
     for response, gold in items:
-        pred = extract_answer(response, policy) if extract else str(response).strip()
+        text = "" if response is None else str(response)
+        pred = extract_answer(text, policy) if extract else text.strip()
         gold_str = gold_text(gold)
-        key = (normalize_answer(pred), normalize_answer(gold_str)) if pred else None
-        rows.append((pred or None, gold_str, key))
+        pred_key = normalize_answer(pred) if pred else ""
+        gold_key = normalize_answer(_gold_answer(gold_str)) if pred_key else ""
+        if not pred_key:
+            rows.append((pred or None, gold_str, "no final answer found"))
+        else:
+            rows.append(
+                (pred, gold_str, (pred_key, gold_key) if gold_key else "no gold answer to compare with")
+            )
 
     outcomes: dict[Key, Outcome] = {}
     futures: dict[Key, Future[Outcome]] = {}
     for _, _, key in rows:
-        if key is None or key in outcomes or key in futures:
+        if isinstance(key, str) or key in outcomes or key in futures:
             continue
         decided = _CACHE.get(key) or _decide_here(*key)
         if decided is not None:
@@ -100,6 +109,13 @@ def grade_many(
         if outcome[1] != "timeout":
             _CACHE.put(key, outcome)
     return [_verdict(pred, gold_str, key, outcomes) for pred, gold_str, key in rows]
+
+
+def _gold_answer(gold: str) -> str:
+    """What a gold states: its box when it holds one (``$\\boxed{7}$``, a worked solution), else itself."""
+    if not any(command in gold for command in BOX_COMMANDS):
+        return gold
+    return extract_answer(gold) or gold
 
 
 def _decide_here(pred: str, gold: str) -> Outcome | None:
@@ -135,8 +151,8 @@ def _outcome_of(future: Future[Outcome], timeout: float) -> Outcome:
         return False, "error", f"checker unavailable: {type(error).__name__}"
 
 
-def _verdict(pred: str | None, gold: str, key: Key | None, outcomes: dict[Key, Outcome]) -> Verdict:
-    if key is None:
-        return Verdict(False, None, gold, "none", "no final answer found")
+def _verdict(pred: str | None, gold: str, key: Key | str, outcomes: dict[Key, Outcome]) -> Verdict:
+    if isinstance(key, str):
+        return Verdict(False, pred, gold, "none", key)
     correct, method, reason = outcomes[key]
     return Verdict(correct, pred, gold, method, reason)

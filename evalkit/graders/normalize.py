@@ -1,10 +1,12 @@
 """One normalisation for predicted and gold answers: a canonical LaTeX-ish string.
 
 Only presentation is removed (delimiters, spacing, ``\\left``, ``\\dfrac``, degrees, units, dollars,
-thousands separators, full-width forms; Unicode superscripts become powers); nothing that changes a
-value (degrees in a sine's argument become radians). Structure is read later by ``parse``.
+thousands separators, full-width forms, Unicode spaces and invisible formatting characters; Unicode
+superscripts become powers); nothing that changes a value (degrees in a sine's argument become
+radians). Structure is read later by ``parse``.
 """
 
+import decimal
 import math
 import re
 
@@ -84,8 +86,15 @@ _PLAIN_UNIT = re.compile(
 )
 _SCALE_WORDS = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
 _SCALE = re.compile(r"(?<=\d)\s*(" + "|".join(_SCALE_WORDS) + r")\b")  # "2.5 million"
-# full-width forms (``１２``, ``（１，２）``, ``－３``) and the ideographic space and full stop
-_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " ", 0x3002: "."}
+# full-width forms (``１２``, ``（１，２）``, ``－３``), the ideographic full stop, and Unicode spaces
+# (no-break, thin, narrow no-break: ``1 234``) as plain spaces
+_FULL_WIDTH = (
+    {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+    | {code: " " for code in (0x00A0, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000)}
+    | {0x3002: "."}
+)
+# invisible formatting (soft hyphen, zero-width spaces and joiners, direction marks, byte order mark)
+_FORMAT_CHARACTERS = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _UNIT_POWER = re.compile(r"\s*\^\s*\{?[23]\}?")
@@ -94,12 +103,21 @@ _INNER_SPACE = re.compile(r"(?<![A-Za-z0-9]) | (?![A-Za-z0-9])")
 _SINGLE_ARG = re.compile(r"\s*(\\[A-Za-z]+|[^\s{\\])")
 
 
-def gold_text(gold: str | int | float) -> str:
-    """The gold answer as a string: ``27.0`` -> ``"27"``, ``25`` -> ``"25"``."""
-    if isinstance(gold, bool):
-        return str(gold)
-    if isinstance(gold, float) and gold.is_integer():
-        return str(int(gold))
+def gold_text(gold: str | int | float | None) -> str:
+    """The gold answer as a string: ``27.0`` -> ``"27"``, ``25`` -> ``"25"``, ``1e-05`` -> ``"1e-05"``,
+    ``1.5e300`` -> ``"1.5e+300"`` (a float's shortest repr, never its binary expansion), infinity ->
+    ``\\infty``; "" for a missing gold (None, NaN)."""
+    if gold is None:
+        return ""
+    if isinstance(gold, float):
+        if math.isnan(gold):
+            return ""
+        if math.isinf(gold):
+            return "\\infty" if gold > 0 else "-\\infty"
+        text = float.__repr__(gold)
+        return text.removesuffix(".0")
+    if isinstance(gold, int) and not isinstance(gold, bool):
+        return format(decimal.Decimal(gold), "f")  # no int-to-str digit limit (an int of 5,000 digits)
     return str(gold).strip()
 
 
@@ -109,6 +127,7 @@ def normalize_answer(answer: str) -> str:
     if len(text) > MAX_ANSWER_CHARS:
         return text
     if not text.isascii():
+        text = _FORMAT_CHARACTERS.sub("", text)
         text = _SUPERSCRIPT.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_DIGITS) + "}", text)
         text = text.translate(_FULL_WIDTH)
     for old, new in _REPLACEMENTS:

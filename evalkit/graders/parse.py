@@ -155,15 +155,17 @@ def parse_answer(text: str) -> Node:
     if _nesting_depth(text) > MAX_DEPTH:
         return Expr(text)
     items = [item for item in split_top(text, re.compile(r"[,;]")) if item.strip()]
+    if len(items) > MAX_ITEMS:
+        return Expr(text)
     if len(items) > 1:
         return _collection(items)
     return parse_item(text)
 
 
 def _collection(texts: list[str]) -> Collection:
-    """The items of a list or set; an item with ``\\pm`` contributes each of its values."""
+    """The items of a list or set (at most ``MAX_ITEMS``); an item with ``\\pm`` contributes each of its values."""
     items: list[Node] = []
-    for text in texts[:MAX_ITEMS]:
+    for text in texts:
         node = parse_item(text)
         expanded = isinstance(node, Collection) and _PLUS_MINUS.search(text) is not None
         items.extend(node.items if isinstance(node, Collection) and expanded else (node,))
@@ -184,7 +186,7 @@ def parse_item(text: str) -> Node:
     if len(parts) > 1:
         return Union(tuple(parse_item(part) for part in parts))
     if text.startswith("\\{") and text.endswith("\\}") and _closing_index(text[1:]) == len(text) - 2:
-        return _braced_set(text[2:-2])
+        return _braced_set(text[2:-2]) or Expr(text)
     relation = _parse_relation(text)
     if relation is not None:
         return relation
@@ -193,8 +195,10 @@ def parse_item(text: str) -> Node:
         return _matrix(matrix.group(2), _SCALAR_PRODUCT.sub("", text[: matrix.start()]).strip())
     if text[:1] in "([" and text[-1:] in ")]" and _closing_index(text) == len(text) - 1:
         inner = split_top(text[1:-1], ",")
+        if len(inner) > MAX_ITEMS:
+            return Expr(text)
         if len(inner) > 1:
-            return Bracketed(text[0], text[-1], tuple(parse_item(item) for item in inner[:MAX_ITEMS]))
+            return Bracketed(text[0], text[-1], tuple(parse_item(item) for item in inner))
         if text[0] == "(" and text[-1] == ")":
             return parse_item(inner[0])
     variants = _expand_plus_minus(text)
@@ -205,14 +209,16 @@ def parse_item(text: str) -> Node:
     return Expr(text)
 
 
-def _braced_set(body: str) -> Node:
+def _braced_set(body: str) -> Node | None:
     """``\\{1, 2, 2\\}`` is the set {1, 2} (a repeated element written alike counts once);
-    ``\\{x \\mid x > 2\\}`` is the set its condition states."""
+    ``\\{x \\mid x > 2\\}`` is the set its condition states; None for more than ``MAX_ITEMS`` elements."""
     builder = split_top(body, _SET_BUILDER)
     if len(builder) == 2 and is_simple_variable(Expr(builder[0].strip())):
         return parse_item(builder[1])
-    items = _collection([item for item in split_top(body, re.compile(r"[,;]")) if item.strip()]).items
-    return Collection(tuple(dict.fromkeys(items)))
+    texts = [item for item in split_top(body, re.compile(r"[,;]")) if item.strip()]
+    if len(texts) > MAX_ITEMS:
+        return None
+    return Collection(tuple(dict.fromkeys(_collection(texts).items)))
 
 
 def _set_difference(left: Node, right: Node) -> Node | None:

@@ -146,7 +146,10 @@ def _complex_values(
     """(real, imaginary) parts of each expression at ``precision`` digits; None if one is not finite."""
     values = []
     for expr in exprs:
-        value = expr.evalf(precision, subs=subs)
+        try:
+            value = expr.evalf(precision, subs=subs)
+        except (ValueError, ArithmeticError):  # a divergent sum, a value beyond mpmath's range
+            return None
         if not value.is_number or value.has(sympy.oo, -sympy.oo, sympy.zoo, sympy.nan):
             return None
         real, imag = value.as_real_imag()

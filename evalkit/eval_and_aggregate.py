@@ -19,6 +19,7 @@ from evalkit.runner import RunConfig, is_complete, run_benchmark
 from evalkit.sampling.errors import BackendUnavailable, EngineFailure
 from evalkit.store import RunStore, StoreError, model_tag
 from evalkit.table import render_table
+from evalkit.verdicts import refresh_verdicts
 
 PROG = "eval_and_aggregate"
 # AReaL flags that no longer apply: name -> why.
@@ -206,6 +207,7 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], list[
             )
     results = {}
     for b in benchmarks:
+        refresh_verdicts(run_root / b.name)  # verdicts from an older grader are re-graded, not reprinted
         store = RunStore(run_root / b.name)
         results[b.name] = aggregate(store.records(), ks=ks) | {"fingerprint": store.manifest()}
     missing = [k for k in columns if k not in ks]

@@ -23,6 +23,7 @@ from evalkit.metrics import (
 )
 from evalkit.records import SampleRecord
 from evalkit.store import RunStore, StoreError, find_runs
+from evalkit.verdicts import refresh_verdicts
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -186,7 +187,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        runs = {name: RunStore(d).records() for name, d in find_runs(args.output_dir).items()}
+        dirs = find_runs(args.output_dir)
+        for d in dirs.values():
+            refresh_verdicts(d)  # a report never shows verdicts from an older grader
+        runs = {name: RunStore(d).records() for name, d in dirs.items()}
     except (FileNotFoundError, ValueError, StoreError) as e:
         print(f"evalkit report: {e}", file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ from evalkit.prompts import PromptTemplate, prompt_opens_think
 from evalkit.records import Kind, SampleRecord
 from evalkit.sampling.base import Completion, Sampler, SampleRequest, SamplingParams, derive_seed
 from evalkit.store import RunStore, StoreError
+from evalkit.verdicts import grader_section, refresh_verdicts
 
 _KIND_ORDER = {"greedy": 0, "sample": 1}
 
@@ -105,7 +106,7 @@ def run_fingerprint(
         "model": model_fingerprint(backend.get("model")),
         **_task_fingerprint(benchmark, template, config),
         "backend": backend,
-        "grader": grader,
+        "grader": grader_section(grader),
     }
 
 
@@ -166,6 +167,8 @@ def run_benchmark(
         "require_think_end": bool(prompts) and all(prompt_opens_think(p) for p in prompts),
     }
     store = RunStore(run_dir)
+    if not overwrite:
+        refresh_verdicts(run_dir, timeout=config.grade_timeout)  # a grader upgrade is no reason to resample
     records = {
         r.key: r
         for r in store.open(
@@ -260,25 +263,3 @@ def _grade(
         )
         for t, c, gold, v in zip(chunk, completions, golds, verdicts, strict=True)
     ]
-
-
-def regrade(run_dir: str | Path, *, timeout: float = 5.0) -> list[SampleRecord]:
-    """Re-grade every stored record with the run's grader policy (e.g. after a grader upgrade) and rewrite them."""
-    from evalkit.graders import ExtractionPolicy, grade_many
-
-    store = RunStore(run_dir)
-    manifest = store.manifest()
-    if manifest is None:
-        raise StoreError(f"{run_dir}: no manifest.json, not a run directory")
-    records = store.records()
-    verdicts = grade_many(
-        [(r.response, r.gold) for r in records],
-        timeout=timeout,
-        policy=ExtractionPolicy(**manifest["grader"]),
-    )
-    regraded = [
-        replace(r, pred=v.pred, correct=v.correct, method=v.method, reason=v.reason)
-        for r, v in zip(records, verdicts, strict=True)
-    ]
-    store.rewrite(regraded)
-    return regraded

@@ -139,7 +139,7 @@ class RunStore:
                     f"{self.samples_path} exists without {MANIFEST}, so its provenance is unknown; "
                     "use --overwrite to start over (the old file is moved aside)"
                 )
-            self._write_manifest(fingerprint)
+            self.write_manifest(fingerprint)
             return []
         diff = fingerprint_diff(stored, fingerprint)
         if diff:
@@ -162,7 +162,8 @@ class RunStore:
         """Replace all records at once (atomic rename), e.g. after re-grading."""
         _write_atomic(self.samples_path, _jsonl(records))
 
-    def _write_manifest(self, fingerprint: Mapping[str, Any]) -> None:
+    def write_manifest(self, fingerprint: Mapping[str, Any]) -> None:
+        """Write the fingerprint at once (atomic rename), e.g. a new grader version after re-grading."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         _write_atomic(self.manifest_path, json.dumps(_jsonable(fingerprint), indent=2, sort_keys=True) + "\n")
 

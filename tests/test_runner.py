@@ -13,11 +13,13 @@ from typing import Any
 import pytest
 
 from evalkit.data import Benchmark, BenchmarkSpec, Problem, load_benchmark
+from evalkit.graders import GRADER_VERSION
 from evalkit.prompts import PromptTemplate, load_template
 from evalkit.records import SampleRecord
-from evalkit.runner import RunConfig, is_complete, regrade, run_benchmark
+from evalkit.runner import RunConfig, is_complete, run_benchmark
 from evalkit.sampling.base import Completion, SampleRequest, SamplingParams, derive_seed
 from evalkit.store import RunStore, StoreError, read_records
+from evalkit.verdicts import regrade
 
 TEMPLATE = PromptTemplate(name="qa", input_template="Question: {input}\nAnswer:")
 BENCH = Benchmark(
@@ -83,7 +85,7 @@ def test_run_records_seeds_greedy_and_grading(tmp_path: Path) -> None:
     manifest = RunStore(tmp_path).manifest()
     assert manifest is not None
     assert manifest["sampling"]["temperature"] == 0.6 and manifest["backend"]["backend"] == "fake"
-    assert manifest["grader"] == {"last_number_fallback": True, "require_think_end": False}
+    assert manifest["grader"] == {"last_number_fallback": True, "require_think_end": False, "version": GRADER_VERSION}
     assert is_complete(BENCH, TEMPLATE, tmp_path, CONFIG)
     assert not is_complete(BENCH, TEMPLATE, tmp_path, dataclasses.replace(CONFIG, n_sampling=4))
 

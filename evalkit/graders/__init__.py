@@ -2,11 +2,20 @@
 
 ``extract`` finds the final answer, ``normalize`` and ``parse`` read it, ``compare`` and
 ``symbolic`` decide equivalence, ``pool`` runs sympy in time- and memory-limited workers, and
-``engine`` ties them together with a cache.
+``engine`` ties them together with a cache. ``version`` numbers the verdicts it gives.
 """
 
 from evalkit.graders.engine import equivalent, grade, grade_many
 from evalkit.graders.extract import ExtractionPolicy, extract_answer
 from evalkit.graders.verdict import Verdict
+from evalkit.graders.version import GRADER_VERSION
 
-__all__ = ["ExtractionPolicy", "Verdict", "equivalent", "extract_answer", "grade", "grade_many"]
+__all__ = [
+    "GRADER_VERSION",
+    "ExtractionPolicy",
+    "Verdict",
+    "equivalent",
+    "extract_answer",
+    "grade",
+    "grade_many",
+]

@@ -155,8 +155,9 @@ def summary(items: list[Item], verdicts: list[Verdict], bad: int) -> str:
 
 def regrade_runs(path: Path, timeout: float) -> int:
     """Re-grade every benchmark run under ``path`` in place and print each accuracy before and after."""
-    from evalkit.runner import regrade  # the run store is downstream of the grader: only this mode needs it
+    # the run store is downstream of the grader: only this mode needs it
     from evalkit.store import RunStore, StoreError, find_runs
+    from evalkit.verdicts import accuracy, regrade
 
     try:
         runs = find_runs(path)
@@ -165,17 +166,13 @@ def regrade_runs(path: Path, timeout: float) -> int:
             after = regrade(run_dir, timeout=timeout)
             changed = sum(a.correct != b.correct for a, b in zip(before, after, strict=True))
             print(
-                f"{name}: accuracy {_percent(before)} -> {_percent(after)} over {len(after)} records "
+                f"{name}: accuracy {accuracy(before)} -> {accuracy(after)} over {len(after)} records "
                 f"({changed} verdicts changed)"
             )
     except (OSError, ValueError, StoreError) as err:
         print(f"evalkit grade: {err}", file=sys.stderr)
         return 2
     return 0
-
-
-def _percent(records: list[Any]) -> str:
-    return f"{100 * sum(r.correct for r in records) / len(records) if records else 0.0:.2f}%"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,0 +1,158 @@
+"""Stored verdicts follow the grader version: a stale run is re-graded in place, never re-sampled."""
+
+import dataclasses
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import evalkit.sampling.factory as factory
+from evalkit.cli import main as cli_main
+from evalkit.data import Benchmark, BenchmarkSpec, Problem, load_benchmark
+from evalkit.eval_and_aggregate import main as eval_main
+from evalkit.graders import GRADER_VERSION
+from evalkit.prompts import PromptTemplate
+from evalkit.records import SampleRecord
+from evalkit.runner import RunConfig, run_benchmark
+from evalkit.sampling.base import Completion, SampleRequest, SamplingParams
+from evalkit.store import RunStore
+from evalkit.verdicts import accuracy, grader_version, refresh_verdicts
+
+TEMPLATE = PromptTemplate(name="qa", input_template="Question: {input}\nAnswer:")
+BENCH = Benchmark(
+    spec=BenchmarkSpec(name="toy", file="toy.jsonl"),
+    problems=tuple(Problem(id=f"p{i}", problem=f"What is {i} + {i}?", gold=str(2 * i)) for i in range(4)),
+    path=Path("toy.jsonl"),
+    sha256="0" * 64,
+)
+CONFIG = RunConfig(n_sampling=3, max_new_tokens=8, chunk_size=4)
+
+
+class BoxSampler:
+    """Boxes the right sum for even seeds, a wrong one for odd seeds; counts completions; may crash."""
+
+    name = "box"
+
+    def __init__(self, crash_after: int | None = None) -> None:
+        self.crash_after, self.calls, self.completions = crash_after, 0, 0
+
+    def describe(self) -> dict[str, Any]:
+        return {"backend": self.name, "model": "m"}
+
+    def __call__(self, requests: Sequence[SampleRequest], params: SamplingParams) -> list[list[Completion]]:
+        if self.calls == self.crash_after:
+            raise RuntimeError("engine died")
+        self.calls += 1
+        self.completions += sum(len(r.seeds) for r in requests)
+        return [[self._complete(r.prompt, s) for s in r.seeds] for r in requests]
+
+    @staticmethod
+    def _complete(prompt: str, seed: int) -> Completion:
+        i = int(prompt.split("What is ")[1].split(" ")[0])
+        return Completion(f"So \\boxed{{{2 * i + seed % 2}}}.", 4, "stop", seed)
+
+
+def make_stale(run_dir: Path, version: int | None) -> list[SampleRecord]:
+    """Flip every stored verdict and record an older grader (or none); return the true records."""
+    store = RunStore(run_dir)
+    true = store.records()
+    store.rewrite([dataclasses.replace(r, correct=not r.correct, reason="old grader") for r in true])
+    manifest = store.manifest()
+    assert manifest is not None and manifest["grader"]["version"] == GRADER_VERSION
+    if version is None:
+        del manifest["grader"]["version"]
+    else:
+        manifest["grader"]["version"] = version
+    store.write_manifest(manifest)
+    return true
+
+
+def test_refresh_regrades_a_stale_run_once_and_stamps_the_version(tmp_path: Path) -> None:
+    run_benchmark(BENCH, TEMPLATE, BoxSampler(), tmp_path, CONFIG, progress=False)
+    true = make_stale(tmp_path, version=None)
+    out = io.StringIO()
+    assert refresh_verdicts(tmp_path, out=out) == 16
+    assert out.getvalue() == (
+        f"{tmp_path.name}: re-graded 16 stored responses with grader {GRADER_VERSION} (run was graded by "
+        "grader 1): accuracy 25.00% -> 75.00%, 16 verdicts changed\n"
+    )
+    store = RunStore(tmp_path)
+    assert store.records() == true
+    assert grader_version(store.manifest() or {}) == GRADER_VERSION
+    assert refresh_verdicts(tmp_path, out=out) == 0 and out.getvalue().count("\n") == 1  # now current
+
+
+def test_current_version_keeps_stored_verdicts_and_no_run_is_a_no_op(tmp_path: Path) -> None:
+    run_benchmark(BENCH, TEMPLATE, BoxSampler(), tmp_path / "a", CONFIG, progress=False)
+    store = RunStore(tmp_path / "a")
+    tampered = [dataclasses.replace(r, correct=True) for r in store.records()]
+    store.rewrite(tampered)
+    assert refresh_verdicts(tmp_path / "a") == 0 and store.records() == tampered
+    assert refresh_verdicts(tmp_path / "nothing-here") == 0
+
+
+def test_resuming_a_stale_run_regrades_and_samples_only_what_is_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(RuntimeError, match="engine died"):
+        run_benchmark(BENCH, TEMPLATE, BoxSampler(crash_after=2), tmp_path, CONFIG, progress=False)
+    kept = len(RunStore(tmp_path).records())
+    make_stale(tmp_path, version=GRADER_VERSION - 1)
+    sampler = BoxSampler()
+    records = run_benchmark(BENCH, TEMPLATE, sampler, tmp_path, CONFIG, progress=False)  # no StoreError
+    assert sampler.completions == 16 - kept
+    assert f"re-graded {kept} stored responses" in capsys.readouterr().err
+    fresh = run_benchmark(BENCH, TEMPLATE, BoxSampler(), tmp_path / "fresh", CONFIG, progress=False)
+    assert records == fresh
+
+
+def test_eval_and_aggregate_regrades_a_stale_complete_run_without_a_sampler(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    problems = load_benchmark("aime24", data_dir).problems
+    by_prompt = {p.problem: str(p.gold) for p in problems}
+
+    class GoldSampler(BoxSampler):
+        def _complete(self, prompt: str, seed: int) -> Completion:  # type: ignore[override]
+            gold = next(g for text, g in by_prompt.items() if text in prompt)
+            return Completion(f"</think> \\boxed{{{gold if seed % 2 == 0 else -1}}}", 4, "stop", seed)
+
+    monkeypatch.setattr(factory, "make_sampler", lambda backend, model, **_: GoldSampler())
+    args = ["--backend", "transformers", "--model_path", "m", "--output_path", str(tmp_path)]
+    args += ["--data_dir", str(data_dir), "--data_names", "aime24", "--n_sampling", "2", "--ks", "1"]
+    assert eval_main(args) == 0
+    table = capsys.readouterr().out.splitlines()[-3:]
+    run_dir = tmp_path / "m" / "aime24"
+    true = make_stale(run_dir, version=GRADER_VERSION - 1)
+    stale = RunStore(run_dir).records()
+
+    def no_sampler(*args: object, **kwargs: object) -> None:
+        raise AssertionError("re-grading must not sample")
+
+    monkeypatch.setattr(factory, "make_sampler", no_sampler)
+    assert eval_main(args) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[-3:] == table  # the true verdicts, not the stale ones
+    regraded = [line for line in err.splitlines() if "re-graded" in line]
+    assert regraded == [
+        f"aime24: re-graded {len(true)} stored responses with grader {GRADER_VERSION} (run was graded by "
+        f"grader {GRADER_VERSION - 1}): accuracy {accuracy(stale)} -> {accuracy(true)}, "
+        f"{len(true)} verdicts changed"
+    ]
+    assert RunStore(run_dir).records() == true
+    aggregate = json.loads(next(run_dir.parent.glob("aggregate_*.json")).read_text())
+    assert aggregate["aime24"]["fingerprint"]["grader"]["version"] == GRADER_VERSION
+
+
+def test_report_regrades_a_stale_run_before_rendering(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_dir = tmp_path / "out" / "model" / "toy"
+    run_benchmark(BENCH, TEMPLATE, BoxSampler(), run_dir, CONFIG, progress=False)
+    true = make_stale(run_dir, version=None)
+    assert cli_main(["report", str(tmp_path / "out")]) == 0
+    assert "toy: re-graded 16 stored responses" in capsys.readouterr().err
+    assert RunStore(run_dir).records() == true

@@ -39,9 +39,11 @@ circle`` is ``circle``).
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, TypeVar
 
+from evalkit.graders.normalize import MAX_ANSWER_CHARS
 from evalkit.graders.parse import (
     MAX_ITEMS,
     Bracketed,
@@ -55,6 +57,7 @@ from evalkit.graders.parse import (
     based_number,
     choice_letter,
     gold_choice,
+    integer_value,
     is_quantity_name,
     is_simple_variable,
     is_text,
@@ -62,6 +65,7 @@ from evalkit.graders.parse import (
     parse_number,
 )
 
+MAX_INTEGER_CHARS = 25_000  # a longer answer is never read as an integer
 REL_TOL = Fraction(1, 10**6)  # a decimal prediction
 GOLD_DECIMAL_TOL = Fraction(1, 10**9)  # an exact prediction against a decimal gold
 
@@ -69,6 +73,17 @@ Value = TypeVar("Value", bound=Any)  # a Fraction here, a sympy number in ``symb
 
 Outcome = tuple[bool, str, str]  # correct, method, reason
 LeafCheck = Callable[[Expr, Expr], bool | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Leaves:
+    """How structures decide their leaves: ``equal`` (True, False, or None when unsure) and
+    ``proportional`` (whether two expressions differ by a nonzero constant factor, as scaled
+    equations do; None when unsure)."""
+
+    equal: LeafCheck
+    proportional: LeafCheck
+
 
 _INEQUALITY = {"<": ("(", ")"), "\\le": ("[", "]"), ">": ("(", ")"), "\\ge": ("[", "]")}
 _ARTICLE = re.compile(r"^(?:the|an?)\s+(?=\S)")
@@ -104,11 +119,19 @@ def numbers_match(pred: Number, gold: Number, gold_expr: Expr) -> bool:
     )
 
 
+def plain_number(latex: str) -> Number | None:
+    """A plain number (``parse_number``) or the exact value of integer arithmetic (``10^{5000}+7``)."""
+    number = parse_number(latex)
+    if number is None and (value := integer_value(latex)) is not None:
+        return Number(Fraction(value), True)
+    return number
+
+
 def fast_leaf(pred: Expr, gold: Expr) -> bool | None:
     """Cheap leaf check: equal strings, plain numbers, words, numerals in a base; None if unsure."""
     if pred.latex == gold.latex:
         return True
-    pred_number, gold_number = parse_number(pred.latex), parse_number(gold.latex)
+    pred_number, gold_number = plain_number(pred.latex), plain_number(gold.latex)
     if pred_number is not None and gold_number is not None:
         return numbers_match(pred_number, gold_number, gold)
     if is_text(gold.latex) or is_text(pred.latex):
@@ -149,7 +172,7 @@ def _text_key(text: str) -> str:
     return "".join(char for char in _ARTICLE.sub("", text.casefold(), count=1) if char.isalnum())
 
 
-def match(pred: Node, gold: Node, leaf: LeafCheck) -> bool | None:
+def match(pred: Node, gold: Node, leaf: Leaves) -> bool | None:
     """Whether ``pred`` equals ``gold`` structurally, with ``leaf`` deciding expressions."""
     if isinstance(pred, Union) or isinstance(gold, Union):
         pred, gold = _as_union(pred), _as_union(gold)
@@ -171,7 +194,7 @@ def match(pred: Node, gold: Node, leaf: LeafCheck) -> bool | None:
         shape = _shape(pred)
         return _match_ordered(_cells(pred), _cells(gold), leaf) if shape and shape == _shape(gold) else False
     if isinstance(pred, Expr) and isinstance(gold, Expr):
-        return leaf(pred, gold)
+        return leaf.equal(pred, gold)
     return False
 
 
@@ -201,7 +224,7 @@ def _cells(node: Node) -> tuple[Node, ...]:
     return node.items
 
 
-def _match_ordered(pred: tuple[Node, ...], gold: tuple[Node, ...], leaf: LeafCheck) -> bool | None:
+def _match_ordered(pred: tuple[Node, ...], gold: tuple[Node, ...], leaf: Leaves) -> bool | None:
     if len(pred) != len(gold):
         return False
     results = []
@@ -213,7 +236,7 @@ def _match_ordered(pred: tuple[Node, ...], gold: tuple[Node, ...], leaf: LeafChe
     return True if all(results) else None
 
 
-def _match_unordered(pred: tuple[Node, ...], gold: tuple[Node, ...], leaf: LeafCheck) -> bool | None:
+def _match_unordered(pred: tuple[Node, ...], gold: tuple[Node, ...], leaf: Leaves) -> bool | None:
     """Exact multiset equality: True if a perfect matching exists on True edges, False if none
     exists even counting undecided edges, else None."""
     if len(pred) != len(gold):
@@ -280,7 +303,7 @@ def _stated_value(node: Node, names: Callable[[Node], bool]) -> Node:
     return node
 
 
-def _match_relation(pred: Node, gold: Node, leaf: LeafCheck) -> bool | None:
+def _match_relation(pred: Node, gold: Node, leaf: Leaves) -> bool | None:
     """Relations state values; two equations that state none are compared as equations. Against a
     plain value, any name on the left states the right side (``AB = 5``, ``m + n = 25``)."""
     both = isinstance(pred, Relation) and isinstance(gold, Relation)
@@ -312,13 +335,13 @@ def _match_relation(pred: Node, gold: Node, leaf: LeafCheck) -> bool | None:
     ):
         return direct
     symmetric = pred.ops[0] in ("=", "\\ne", "\\approx")
-    differences = [leaf(_difference(pred.terms), _difference(gold.terms))]
+    differences = [leaf.equal(_difference(pred.terms), _difference(gold.terms))]
     if symmetric:
-        differences.append(leaf(_difference(pred.terms[::-1]), _difference(gold.terms)))
+        differences.append(leaf.equal(_difference(pred.terms[::-1]), _difference(gold.terms)))
     if any(result is True for result in differences):
         return True
     if pred.ops[0] == "=":
-        scaled = _proportional(_difference(pred.terms), _difference(gold.terms), leaf)
+        scaled = leaf.proportional(_difference(pred.terms), _difference(gold.terms))
         if scaled is not False:
             return scaled
     return None if None in differences or direct is None else False
@@ -331,14 +354,7 @@ def _name_different_unknowns(pred: Node, gold: Node) -> bool:
     return pred.ops == gold.ops == ("=",) and pred.terms[0] != gold.terms[0]
 
 
-def _proportional(pred: Expr, gold: Expr, leaf: LeafCheck) -> bool | None:
-    """Whether ``pred`` is a nonzero constant times ``gold`` (``2x+2y-2`` and ``x+y-1``: the same equation),
-    through the leaf check's ``proportional`` (sympy, in a worker); None where the leaf cannot tell."""
-    check: Callable[[Expr, Expr], bool] | None = getattr(leaf, "proportional", None)
-    return None if check is None else check(pred, gold)
-
-
-def _match_chain(pred: Relation, gold: Node, leaf: LeafCheck) -> bool | None:
+def _match_chain(pred: Relation, gold: Node, leaf: Leaves) -> bool | None:
     """An equality chain against a plain value: ``x = \\frac72 = 3.5`` states 7/2 when every side after
     the name (``\\approx`` sides aside) is that value; ``3 = 4`` states nothing."""
     named = is_quantity_name(pred.terms[0])
@@ -364,7 +380,7 @@ def describe(correct: bool, method: str) -> str:
 def method_for(pred: Node, gold: Node) -> str:
     """Which kind of check decides two parsed answers."""
     if isinstance(pred, Expr) and isinstance(gold, Expr):
-        if all(parse_number(n.latex) or based_number(n.latex) for n in (pred, gold)):
+        if all(plain_number(n.latex) or based_number(n.latex) for n in (pred, gold)):
             return "numeric"
         if is_text(gold.latex) or is_text(pred.latex):
             return "text"
@@ -388,30 +404,39 @@ def _resolve_choice(pred: str, gold: str) -> tuple[Outcome | None, str, str]:
     return (chosen == letter, "choice", f"chose {chosen or 'no letter'}, answer is {letter}"), pred, gold
 
 
-def judge_fast(pred: str, gold: str) -> Outcome | None:
-    """Decide a pair of normalised answers without sympy, or None when sympy is needed."""
+def decide(pred: str, gold: str, leaves: Leaves) -> Outcome | None:
+    """Decide a pair of normalised answers with ``leaves``, or None when they leave it open."""
     if pred == gold:
         return True, "exact", "identical after normalisation"
     decided, pred, gold = _resolve_choice(pred, gold)
     if decided is not None:
         return decided
     pred_node, gold_node = parse_answer(pred), parse_answer(gold)
-    result = match(pred_node, gold_node, fast_leaf)
+    result = match(pred_node, gold_node, leaves)
     if result is None:
         return None
     method = method_for(pred_node, gold_node)
     return result, method, describe(result, method)
 
 
-def judge(pred: str, gold: str) -> Outcome:
-    """Decide a pair of normalised answers, with sympy for what the cheap checks leave open."""
-    fast = judge_fast(pred, gold)
-    if fast is not None:
-        return fast
-    from evalkit.graders.symbolic import symbolic_leaf
+def _unsure(pred: Expr, gold: Expr) -> None:
+    return None
 
-    _, pred, gold = _resolve_choice(pred, gold)
-    pred_node, gold_node = parse_answer(pred), parse_answer(gold)
-    result = bool(match(pred_node, gold_node, symbolic_leaf))
-    method = method_for(pred_node, gold_node)
-    return result, method, describe(result, method)
+
+FAST = Leaves(fast_leaf, _unsure)
+
+
+def judge_long(pred: str, gold: str) -> Outcome:
+    """Answers over ``MAX_ANSWER_CHARS`` characters (not normalised): integers written out or as
+    arithmetic (a 5,000-digit gold, ``10^{5000}+7``) by exact value, anything else as a string."""
+    if max(len(pred), len(gold)) <= MAX_INTEGER_CHARS:
+        values = integer_value(pred), integer_value(gold)
+        if None not in values:
+            correct = values[0] == values[1]
+            return correct, "numeric", describe(correct, "numeric")
+    return pred == gold, "exact", f"answer over {MAX_ANSWER_CHARS} characters: compared as a string"
+
+
+def judge_fast(pred: str, gold: str) -> Outcome | None:
+    """Decide a pair of normalised answers without sympy, or None when sympy is needed."""
+    return decide(pred, gold, FAST)

@@ -185,15 +185,15 @@ def _unwrap_text_commands(text: str) -> str:
             and (len(content.strip()) > 1 or name.startswith(("text", "mbox")))
         )
         out.append(text[pos : match.start()])
+        pos = close + 1
         if _CONNECTIVE.fullmatch(content) and before.strip() and after.strip():
             out.append(", ")
         elif is_unit:
             unit_power = _UNIT_POWER.match(after)
             if unit_power:
-                close += unit_power.end()
-        else:
-            out.append(content)
-        pos = close + 1
+                pos += unit_power.end()
+        else:  # the contents are read again: ``\text{\textbf{A}}``, boxes in boxes
+            text, pos = content + after, 0
     out.append(text[pos:])
     return "".join(out)
 

@@ -4,6 +4,7 @@ Pure Python string work; nothing is evaluated. Leaves (``Expr``) stay LaTeX unti
 turns them into sympy inside a worker process.
 """
 
+import decimal
 import math
 import re
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ MAX_DIGITS = 1_000  # longer literal numbers are left to the string comparison
 MAX_EXPONENT = 400  # |n| in 3\times10^{n}
 MAX_PM = 3  # \pm signs expanded (2^3 variants at most)
 MAX_DEPTH = 40  # answers nested deeper than this are one expression (no recursion on them)
+MAX_INT_BITS = 70_000  # integer arithmetic (``10^{5000}+7``) stops beyond about 21,000 digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +356,101 @@ def parse_number(latex: str) -> Number | None:
             return None
         return Number(mantissa.value * Fraction(10) ** exponent, mantissa.exact)
     return None
+
+
+_INTEGER_CLOSERS = {"(": ")", "{": "}"}
+_INTEGER_TOKEN = re.compile(r"\d+|\\cdot(?![A-Za-z])|\\times(?![A-Za-z])|[-+*^(){}]")
+
+
+def integer_value(latex: str) -> int | None:
+    """The exact value of integer arithmetic (``10^{5000}+7``, ``2^{10}\\cdot 3``, ``-(4+5)``: digits,
+    ``+ - * \\cdot \\times``, powers with a natural exponent, brackets); None for anything else or
+    for a value beyond ``MAX_INT_BITS`` bits (it is never computed). Linear in the answer's length up
+    to the cost of the bounded big-integer operations."""
+    tokens: list[str] = []
+    pos = 0
+    while pos < len(latex):
+        match = _INTEGER_TOKEN.match(latex, pos)
+        if match is None:
+            return None
+        tokens.append(match.group())
+        pos = match.end()
+    if not tokens or _nesting_depth(latex) > MAX_DEPTH:
+        return None
+    reader = _IntegerReader(tokens)
+    value = reader.sum()
+    return value if reader.done() else None
+
+
+class _IntegerReader:
+    """Recursive descent over integer tokens; every operation is size-checked before it runs."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+
+    def done(self) -> bool:
+        return self.pos == len(self.tokens)
+
+    def _peek(self) -> str:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else ""
+
+    def sum(self) -> int | None:
+        value = self.product()
+        while value is not None and self._peek() in ("+", "-"):
+            sign = -1 if self.tokens[self.pos] == "-" else 1
+            self.pos += 1
+            term = self.product()
+            if term is None:
+                return None
+            value += sign * term
+        return value
+
+    def product(self) -> int | None:
+        value = self.unary()
+        while value is not None and self._peek() in ("*", "\\cdot", "\\times"):
+            self.pos += 1
+            factor = self.unary()
+            if factor is None or value.bit_length() + factor.bit_length() > MAX_INT_BITS:
+                return None
+            value *= factor
+        return value
+
+    def unary(self) -> int | None:
+        if self._peek() in ("+", "-"):
+            sign = -1 if self.tokens[self.pos] == "-" else 1
+            self.pos += 1
+            value = self.unary()
+            return None if value is None else sign * value
+        return self.power()
+
+    def power(self) -> int | None:
+        base = self.atom()
+        if base is None or self._peek() != "^":
+            return base
+        self.pos += 1
+        if self._peek().isdigit():  # ``2^10``: the digits after ``^`` are the exponent, as models mean it
+            exponent: int | None = self.atom()
+        else:
+            exponent = self.unary() if self._peek() in ("(", "{") else None
+        if exponent is None or exponent < 0:
+            return None
+        if abs(base) > 1 and exponent > MAX_INT_BITS // max(abs(base).bit_length() - 1, 1):
+            return None
+        return base**exponent
+
+    def atom(self) -> int | None:
+        token = self._peek()
+        self.pos += 1
+        if token.isdigit():
+            return int(decimal.Decimal(token)) if len(token) > 4_000 else int(token)  # no str-to-int limit
+        if token in _INTEGER_CLOSERS:
+            value = self.sum()
+            if value is None or self._peek() != _INTEGER_CLOSERS[token]:
+                return None
+            self.pos += 1
+            return value
+        return None
 
 
 def _signed(match: re.Match[str], value: Fraction) -> Fraction:

@@ -14,7 +14,7 @@ from latex2sympy2_extended import latex2sympy
 from latex2sympy2_extended.latex2sympy2 import ConversionConfig
 from latex2sympy2_extended.math_normalization import NormalizationConfig
 
-from evalkit.graders.compare import fast_leaf, gold_candidates, within
+from evalkit.graders.compare import Leaves, Outcome, decide, fast_leaf, gold_candidates, within
 from evalkit.graders.parse import Expr, parse_number
 
 MAX_SYMPY_CHARS = 600  # longer leaves are only compared as strings
@@ -87,7 +87,12 @@ def proportional(pred: Expr, gold: Expr) -> bool:
     return _values_equal(pred_value, ratio * gold_value, pred_exact=True, gold_exact=True)
 
 
-symbolic_leaf.proportional = proportional  # type: ignore[attr-defined]  # read by compare._proportional
+SYMPY = Leaves(symbolic_leaf, proportional)
+
+
+def judge(pred: str, gold: str) -> Outcome:
+    """Decide a pair of normalised answers, with sympy for what the cheap checks leave open."""
+    return decide(pred, gold, SYMPY) or (False, "symbolic", "not equivalent (undecided by sympy)")
 
 
 def _values_equal(pred: sympy.Basic, gold: sympy.Basic, *, pred_exact: bool, gold_exact: bool) -> bool:

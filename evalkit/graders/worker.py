@@ -1,6 +1,6 @@
 """A grading worker process: ``python -m evalkit.graders.worker MEMORY_LIMIT_BYTES``.
 
-It caps its own address space, imports sympy, says it is ready, then answers (pred, gold) requests
+It imports sympy, caps its own address space, says it is ready, then answers (pred, gold) requests
 on stdin with outcomes on stdout (``multiprocessing.connection`` framing) until stdin closes.
 """
 
@@ -9,7 +9,8 @@ import resource
 import sys
 from multiprocessing.connection import Connection
 
-from evalkit.graders.compare import Outcome, judge
+from evalkit.graders.compare import Outcome
+from evalkit.graders.symbolic import judge
 
 READY = "ready"
 
@@ -38,8 +39,6 @@ def main() -> None:
     replies = Connection(os.dup(1), readable=False)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # stray prints from libraries must not corrupt the reply stream
-    import evalkit.graders.symbolic  # noqa: F401  (sympy loads before the first task's clock starts)
-
     replies.send(READY)
     while True:
         try:

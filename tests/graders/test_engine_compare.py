@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import pytest
 
-from evalkit.graders.compare import judge, judge_fast
+from evalkit.graders.compare import judge_fast
 from evalkit.graders.parse import (
     Bracketed,
     Collection,
@@ -16,6 +16,7 @@ from evalkit.graders.parse import (
     parse_answer,
     parse_number,
 )
+from evalkit.graders.symbolic import judge
 
 
 @pytest.mark.parametrize(

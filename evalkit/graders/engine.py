@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import Future, TimeoutError
 
-from evalkit.graders.compare import Outcome, judge_fast
+from evalkit.graders.compare import Outcome, judge_fast, judge_long
 from evalkit.graders.extract import BOX_COMMANDS, ExtractionPolicy, extract_answer
 from evalkit.graders.normalize import MAX_ANSWER_CHARS, evaluation_hazard, gold_text, normalize_answer
 from evalkit.graders.pool import POOL, WorkerDied
@@ -121,7 +121,7 @@ def _gold_answer(gold: str) -> str:
 def _decide_here(pred: str, gold: str) -> Outcome | None:
     """The cheap checks, in this process; None when the pair needs sympy."""
     if max(len(pred), len(gold)) > MAX_ANSWER_CHARS:
-        return pred == gold, "exact", f"answer over {MAX_ANSWER_CHARS} characters: compared as a string"
+        return judge_long(pred, gold)
     try:
         decided = judge_fast(pred, gold)
     except RecursionError:

@@ -50,11 +50,11 @@ def build_tiny_model(path: str | Path, *, vocab_size: int = 384, seed: int = 0) 
     torch.manual_seed(seed)
     config = Qwen2Config(
         vocab_size=len(fast),
-        hidden_size=32,
-        intermediate_size=64,
+        hidden_size=128,  # head_dim 64: vLLM's CPU attention needs head_dim >= 32
+        intermediate_size=256,
         num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
         max_position_embeddings=2048,
         eos_token_id=fast.eos_token_id,
         pad_token_id=fast.pad_token_id,

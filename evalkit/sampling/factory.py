@@ -22,8 +22,8 @@ def make_sampler(
 
     ``options`` go to the backend: ``TransformersSampler`` keywords, ``OpenAISampler`` keywords
     (``base_url`` required; ``model`` defaults to ``model_path``), or ``VLLMConfig`` fields (or a
-    ready ``config=VLLMConfig(...)``). Each Ray rank holds ``tensor_parallel_size`` GPUs for vLLM,
-    one GPU for transformers (none with ``device="cpu"``).
+    ready ``config=VLLMConfig(...)``). Each Ray rank holds ``tensor_parallel_size`` GPUs for vLLM
+    (none with a CPU build of vLLM), one GPU for transformers (none with ``device="cpu"``).
     """
     factory, gpus = _factory(backend, str(model_path), options)
     if data_parallel_size == 1 and ray_address is None:
@@ -34,7 +34,16 @@ def make_sampler(
         )
     from evalkit.sampling.ray_backend import RaySampler
 
+    if backend == "vllm" and _vllm_on_cpu():
+        gpus = 0
     return RaySampler(factory, num_ranks=data_parallel_size, gpus_per_rank=gpus, ray_address=ray_address)
+
+
+def _vllm_on_cpu() -> bool:
+    """Whether vLLM here is a CPU build (vLLM's own detection), whose ranks hold no GPU."""
+    from evalkit.sampling.vllm_backend import detect_platform, vllm_installed
+
+    return vllm_installed() and detect_platform().device_type == "cpu"
 
 
 def _factory(backend: str, model_path: str, options: dict[str, Any]) -> tuple[Callable[[], Sampler], float]:

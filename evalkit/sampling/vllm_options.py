@@ -5,7 +5,7 @@ Nothing here imports vLLM: the accepted engine options are passed in (the backen
 """
 
 from collections.abc import Mapping, Set
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from evalkit.sampling.base import SamplingParams
@@ -21,6 +21,9 @@ REPLACED_OPTIONS: dict[str, str] = {
     ),
 }
 
+AREAL_GPU_MEMORY_UTILIZATION = 0.9
+CPU_KV_CACHE_BYTES = 2 * 1024**3
+
 
 @dataclass(frozen=True)
 class VLLMConfig:
@@ -28,12 +31,14 @@ class VLLMConfig:
 
     ``None`` leaves an option to vLLM. ``swap_space`` is only passed to a vLLM that still accepts it.
     ``extra`` holds further ``vllm.LLM(...)`` keyword arguments, checked like the others.
+    ``gpu_memory_utilization`` and ``kv_cache_memory_bytes`` unset are settled by :meth:`on_platform`.
     """
 
     enforce_eager: bool = True
     tensor_parallel_size: int = 1
     max_model_len: int | None = None
-    gpu_memory_utilization: float = 0.9
+    gpu_memory_utilization: float | None = None
+    kv_cache_memory_bytes: int | None = None
     max_num_seqs: int | None = None
     seed: int = 0
     trust_remote_code: bool = False
@@ -46,9 +51,9 @@ class VLLMConfig:
     def __post_init__(self) -> None:
         if self.tensor_parallel_size < 1:
             raise ValueError(f"tensor_parallel_size must be >= 1, got {self.tensor_parallel_size}")
-        if not 0.0 < self.gpu_memory_utilization <= 1.0:
+        if self.gpu_memory_utilization is not None and not 0.0 < self.gpu_memory_utilization <= 1.0:
             raise ValueError(f"gpu_memory_utilization must be in (0, 1], got {self.gpu_memory_utilization}")
-        for name in ("max_model_len", "max_num_seqs"):
+        for name in ("max_model_len", "max_num_seqs", "kv_cache_memory_bytes"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be >= 1 or None, got {value}")
@@ -57,6 +62,19 @@ class VLLMConfig:
             raise ValueError(
                 f"set {', '.join(clashes)} through VLLMConfig's own field(s) or model_path, not extra"
             )
+
+    def on_platform(self, device_type: str) -> "VLLMConfig":
+        """The memory settings for where the engine runs, unless one of them is given.
+
+        On an accelerator: AReaL's ``gpu_memory_utilization=0.9``. On CPU vLLM reads that share as a share of
+        the host's RAM, reserved up front and refused when not free (0.9 fails on any machine doing anything
+        else), so a fixed KV cache of ``CPU_KV_CACHE_BYTES`` is set instead.
+        """
+        if self.gpu_memory_utilization is not None or self.kv_cache_memory_bytes is not None:
+            return self
+        if device_type == "cpu":
+            return replace(self, kv_cache_memory_bytes=CPU_KV_CACHE_BYTES)
+        return replace(self, gpu_memory_utilization=AREAL_GPU_MEMORY_UTILIZATION)
 
 
 def engine_kwargs(config: VLLMConfig, accepted: Set[str] | None = None) -> tuple[dict[str, Any], list[str]]:

@@ -169,7 +169,7 @@ class ContractLLM:
 
 
 def test_sampler_drives_the_installed_vllm_api(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vllm_backend, "visible_gpus", lambda: 1)
+    monkeypatch.setattr(vllm_backend, "detect_platform", lambda: vllm_backend.VLLMPlatform("cuda", 1, "GPU"))
     monkeypatch.setattr(vllm_backend, "_ENGINE", None)
     monkeypatch.setattr(vllm, "LLM", ContractLLM)
     sampler = VLLMSampler("some/model", CONFIGS["areal_legacy"])
@@ -183,8 +183,8 @@ def test_sampler_drives_the_installed_vllm_api(monkeypatch: pytest.MonkeyPatch) 
     assert description["engine"]["enforce_eager"] is True and "swap_space" not in description["engine"]
 
 
-def test_no_gpu_fails_before_building_an_engine() -> None:
-    if vllm_backend.visible_gpus():
-        pytest.skip("a GPU is visible")
-    with pytest.raises(vllm_backend.BackendUnavailable, match="vLLM needs a GPU"):
+def test_no_platform_fails_before_building_an_engine() -> None:
+    if vllm_backend.detect_platform().usable:
+        pytest.skip(f"vLLM runs here ({vllm_backend.detect_platform().device_type})")
+    with pytest.raises(vllm_backend.BackendUnavailable, match="vLLM finds no device to run on here"):
         VLLMSampler("some/model")

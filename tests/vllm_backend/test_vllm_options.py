@@ -27,12 +27,19 @@ LEGACY = CURRENT | {"swap_space"}
 
 
 def test_default_options_are_areals_and_leave_unset_ones_to_vllm() -> None:
-    assert engine_kwargs(VLLMConfig(), CURRENT) == (AREAL_DEFAULTS, [])
+    assert engine_kwargs(VLLMConfig().on_platform("cuda"), CURRENT) == (AREAL_DEFAULTS, [])
+
+
+def test_cpu_gets_a_fixed_kv_cache_instead_of_a_share_of_host_memory() -> None:
+    kwargs, _ = engine_kwargs(VLLMConfig().on_platform("cpu"), CURRENT | {"kv_cache_memory_bytes"})
+    assert "gpu_memory_utilization" not in kwargs and kwargs["kv_cache_memory_bytes"] == 2 * 1024**3
+    given = VLLMConfig(gpu_memory_utilization=0.3)
+    assert given.on_platform("cpu") == given and given.on_platform("cuda") == given
 
 
 def test_set_options_are_passed() -> None:
     config = VLLMConfig(max_model_len=32768, max_num_seqs=64, tensor_parallel_size=2, enforce_eager=False)
-    kwargs, notes = engine_kwargs(config, CURRENT)
+    kwargs, notes = engine_kwargs(config.on_platform("cuda"), CURRENT)
     assert kwargs == {
         **AREAL_DEFAULTS,
         "max_model_len": 32768,
@@ -65,7 +72,10 @@ def test_extra_options_are_checked_like_the_others() -> None:
 
 
 def test_without_accepted_set_everything_is_returned_unchecked() -> None:
-    assert engine_kwargs(VLLMConfig(swap_space=4), None) == ({**AREAL_DEFAULTS, "swap_space": 4}, [])
+    assert engine_kwargs(VLLMConfig(swap_space=4).on_platform("cuda"), None) == (
+        {**AREAL_DEFAULTS, "swap_space": 4},
+        [],
+    )
 
 
 @pytest.mark.parametrize(
@@ -117,18 +127,18 @@ def test_missing_vllm_fails_with_install_advice(monkeypatch: pytest.MonkeyPatch)
 
 def test_no_gpu_fails_fast_with_one_line_naming_other_backends(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(vllm_backend, "vllm_installed", lambda: True)
-    monkeypatch.setattr(vllm_backend, "visible_gpus", lambda: 0)
+    monkeypatch.setattr(vllm_backend, "detect_platform", lambda: vllm_backend.VLLMPlatform("", 0, ""))
     with pytest.raises(BackendUnavailable) as info:
         VLLMSampler("/models/m")
     message = str(info.value)
-    assert "needs a GPU" in message and "\n" not in message
+    assert "vLLM finds no device to run on here" in message and "\n" not in message
     assert "--backend transformers" in message and "--backend openai --base_url" in message
 
 
 def test_too_few_gpus_for_tensor_parallelism(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(vllm_backend, "vllm_installed", lambda: True)
-    monkeypatch.setattr(vllm_backend, "visible_gpus", lambda: 2)
-    with pytest.raises(BackendUnavailable, match="tensor_parallel_size=4 needs 4 GPUs but 2 visible"):
+    monkeypatch.setattr(vllm_backend, "detect_platform", lambda: vllm_backend.VLLMPlatform("cuda", 2, "GPU"))
+    with pytest.raises(BackendUnavailable, match="tensor_parallel_size=4 needs 4 cuda devices but 2 visible"):
         load_vllm(4)
 
 

@@ -1,14 +1,17 @@
 """Reward adapters: each called exactly as its trainer calls it, each agreeing with evalkit's grader."""
 
 import importlib
+import math
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
+import numpy as np
 import pytest
 import torch
 
 from evalkit.graders import grade
-from evalkit.training import rewards
+from evalkit.training import rewards, rewards_strict
 
 PROMPT = "<|user|>What is 3+4? Put the answer in \\boxed{}.<|end|><|assistant|>"
 CASES = [  # (completion, gold)
@@ -146,3 +149,110 @@ def test_reward_in_a_ray_actor() -> None:
         assert ray.get(actor.score.remote("\\boxed{6}", "7"))["score"] == 0.0
     finally:
         ray.shutdown()
+
+
+# --- one gold normalisation: every adapter, as its trainer calls it, on awkward golds ----------------
+
+Adapter = Callable[[str, object], float]  # (completion, gold) -> 1.0 / 0.0
+
+
+def adapters(module: object = rewards, **policy: object) -> dict[str, Adapter]:
+    """Each trainer's call, its reward mapped back to 1 / 0."""
+    m = module
+    return {
+        "areal": lambda c, g: (m.AReaLReward(**policy) if policy else m.areal_reward_fn)(PROMPT, c, [1], [2], answer=g),
+        "areal_v02": lambda c, g: (m.areal_v02_reward(c, g, **policy) + 5.0) / 10.0,
+        "verl": lambda c, g: m.compute_score("math", c, g, {"index": 0, "split": "train"}, **policy)["score"],
+        "openrlhf": lambda c, g: m.reward_func([PROMPT + c], [PROMPT], [g], **policy)["rewards"].item(),
+        "trl": lambda c, g: (m.TRLReward(**policy) if policy else m.trl_reward_fn)(
+            prompts=["p"], completions=[c], answer=[g]
+        )[0],
+    }  # fmt: skip
+
+
+HUGE = 10**5000  # str() of it raises ValueError under Python's integer-string digit limit
+HUGE_TEXT, HUGE_PLUS_ONE = "1" + "0" * 5000, "1" + "0" * 4999 + "1"
+GOLD_CONTRACT = [  # (gold, completion, reward)
+    (None, "\\boxed{None}", 0.0),
+    (None, "\\boxed{}", 0.0),
+    (None, "", 0.0),
+    (math.nan, "\\boxed{nan}", 0.0),
+    (math.nan, "\\boxed{NaN}", 0.0),
+    ("", "\\boxed{}", 0.0),
+    ("   ", "The answer is \\boxed{ }.", 0.0),
+    ("", "\\boxed{0}", 0.0),
+    (HUGE, f"\\boxed{{{HUGE_TEXT}}}", 1.0),
+    (HUGE, f"\\boxed{{{HUGE_PLUS_ONE}}}", 0.0),
+    (["7"], "\\boxed{7}", 1.0),
+    (("7", "8"), "\\boxed{8}", 0.0),  # a list's first item is the gold
+    ([], "\\boxed{None}", 0.0),
+    ([None], "\\boxed{None}", 0.0),
+    (np.array(["7"]), "\\boxed{7}", 1.0),  # veRL's ground_truth after a parquet round trip
+    (np.int64(7), "\\boxed{7}", 1.0),
+    (7.0, "\\boxed{7}", 1.0),
+    (27.5, "\\boxed{27.5}", 1.0),
+    (27.5, "\\boxed{27}", 0.0),
+    (0.1, "\\boxed{\\frac{1}{10}}", 1.0),
+    (1e-05, "\\boxed{0.00001}", 1.0),
+    ([7.0], "\\boxed{7.5}", 0.0),
+]
+
+
+@pytest.mark.parametrize("adapter", sorted(adapters()))
+@pytest.mark.parametrize(
+    ("gold", "completion", "reward"),
+    GOLD_CONTRACT,
+    ids=[f"{i}-{type(g).__name__}" for i, (g, _, _) in enumerate(GOLD_CONTRACT)],
+)
+def test_every_adapter_reads_golds_the_one_way(
+    adapter: str, gold: object, completion: str, reward: float
+) -> None:
+    assert adapters()[adapter](completion, gold) == reward
+
+
+@pytest.mark.parametrize("gold", [None, math.nan, "", [], [None]])
+def test_a_missing_gold_is_no_answer_never_the_text_none(gold: object) -> None:
+    verdict = rewards.grade_reward("\\boxed{None}", gold)
+    assert not verdict.correct and verdict.gold == "" and verdict.reason == "no gold answer to compare with"
+
+
+def test_reward_gold_takes_first_items_and_python_scalars() -> None:
+    assert rewards.reward_gold(np.array([["12", "x"]])) == "12"
+    assert rewards.reward_gold(np.float64(0.5)) == 0.5 and type(rewards.reward_gold(torch.tensor(3))) is int
+    assert rewards.reward_gold(HUGE) is HUGE and rewards.reward_gold(()) is None
+
+
+def test_a_row_with_empty_gold_columns_earns_nothing_and_one_without_them_is_an_error() -> None:
+    assert rewards.areal_reward_fn(PROMPT, "\\boxed{None}", [1], [2], answer=None, solution=None) == 0.0
+    assert rewards.find_gold({"answer": None, "solution": "7"}) == "7"
+    with pytest.raises(KeyError, match="no gold answer column"):
+        rewards.find_gold({"question": "q"})
+
+
+PROSE = "3 + 4 = 7. The answer is 7."  # no box: the default policy reads the phrase, strict does not
+
+
+@pytest.mark.parametrize("adapter", sorted(adapters()))
+def test_strict_policy_needs_a_box_by_option_and_by_module(adapter: str) -> None:
+    default = adapters()[adapter]
+    by_option = adapters(policy="strict")[adapter]
+    by_module = adapters(rewards_strict)[adapter]
+    assert default(PROSE, "7") == 1.0
+    assert by_option(PROSE, "7") == by_module(PROSE, "7") == 0.0
+    assert by_option("\\boxed{7}", "7") == by_module("\\boxed{7}", 7) == 1.0
+    assert by_module("\\boxed{None}", None) == 0.0
+
+
+def test_unknown_policy_name_is_an_error_naming_the_presets() -> None:
+    with pytest.raises(ValueError, match="strict"):
+        rewards.compute_score("math", "\\boxed{7}", "7", policy="lenient")
+
+
+def test_strict_adapters_pickle_into_a_process_pool() -> None:
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+        scores = pool.map(rewards_strict.compute_score, ["math"] * 2, [PROSE, "\\boxed{7}"], ["7", "7"])
+        assert [s["score"] for s in scores] == [0.0, 1.0]
+        assert (
+            pool.submit(rewards_strict.areal_reward_fn, PROMPT, PROSE, [1], [2], answer="7").result() == 0.0
+        )

@@ -110,9 +110,9 @@ def _engines_for_all_gpus(args: argparse.Namespace) -> int:
         ray.init(address=args.ray_address, ignore_reinit_error=True)
         gpus = int(ray.cluster_resources().get("GPU", 0))
     else:
-        from evalkit.sampling.vllm_backend import visible_gpus
+        from evalkit.sampling.vllm_backend import detect_platform, vllm_installed
 
-        gpus = visible_gpus()
+        gpus = detect_platform().devices if vllm_installed() else 0
     engines = max(1, gpus // (args.tensor_parallel_size or 1))
     if engines > 1 and not args.ray_address and importlib.util.find_spec("ray") is None:
         print(
@@ -152,14 +152,13 @@ def _check_model_path(args: argparse.Namespace) -> None:
         )
 
 
-def _require_gpu_for_vllm(args: argparse.Namespace) -> None:
-    """Fail early, before loading anything, when vLLM would run here without a GPU."""
-    if args.backend != "vllm" or args.ray_address:  # with Ray the GPUs may be on other nodes
+def _require_vllm_platform(args: argparse.Namespace) -> None:
+    """Fail early, before loading anything, where vLLM cannot run (vLLM's own platform detection)."""
+    if args.backend != "vllm" or args.ray_address:  # with Ray the devices may be on other nodes
         return
-    from evalkit.sampling.vllm_backend import OTHER_BACKENDS, visible_gpus
+    from evalkit.sampling.vllm_backend import check_vllm
 
-    if visible_gpus() == 0:
-        raise UsageError(f"vLLM needs a GPU and none is visible here: {OTHER_BACKENDS}")
+    check_vllm(args.tensor_parallel_size or 1)
 
 
 def _tokenizer(template: PromptTemplate, model_path: str) -> Any:
@@ -194,7 +193,7 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], list[
         if args.overwrite or not is_complete(b, template, run_root / b.name, config, model=args.model_path)
     ]
     if todo:
-        _require_gpu_for_vllm(args)
+        _require_vllm_platform(args)
         _check_model_path(args)
         from evalkit.sampling.factory import make_sampler
 

@@ -118,16 +118,17 @@ def test_second_run_only_prints(
     assert (run_dir(run_args) / "samples.jsonl").read_bytes() == before
 
 
-def test_vllm_without_gpu_is_one_line_and_exit_2(
+def test_vllm_not_installed_is_one_line_and_exit_2(
     tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    torch = pytest.importorskip("torch")
-    if torch.cuda.is_available():
-        pytest.skip("a GPU is visible here")
+    from evalkit.sampling.vllm_backend import vllm_installed
+
+    if vllm_installed():
+        pytest.skip("vLLM is installed here")
     args = ["--model_path", str(tmp_path / "m"), "--output_path", str(tmp_path), "--data_names", "aime24"]
     assert main([*args, "--data_dir", str(data_dir)]) == 2
     err = capsys.readouterr().err.strip()
-    assert "vLLM needs a GPU" in err and "--backend transformers" in err
+    assert "vLLM is not installed" in err and "--backend transformers" in err
     assert len(err.splitlines()) == 1 and "Traceback" not in err
 
 
@@ -216,7 +217,10 @@ def test_vllm_uses_one_engine_per_gpu_by_default(
     import evalkit.sampling.vllm_backend as vllm_backend
     from evalkit.eval_and_aggregate import add_arguments, sampler_options
 
-    monkeypatch.setattr(vllm_backend, "visible_gpus", lambda: gpus)
+    monkeypatch.setattr(vllm_backend, "vllm_installed", lambda: True)
+    monkeypatch.setattr(
+        vllm_backend, "detect_platform", lambda: vllm_backend.VLLMPlatform("cuda", gpus, "GPU")
+    )
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     options = sampler_options(parser.parse_args(["--model_path", "m", *flags]))
@@ -232,3 +236,29 @@ def test_missing_model_directory_is_one_line(tmp_path: Path, capsys: pytest.Capt
     assert f"--model_path {tmp_path / 'nope'}: no such directory" in capsys.readouterr().err
     assert main(["--model_path", str(tmp_path), *argv]) == 2
     assert "no config.json there" in capsys.readouterr().err
+
+
+def test_vllm_on_a_cpu_build_runs_one_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    import evalkit.sampling.vllm_backend as vllm_backend
+    from evalkit.eval_and_aggregate import add_arguments, sampler_options
+
+    monkeypatch.setattr(vllm_backend, "vllm_installed", lambda: True)
+    monkeypatch.setattr(vllm_backend, "detect_platform", lambda: vllm_backend.VLLMPlatform("cpu", 0, ""))
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert sampler_options(parser.parse_args(["--model_path", "m"]))["data_parallel_size"] == 1
+
+
+def test_vllm_without_a_platform_fails_in_one_line(
+    tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import evalkit.sampling.vllm_backend as vllm_backend
+
+    monkeypatch.setattr(vllm_backend, "vllm_installed", lambda: True)
+    monkeypatch.setattr(vllm_backend, "detect_platform", lambda: vllm_backend.VLLMPlatform("", 0, ""))
+    argv = ["--model_path", str(tiny_model_dir), "--output_path", str(tmp_path), "--data_names", "aime24"]
+    assert main(argv) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "vLLM finds no device to run on here" in line and "--backend transformers" in line

@@ -8,14 +8,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import Future, TimeoutError
+from typing import cast
 
 from evalkit.graders.compare import Outcome, judge_fast, judge_long
-from evalkit.graders.extract import BOX_COMMANDS, ExtractionPolicy, extract_answer
+from evalkit.graders.extract import BOX_COMMANDS, ExtractionPolicy, Rule, extract_answer, find_answer
 from evalkit.graders.normalize import MAX_ANSWER_CHARS, evaluation_hazard, gold_text, normalize_answer
 from evalkit.graders.pool import POOL, WorkerDied
-from evalkit.graders.verdict import Verdict
+from evalkit.graders.verdict import Method, Verdict
 
 CACHE_SIZE = 200_000
+GOLD_POLICY = ExtractionPolicy.strict()  # a gold's box, when it holds one, is what it states
 
 Key = tuple[str, str]
 
@@ -78,23 +80,24 @@ def grade_many(
 
     ``workers`` sizes the shared worker pool when it first starts (default: the usable CPUs).
     """
-    rows: list[tuple[str | None, str, Key | str]] = []  # a reason instead of a key: nothing to compare
+    rows: list[tuple[str | None, str, Key | str, Rule | None]] = []  # a reason for a key: nothing to compare
     for response, gold in items:
         text = "" if response is None else str(response)
-        pred = extract_answer(text, policy) if extract else text.strip()
+        found = find_answer(text, policy) if extract else None
+        pred, rule = (found.answer, found.rule) if found else (None if extract else text.strip(), None)
         gold_str = gold_text(gold)
         pred_key = normalize_answer(pred) if pred else ""
         gold_key = normalize_answer(_gold_answer(gold_str)) if pred_key else ""
         if not pred_key:
-            rows.append((pred or None, gold_str, "no final answer found"))
+            rows.append((pred or None, gold_str, "no final answer found", rule))
         else:
             rows.append(
-                (pred, gold_str, (pred_key, gold_key) if gold_key else "no gold answer to compare with")
+                (pred, gold_str, (pred_key, gold_key) if gold_key else "no gold answer to compare with", rule)
             )
 
     outcomes: dict[Key, Outcome] = {}
     futures: dict[Key, Future[Outcome]] = {}
-    for _, _, key in rows:
+    for _, _, key, _ in rows:
         if isinstance(key, str) or key in outcomes or key in futures:
             continue
         decided = _CACHE.get(key) or _decide_here(*key)
@@ -108,14 +111,14 @@ def grade_many(
         outcomes[key] = outcome
         if outcome[1] != "timeout":
             _CACHE.put(key, outcome)
-    return [_verdict(pred, gold_str, key, outcomes) for pred, gold_str, key in rows]
+    return [_verdict(pred, gold_str, key, rule, outcomes) for pred, gold_str, key, rule in rows]
 
 
 def _gold_answer(gold: str) -> str:
     """What a gold states: its box when it holds one (``$\\boxed{7}$``, a worked solution), else itself."""
     if not any(command in gold for command in BOX_COMMANDS):
         return gold
-    return extract_answer(gold) or gold
+    return extract_answer(gold, GOLD_POLICY) or gold
 
 
 def _decide_here(pred: str, gold: str) -> Outcome | None:
@@ -151,8 +154,10 @@ def _outcome_of(future: Future[Outcome], timeout: float) -> Outcome:
         return False, "error", f"checker unavailable: {type(error).__name__}"
 
 
-def _verdict(pred: str | None, gold: str, key: Key | str, outcomes: dict[Key, Outcome]) -> Verdict:
+def _verdict(
+    pred: str | None, gold: str, key: Key | str, rule: Rule | None, outcomes: dict[Key, Outcome]
+) -> Verdict:
     if isinstance(key, str):
-        return Verdict(False, pred, gold, "none", key)
+        return Verdict(False, pred, gold, "none", key, rule if pred else None)
     correct, method, reason = outcomes[key]
-    return Verdict(correct, pred, gold, method, reason)
+    return Verdict(correct, pred, gold, cast(Method, method), reason, rule)

@@ -1,26 +1,46 @@
-"""Find the final answer in a model response: boxes, "final answer" phrases, optional last number.
+"""Find the final answer in a model response, the way a careful human grader reads it.
 
-Only string scanning happens here (linear in the response length); nothing is parsed or evaluated.
+Rules, in priority order (the one that fired is reported with the answer): ``box`` (the last box,
+with the boxes that answer the same question), ``phrase`` ("The final answer is", "Answer:",
+"**Final Answer**", "#### 42", a closing "A: 42" line), ``structured`` (the answer field of a JSON
+object), ``conclusion`` (the value the concluding statement asserts), ``think_box`` (a box inside a
+closed ``<think>`` with no answer after it), ``last_number``. The fallbacks (conclusion, last number)
+never read a response that commits to nothing: cut off mid-expression or mid-question, a repetition
+loop, empty. Only string scanning happens here (linear in the response length); nothing is
+evaluated, and JSON is read with ``json``.
 """
 
+import json
 import re
 from dataclasses import dataclass
+from typing import ClassVar, Literal, NamedTuple
+
+from evalkit.graders.conclusion import Ending, concluding_value, ending, looping, statement_value
+from evalkit.graders.escapes import repair_escapes
 
 BOX_COMMANDS = ("\\boxed", "\\fbox")
 MAX_BOXES = 32  # boxes inspected from the end of a response
 MAX_BOX_CHARS = 20_000  # a box that does not close within this many characters cannot be read
 
-# What may stand between two boxes that together form one multi-answer (``x = \\boxed{2} or x = \\boxed{3}``).
+# What may stand between boxes that together form one answer (``x = \\boxed{2} or x = \\boxed{3}``,
+# ``\\boxed{2} for part (a) and \\boxed{5} for part (b)``).
 _BOX_SEPARATOR = re.compile(
-    r"(?:\s|\$|\\[()\[\],;]|\\quad|\\qquad|[,;&]|\\text\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b|\b[A-Za-z]\s*=)*"
+    r"(?:\s|\$|\\[()\[\],;]|\\quad|\\qquad|[,;&:*]|\\text\{\s*(?:and|or|,)?\s*\}|\band\b|\bor\b|\b[A-Za-z]\s*="
+    r"|\bfor\b|\b[Pp]art\b|\([a-h]\)|\b[a-h]\))*"
 )
 # "The final answer is", "Final Answer:", a "**Final Answer**" heading, "The answer is", "Answer:",
-# "答案是"; not "put your final answer within ...".
+# "答案是", "Answer \[ 14 \]", "Answer $$ 14 $$", GSM8K's "#### 42"; not "put your final answer within ...".
 _ANSWER_PHRASE = re.compile(
-    r"(?:final\s+answer(?:\s*(?:is\b|:)|\s*\*\*|[ \t]*(?=\n))|answer\s+is\b|answer\s*:|答案\s*[是为為:：])[\s:*]*",
+    r"(?:final\s+answer(?:\s*(?:is\b|:)|\s*\*\*|[ \t]*(?=\n))|answer\s+is\b|answer\s*:|答案\s*[是为為:：]"
+    r"|\banswer[ \t]*(?=\$\$|\\\[)|####[ \t]*(?=[-$\d]))[\s:*]*",
     re.IGNORECASE,
 )
 MAX_PHRASES = 8  # answer phrases inspected from the end of a response
+_CLOSING_A = re.compile(r"[ \t]*A:[ \t]*(?=\S)")  # a Q/A-format response's closing "A: 26" line
+# the answer field of a JSON object: {"reasoning": "...", "answer": "83"}
+_JSON_FIELD = re.compile(r'[{,]\s*"(?:final[_ ]?answer|answer)"\s*:\s*', re.IGNORECASE)
+_GUESS = re.compile(r"\b(?:maybe|perhaps|might|guess|try|trying|suppose|if)\b", re.IGNORECASE)
+_WORD_COPULA = re.compile(r"\b(?:is|are|was|were|equals|will be)\b", re.IGNORECASE)
 _BARE_ARGUMENT = re.compile(r"[ \t]+([^\s$]+)")
 # an answer set apart on its own: display math or a code block
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|```[A-Za-z]*\n(.+?)```", re.DOTALL)
@@ -31,46 +51,152 @@ _SENTENCE_END = re.compile(r"\.(?:\s|$)|。|\n")
 _CLAUSE = re.compile(r",\s+(?!(?:and|or)\b)[a-z]{2,}\b|\s+(?:because|since|which)\b")
 _LAST_NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
 
+Rule = Literal["box", "phrase", "structured", "conclusion", "think_box", "last_number"]
+
+
+class Extraction(NamedTuple):
+    """An answer as written (without its box) and the rule that found it."""
+
+    answer: str
+    rule: Rule
+
 
 @dataclass(frozen=True, slots=True)
 class ExtractionPolicy:
-    """How answers are found.
+    """Which rules may find an answer (the module docstring gives their order).
 
-    ``last_number_fallback``: with no box and no answer phrase, take the last number in the text.
+    ``last_number_fallback``: with nothing else, the last number of a response that commits to one.
     ``require_think_end``: the prompt opened a ``<think>`` block, so only text after ``</think>`` counts.
+    ``phrases``, ``structured``, ``conclusion``, ``think_box``: the rules of those names.
+    ``repair_escapes``: read ``\\x08oxed`` (a ``\\boxed`` damaged by a JSON string) as the command it was.
+    The default is for evaluation; :meth:`strict` (a box or nothing) is for rewards. Plain booleans:
+    ``dataclasses.asdict`` is JSON and ``ExtractionPolicy(**d)`` restores it.
     """
 
-    last_number_fallback: bool = False
+    last_number_fallback: bool = True
     require_think_end: bool = False
+    phrases: bool = True
+    structured: bool = True
+    conclusion: bool = True
+    think_box: bool = True
+    repair_escapes: bool = True
+
+    PRESETS: ClassVar[tuple[str, ...]] = ("default", "strict")
+
+    @classmethod
+    def strict(cls, *, require_think_end: bool = False) -> "ExtractionPolicy":
+        """A box or nothing: no phrase, JSON field, conclusion or number stands in for one."""
+        return cls(
+            last_number_fallback=False,
+            require_think_end=require_think_end,
+            phrases=False,
+            structured=False,
+            conclusion=False,
+            think_box=False,
+        )
+
+    @classmethod
+    def named(cls, name: str, *, require_think_end: bool = False) -> "ExtractionPolicy":
+        """The preset called ``name``: "default" (evaluation) or "strict" (rewards)."""
+        if name == "strict":
+            return cls.strict(require_think_end=require_think_end)
+        if name == "default":
+            return cls(require_think_end=require_think_end)
+        raise ValueError(f"unknown extraction policy {name!r}; known: {', '.join(cls.PRESETS)}")
 
 
 DEFAULT_POLICY = ExtractionPolicy()
+POLICIES = {name: ExtractionPolicy.named(name) for name in ExtractionPolicy.PRESETS}
 
 
 def extract_answer(text: str, policy: ExtractionPolicy | None = None) -> str | None:
     """The final answer written in ``text`` (as written, without its box), or None."""
+    found = find_answer(text, policy)
+    return found.answer if found else None
+
+
+def find_answer(text: str, policy: ExtractionPolicy | None = None) -> Extraction | None:
+    """The final answer written in ``text`` and the rule that found it, or None."""
     policy = policy or DEFAULT_POLICY
-    text = _after_reasoning(text, policy)
-    if text is None:
+    if policy.repair_escapes:
+        text = repair_escapes(text)
+    close = text.rfind("</think>")
+    if close >= 0:
+        reasoning, text = text[:close], text[close + len("</think>") :]
+    elif policy.require_think_end:
         return None
-    for finder in (_boxed_answer, _phrase_answer):
-        answer = finder(text)
-        if answer is not None:
-            return answer or None
-    if policy.last_number_fallback:
+    else:
+        reasoning = ""
+    how = ending(text)
+    unclosed = close < 0 and "<think>" in text
+    if unclosed and how is not Ending.CLEAN:
+        return None  # reasoning cut off before it closed: what it tried along the way is no answer
+    box = _boxed_answer(text)
+    if box is not None:
+        return Extraction(box, "box") if box else None
+    if looping(text):
+        return None
+    found = _stated_answer(text, policy)
+    if found is None and policy.conclusion and not unclosed:
+        value = concluding_value(text, how)
+        found = Extraction(value, "conclusion") if value else None
+    if found is None and policy.think_box and reasoning and (how is not Ending.NONE or not text.strip()):
+        box = _committed_box(reasoning)
+        found = Extraction(box, "think_box") if box else None
+    if found is None and policy.last_number_fallback and how is Ending.CLEAN and not unclosed:
         numbers = _LAST_NUMBER.findall(text[-MAX_BOX_CHARS:])
-        return numbers[-1] if numbers else None
+        found = Extraction(numbers[-1], "last_number") if numbers else None
+    return found
+
+
+def _committed_box(reasoning: str) -> str | None:
+    """The last box of a closed reasoning block, unless it was only a guess ("maybe \\boxed{7}?")."""
+    spans = _box_spans(reasoning)
+    if not spans:
+        return None
+    start, end, _ = spans[-1]
+    before = reasoning[max(0, start - 60) : start]
+    if reasoning[end:].lstrip(" $)\\]").startswith("?") or _GUESS.search(before[before.rfind(".") + 1 :]):
+        return None
+    return _boxed_answer(reasoning)
+
+
+def _stated_answer(text: str, policy: ExtractionPolicy) -> Extraction | None:
+    """An answer phrase's answer, or a JSON answer field's; a phrase wins over the field only when it
+    comes after the JSON (a trailing "The answer is 83."), not inside its reasoning string."""
+    field = _json_answer(text) if policy.structured else None
+    if policy.phrases:
+        phrase = _phrase_answer(text[field[0] :] if field else text)
+        if phrase:
+            return Extraction(phrase, "phrase")
+    if field and field[1]:
+        return Extraction(field[1], "structured")
     return None
 
 
-def _after_reasoning(text: str, policy: ExtractionPolicy) -> str | None:
-    """The part of the response after the reasoning block; None if reasoning never closed."""
-    end = text.rfind("</think>")
-    if end >= 0:
-        return text[end + len("</think>") :]
-    if policy.require_think_end:
+def _json_answer(text: str) -> tuple[int, str] | None:
+    """(end, answer) of the last JSON answer field; the value is read with ``json`` (a string that is
+    not valid JSON, such as ``"\\sqrt{2}"``, is taken as written)."""
+    tail = text[-MAX_BOX_CHARS:]
+    match = None
+    for match in _JSON_FIELD.finditer(tail):  # noqa: B007 - the last one is wanted
+        pass
+    if match is None:
         return None
-    return text
+    try:
+        value, end = json.JSONDecoder().raw_decode(tail, match.end())
+    except ValueError:
+        close = tail.find('"', match.end() + 1) if tail.startswith('"', match.end()) else -1
+        if close < 0:
+            return None
+        value, end = tail[match.end() + 1 : close].replace("\\\\", "\\"), close + 1
+    if isinstance(value, list):
+        value = ", ".join(str(item) for item in value)
+    elif value is None or isinstance(value, (bool, dict)):
+        return None
+    answer = repair_escapes(str(value)).strip()
+    answer = _boxed_answer(answer) or _phrase_answer(answer) or _sentence_value(answer) or answer
+    return len(text) - len(tail) + end, answer
 
 
 def _box_spans(text: str) -> list[tuple[int, int, str]] | None:
@@ -143,10 +269,14 @@ def _boxed_answer(text: str) -> str | None:
 def _phrase_answer(text: str) -> str | None:
     """What follows the last "final answer is" / "Answer:" phrase with an answer: display math or a
     code block it opens with, else the math its line opens with, else its sentence up to any trailing
-    clause ("12, which checks") and the math in that."""
+    clause ("12, which checks") and the math in that; a sentence asserts its value ("Final Answer:
+    The smallest $k$ is 12." states 12)."""
     tail = text[-MAX_BOX_CHARS:]
-    matches = list(_ANSWER_PHRASE.finditer(tail))
-    for match in reversed(matches[-MAX_PHRASES:]):
+    matches = list(_ANSWER_PHRASE.finditer(tail))[-MAX_PHRASES:]
+    closing = _CLOSING_A.match(tail, tail.rstrip().rfind("\n") + 1)
+    if closing is not None:
+        matches.append(closing)
+    for match in reversed(matches):
         rest = tail[match.end() :].lstrip()
         display = _DISPLAY.match(rest)
         answer = next(g for g in display.groups() if g is not None) if display else _line_answer(rest)
@@ -156,6 +286,13 @@ def _phrase_answer(text: str) -> str | None:
     return None
 
 
+def _sentence_value(answer: str) -> str | None:
+    """What an answer written as a sentence ("The smallest $k$ is 12") asserts; None if it is not one."""
+    if not answer[:1].isalpha() or _WORD_COPULA.search(answer) is None:
+        return None
+    return statement_value(answer)
+
+
 def _line_answer(rest: str) -> str:
     """The answer on the line after an answer phrase."""
     line = rest.split("\n", 1)[0]
@@ -163,6 +300,9 @@ def _line_answer(rest: str) -> str:
     if math is None or line[: math.start()].strip("* "):  # the answer does not open with math
         end = _SENTENCE_END.search(line)
         line = line[: end.start()] if end else line
+        asserted = _sentence_value(line.strip("* "))
+        if asserted is not None:
+            return asserted
         clause = _CLAUSE.search(line)
         if clause and line[: clause.start()].strip("* "):
             line = line[: clause.start()]

@@ -60,8 +60,8 @@ def test_reasoning_block() -> None:
 
 def test_last_number_fallback_only_by_policy() -> None:
     text = "we get 1,250 then 3/4"
-    assert extract_answer(text) is None
-    assert extract_answer(text, ExtractionPolicy(last_number_fallback=True)) == "3/4"
+    assert extract_answer(text, ExtractionPolicy(conclusion=False, last_number_fallback=False)) is None
+    assert extract_answer(text, ExtractionPolicy(conclusion=False)) == "3/4"
 
 
 def test_many_unclosed_boxes_are_cheap() -> None:

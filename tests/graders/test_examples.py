@@ -14,8 +14,8 @@ from evalkit.graders import ExtractionPolicy, extract_answer, grade
         ("\\fbox{7}", None, "7"),
         ("<think>maybe \\boxed{3}</think> so \\boxed{4}", None, "4"),
         ("<think>maybe \\boxed{3}", ExtractionPolicy(require_think_end=True), None),
-        ("the total is 12 apples", None, None),
-        ("the total is 12 apples", ExtractionPolicy(last_number_fallback=True), "12"),
+        ("the total is 12 apples", None, "12"),
+        ("the total is 12 apples", ExtractionPolicy.strict(), None),
         ("", None, None),
     ],
     ids=[
@@ -25,8 +25,8 @@ from evalkit.graders import ExtractionPolicy, extract_answer, grade
         "fbox",
         "after-think",
         "think-never-ends",
-        "no-fallback",
-        "fallback",
+        "conclusion",
+        "strict",
         "empty",
     ],
 )

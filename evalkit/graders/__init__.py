@@ -6,16 +6,19 @@
 """
 
 from evalkit.graders.engine import equivalent, grade, grade_many
-from evalkit.graders.extract import ExtractionPolicy, extract_answer
+from evalkit.graders.extract import POLICIES, Extraction, ExtractionPolicy, extract_answer, find_answer
 from evalkit.graders.verdict import Verdict
 from evalkit.graders.version import GRADER_VERSION
 
 __all__ = [
     "GRADER_VERSION",
+    "POLICIES",
+    "Extraction",
     "ExtractionPolicy",
     "Verdict",
     "equivalent",
     "extract_answer",
+    "find_answer",
     "grade",
     "grade_many",
 ]

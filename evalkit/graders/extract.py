@@ -41,6 +41,7 @@ _CLOSING_A = re.compile(r"[ \t]*A:[ \t]*(?=\S)")  # a Q/A-format response's clos
 _JSON_FIELD = re.compile(r'[{,]\s*"(?:final[_ ]?answer|answer)"\s*:\s*', re.IGNORECASE)
 _GUESS = re.compile(r"\b(?:maybe|perhaps|might|guess|try|trying|suppose|if)\b", re.IGNORECASE)
 _WORD_COPULA = re.compile(r"\b(?:is|are|was|were|equals|will be)\b", re.IGNORECASE)
+_BOX_PREFIX = re.compile(r"(?:\s*\\(?:boxed|fbox)\s*\{)+")
 _BARE_ARGUMENT = re.compile(r"[ \t]+([^\s$]+)")
 # an answer set apart on its own: display math or a code block
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|```[A-Za-z]*\n(.+?)```", re.DOTALL)
@@ -174,6 +175,25 @@ def _stated_answer(text: str, policy: ExtractionPolicy) -> Extraction | None:
     return None
 
 
+def _unwrap(content: str) -> str:
+    """A box whose whole content is boxes within boxes is what the innermost holds (in linear time)."""
+    prefix = _BOX_PREFIX.match(content)
+    if prefix is None:
+        return content
+    inner = content[prefix.end() :]
+    for _ in range(prefix.group().count("{")):
+        inner = inner.rstrip()
+        if not inner.endswith("}"):
+            return content
+        inner = inner[:-1]
+    depth = 0
+    for char in inner:
+        depth += (char == "{") - (char == "}")
+        if depth < 0:
+            return content
+    return inner.strip() if depth == 0 else content
+
+
 def _json_answer(text: str) -> tuple[int, str] | None:
     """(end, answer) of the last JSON answer field; the value is read with ``json`` (a string that is
     not valid JSON, such as ``"\\sqrt{2}"``, is taken as written)."""
@@ -221,7 +241,7 @@ def _box_spans(text: str) -> list[tuple[int, int, str]] | None:
             break
         if found is not None and found[1].strip():
             end, content = found
-            if spans and end > spans[-1][0]:  # nested box: keep the outer one
+            while spans and end > spans[-1][0]:  # boxes nested in this one: keep the outer one
                 spans.pop()
             spans.append((start, end, content))
     spans.reverse()
@@ -262,7 +282,7 @@ def _boxed_answer(text: str) -> str | None:
         if _BOX_SEPARATOR.fullmatch(between) is None:
             break
         group.insert(0, span)
-    contents = dict.fromkeys(content.strip() for _, _, content in group)  # ordered, no repeats
+    contents = dict.fromkeys(_unwrap(content.strip()) for _, _, content in group)  # ordered, no repeats
     return ", ".join(contents)
 
 

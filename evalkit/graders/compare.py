@@ -52,6 +52,7 @@ from evalkit.graders.parse import (
     Matrix,
     Node,
     Number,
+    Ratio,
     Relation,
     Union,
     based_number,
@@ -87,6 +88,14 @@ class Leaves:
 
 _INEQUALITY = {"<": ("(", ")"), "\\le": ("[", "]"), ">": ("(", ")"), "\\ge": ("[", "]")}
 _ARTICLE = re.compile(r"^(?:the|an?)\s+(?=\S)")
+_ARTICLES = frozenset({"the", "a", "an"})
+_COPULAS = frozenset({"is", "are", "was", "were", "be"})
+_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+_SENTENCE_BLOCKER = re.compile(
+    r"\b(?:not|no|never|none|nobody|neither|nor|cannot|and|or|but|both|either|with|than|tied?|ties"
+    r"|equally|same|except|then|unless|if|maybe|perhaps|probably)\b|n't",
+    re.IGNORECASE,
+)
 _UPWARD = ("<", "\\le")
 _DOWNWARD = (">", "\\ge")
 
@@ -135,7 +144,9 @@ def fast_leaf(pred: Expr, gold: Expr) -> bool | None:
     if pred_number is not None and gold_number is not None:
         return numbers_match(pred_number, gold_number, gold)
     if is_text(gold.latex) or is_text(pred.latex):
-        return _text_key(pred.latex) == _text_key(gold.latex)
+        return _text_key(pred.latex) == _text_key(gold.latex) or (
+            is_text(gold.latex) and is_text(pred.latex) and _sentence_names(pred.latex, gold.latex)
+        )
     pred_based, gold_based = based_number(pred.latex), based_number(gold.latex)
     if pred_based is None and gold_based is None:
         return None
@@ -172,6 +183,24 @@ def _text_key(text: str) -> str:
     return "".join(char for char in _ARTICLE.sub("", text.casefold(), count=1) if char.isalnum())
 
 
+def _sentence_names(sentence: str, answer: str) -> bool:
+    """Whether a short sentence gives a word answer as its subject (``Priya walks the farthest``) or
+    its complement (``the winner is Priya``, ``it is an ellipse``); never with a negation, a second
+    option or a comparison (``not``, ``and``, ``or``, ``than``, ``tied``...)."""
+    words, wanted = _WORD.findall(sentence), _WORD.findall(_ARTICLE.sub("", answer.casefold(), count=1))
+    lowered = [word.casefold() for word in words]
+    if not 1 <= len(wanted) <= 3 or not len(wanted) < len(words) <= 12 or _SENTENCE_BLOCKER.search(sentence):
+        return False
+    start = 1 if lowered[0] in _ARTICLES else 0
+    if lowered[start : start + len(wanted)] == wanted and start + len(wanted) < len(words):
+        return words[start + len(wanted)].islower()  # a verb follows (``Priya walks``), not a surname
+    end = len(words) - len(wanted)
+    before = lowered[:end]
+    if lowered[end:] != wanted or not before:
+        return False
+    return before[-1] in _COPULAS or (before[-1] in _ARTICLES and len(before) > 1 and before[-2] in _COPULAS)
+
+
 def match(pred: Node, gold: Node, leaf: Leaves) -> bool | None:
     """Whether ``pred`` equals ``gold`` structurally, with ``leaf`` deciding expressions."""
     if isinstance(pred, Union) or isinstance(gold, Union):
@@ -189,39 +218,67 @@ def match(pred: Node, gold: Node, leaf: Leaves) -> bool | None:
     if isinstance(pred, Bracketed) and isinstance(gold, Bracketed):
         if (pred.open, pred.close) != (gold.open, gold.close):
             return False
-        return _match_ordered(pred.items, gold.items, leaf)
+        return _match_ordered(_in_order_of(pred, gold), gold.items, leaf)
     if isinstance(pred, Matrix) or isinstance(gold, Matrix):
-        shape = _shape(pred)
-        return _match_ordered(_cells(pred), _cells(gold), leaf) if shape and shape == _shape(gold) else False
+        pred_grid, gold_grid = _grid(pred, "([" if isinstance(gold, Matrix) else "("), _grid(gold, "(")
+        if pred_grid is None or gold_grid is None or pred_grid[0] != gold_grid[0]:
+            return False
+        return _match_ordered(pred_grid[1], gold_grid[1], leaf)
+    if isinstance(pred, Ratio) or isinstance(gold, Ratio):
+        return _match_ratio(pred, gold, leaf)
     if isinstance(pred, Expr) and isinstance(gold, Expr):
         return leaf.equal(pred, gold)
     return False
 
 
-def _shape(node: Node) -> tuple[int, ...] | None:
-    """Matrix shape; a vector written as a tuple ``(1,2)`` has the shape of a column."""
-    if isinstance(node, Matrix):
-        widths = {len(row) for row in node.rows}
-        if len(widths) != 1:
-            return None
-        width = widths.pop()
-        return (
-            (len(node.rows),)
-            if width == 1
-            else (1, width)
-            if len(node.rows) == 1
-            else (len(node.rows), width)
-        )
-    if isinstance(node, Bracketed) and (node.open, node.close) == ("(", ")"):
-        return (len(node.items),)
-    return None
+def _match_ratio(pred: Node, gold: Node, leaf: Leaves) -> bool | None:
+    """Ratios match part for part, or as the quotient of two parts: ``3:5`` is ``6:10`` and ``\\frac35``."""
+    if isinstance(pred, Ratio) and isinstance(gold, Ratio):
+        parts = _match_ordered(pred.items, gold.items, leaf)
+        if parts is not False:
+            return parts
+    pred_value, gold_value = _quotient(pred), _quotient(gold)
+    return False if pred_value is None or gold_value is None else leaf.equal(pred_value, gold_value)
 
 
-def _cells(node: Node) -> tuple[Node, ...]:
-    if isinstance(node, Matrix):
-        return tuple(cell for row in node.rows for cell in row)
-    assert isinstance(node, Bracketed)
-    return node.items
+def _quotient(node: Node) -> Expr | None:
+    if isinstance(node, Ratio) and len(node.items) == 2 and all(isinstance(i, Expr) for i in node.items):
+        numerator, denominator = (item.latex for item in node.items)  # type: ignore[union-attr]
+        return Expr(f"\\frac{{{numerator}}}{{{denominator}}}")
+    return node if isinstance(node, Expr) and not node.percent else None
+
+
+def _in_order_of(pred: Bracketed, gold: Bracketed) -> tuple[Node, ...]:
+    """``pred``'s items, in the order of ``gold``'s unknowns when both name the same ones (``b=3, a=1``
+    against ``a=1, b=3``)."""
+    if pred.names and gold.names and pred.names != gold.names and sorted(pred.names) == sorted(gold.names):
+        by_name = dict(zip(pred.names, pred.items, strict=True))
+        return tuple(by_name[name] for name in gold.names)
+    return pred.items
+
+
+def _grid(node: Node, vector_brackets: str) -> tuple[tuple[int, ...], tuple[Node, ...]] | None:
+    """A matrix's shape and cells; a tuple (``(1,2)``, or ``[1,2]`` when ``vector_brackets`` allows
+    it) is a column, and a tuple of equally long tuples (``[[1,2],[3,4]]``) the matrix of those rows."""
+    if (
+        isinstance(node, Bracketed)
+        and node.open + node.close in ("()", "[]")
+        and node.open in vector_brackets
+    ):
+        rows = node.items
+        if all(isinstance(row, Bracketed) and row.open + row.close in ("()", "[]") for row in rows):
+            return _grid(Matrix(tuple(row.items for row in rows)), "")  # type: ignore[union-attr]
+        return (len(rows),), rows
+    if not isinstance(node, Matrix):
+        return None
+    widths = {len(row) for row in node.rows}
+    if len(widths) != 1:
+        return None
+    width = widths.pop()
+    cells = tuple(cell for row in node.rows for cell in row)
+    if width == 1:
+        return (len(node.rows),), cells
+    return ((1, width) if len(node.rows) == 1 else (len(node.rows), width)), cells
 
 
 def _match_ordered(pred: tuple[Node, ...], gold: tuple[Node, ...], leaf: Leaves) -> bool | None:
@@ -267,8 +324,10 @@ def _has_perfect_matching(table: list[list[bool | None]], usable: Callable[[bool
     return all(augment(row, set()) for row in range(len(table)))
 
 
-def _as_interval(relation: Relation) -> Bracketed | None:
-    """``x>3`` -> ``(3,\\infty)``, ``a<x\\le b`` -> ``(a,b]``, for one variable and inequalities."""
+def _as_interval(relation: Relation) -> Bracketed | Union | None:
+    """The set an inequality in one unknown states: ``x>3`` -> ``(3,\\infty)``, ``a<x\\le b`` ->
+    ``(a,b]``; with numeric bounds also ``-y \\ge -3`` -> ``(-\\infty,3]`` and ``2 \\le |w| \\le 3`` ->
+    ``[-3,-2] \\cup [2,3]``. None for anything else."""
     terms, ops = relation.terms, relation.ops
     if not all(op in _INEQUALITY for op in ops):
         return None
@@ -276,13 +335,80 @@ def _as_interval(relation: Relation) -> Bracketed | None:
         terms, ops = terms[::-1], tuple("<" if op == ">" else "\\le" for op in reversed(ops))
     if not all(op in _UPWARD for op in ops):
         return None
-    if len(ops) == 2 and is_simple_variable(terms[1]):
-        return Bracketed(_INEQUALITY[ops[0]][0], _INEQUALITY[ops[1]][1], (terms[0], terms[2]))
-    if len(ops) == 1 and is_simple_variable(terms[0]):  # x < b
-        return Bracketed("(", _INEQUALITY[ops[0]][1], (Expr("-\\infty"), terms[1]))
-    if len(ops) == 1 and is_simple_variable(terms[1]):  # a < x
-        return Bracketed(_INEQUALITY[ops[0]][0], ")", (terms[0], Expr("\\infty")))
+    if len(ops) == 2:
+        bounds: tuple[Bound, Bound] = ((terms[0], ops[0]), (terms[2], ops[1]))
+        unknown = terms[1]
+    elif len(ops) == 1 and _unknown_form(terms[0]):  # x < b
+        bounds, unknown = (None, (terms[1], ops[0])), terms[0]
+    elif len(ops) == 1:  # a < x
+        bounds, unknown = ((terms[0], ops[0]), None), terms[1]
+    else:
+        return None
+    form = _unknown_form(unknown)
+    if form == "plain":
+        return _interval(*bounds)
+    if form == "negated":  # -x < b is x > -b
+        low, high = (None if bound is None else _negated_bound(bound) for bound in bounds)
+        return None if False in (low, high) else _interval(high, low)  # type: ignore[arg-type]
+    if form == "absolute":
+        return _absolute_value_set(*bounds)
     return None
+
+
+Bound = tuple[Node, str] | None  # an endpoint and the operator that bounds it; None: unbounded
+
+
+def _unknown_form(node: Node) -> str | None:
+    """``x``: plain, ``-x``: negated, ``|x|``: absolute; None for anything else."""
+    if not isinstance(node, Expr):
+        return None
+    if is_simple_variable(node):
+        return "plain"
+    if node.latex.startswith("-") and is_simple_variable(Expr(node.latex[1:])):
+        return "negated"
+    if node.latex[:1] == node.latex[-1:] == "|" and is_simple_variable(Expr(node.latex[1:-1])):
+        return "absolute"
+    return None
+
+
+def _interval(low: Bound, high: Bound) -> Bracketed:
+    return Bracketed(
+        "(" if low is None else _INEQUALITY[low[1]][0],
+        ")" if high is None else _INEQUALITY[high[1]][1],
+        (Expr("-\\infty") if low is None else low[0], Expr("\\infty") if high is None else high[0]),
+    )
+
+
+def _bound_value(bound: Bound) -> Fraction | None:
+    if bound is None or not isinstance(bound[0], Expr):
+        return None
+    number = parse_number(bound[0].latex)
+    return None if number is None else number.value
+
+
+def _negated_bound(bound: Bound) -> Bound | bool:
+    """``-b`` for a numeric bound ``b``; False when the bound is not a plain number."""
+    if bound is None or _bound_value(bound) is None:
+        return False
+    latex = bound[0].latex  # type: ignore[union-attr]
+    return Expr(latex[1:] if latex.startswith("-") else "-" + latex.lstrip("+")), bound[1]
+
+
+def _absolute_value_set(low: Bound, high: Bound) -> Bracketed | Union | None:
+    """The set ``a < |x| < b`` states (numeric bounds): one interval around 0 or two mirrored ones."""
+    low_value, high_value = _bound_value(low), _bound_value(high)
+    if (low is not None and low_value is None) or (high is not None and high_value is None):
+        return None
+    if low_value is not None and (low_value < 0 or (high_value is not None and low_value >= high_value)):
+        return None
+    if high_value is not None and high_value <= 0:
+        return None
+    mirrored_high = None if high is None else _negated_bound(high)
+    if low is None or (low_value == 0 and low[1] == "\\le"):
+        return _interval(mirrored_high, high)  # type: ignore[arg-type]
+    mirrored_low = _negated_bound(low)
+    assert mirrored_low is not False and mirrored_high is not False
+    return Union((_interval(mirrored_high, mirrored_low), _interval(low, high)))  # type: ignore[arg-type]
 
 
 def _as_union(node: Node) -> Node:
@@ -290,7 +416,9 @@ def _as_union(node: Node) -> Node:
     if not isinstance(node, Collection) or len(node.items) < 2:
         return node
     intervals = [_as_interval(item) if isinstance(item, Relation) else None for item in node.items]
-    return node if None in intervals else Union(tuple(i for i in intervals if i is not None))
+    if None in intervals:
+        return node
+    return Union(tuple(part for i in intervals for part in (i.parts if isinstance(i, Union) else (i,))))  # type: ignore[union-attr]
 
 
 def _stated_value(node: Node, names: Callable[[Node], bool]) -> Node:

@@ -33,6 +33,8 @@ _REPLACEMENTS = (
     ("\\rangle", ")"),
     ("⟨", "("),
     ("⟩", ")"),
+    ("\\lvert", "|"),
+    ("\\rvert", "|"),
     ("\\lbrace", "\\{"),
     ("\\rbrace", "\\}"),
     ("\\{\\}", "\\emptyset"),
@@ -84,6 +86,11 @@ _PLAIN_UNIT = re.compile(
     r"ninths?|tenths?|hundredths?|thousandths?)\b)(?:square|sq\.?|cubic)?\s*"
     r"(?:units?|cm|mm|km|ft|mph|kg|[a-z]{3,}(?:[ -][a-z]{3,}){0,2})(?:\s*\^\s*\{?[23]\}?)?\s*$"
 )
+_PLAIN_OPERATORS = ((">=", "\\ge "), ("<=", "\\le "), ("!=", "\\ne "), ("**", "^"))
+_PLAIN_WORD_LATEX = {"pi": "\\pi ", "inf": "\\infty ", "infinity": "\\infty "}
+_PLAIN_WORDS = re.compile(r"(?<![\\A-Za-z])(?:pi|inf|infinity)(?![A-Za-z])", re.IGNORECASE)
+_PERCENT_WORD = re.compile(r"(?<=[\d}])\s*(?:percent|per\s?cent)(?![A-Za-z])")
+_INTERVAL_UNION = re.compile(r"(?<=[)\]])\s*U\s*(?=[(\[])")
 _SCALE_WORDS = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
 _SCALE = re.compile(r"(?<=\d)\s*(" + "|".join(_SCALE_WORDS) + r")\b")  # "2.5 million"
 # full-width forms (``１２``, ``（１，２）``, ``－３``), the ideographic full stop, and Unicode spaces
@@ -99,6 +106,7 @@ _SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _UNIT_POWER = re.compile(r"\s*\^\s*\{?[23]\}?")
 _COMMAND_SPACE = re.compile(r"\s+")
+_SPACED_MIXED = re.compile(r"^(-?\d+) (\d+)/(\d+)$")  # 2 1/2 (two and a half)
 _INNER_SPACE = re.compile(r"(?<![A-Za-z0-9]) | (?![A-Za-z0-9])")
 _SINGLE_ARG = re.compile(r"\s*(\\[A-Za-z]+|[^\s{\\])")
 
@@ -139,15 +147,46 @@ def normalize_answer(answer: str) -> str:
     text = _DEGREES.sub("", text)
     text = _unwrap_text_commands(text)
     text = _PLAIN_CONNECTIVE.sub(", ", text)
+    text = _plain_math(text)
     text = _SCALE.sub(lambda m: f"\\times10^{{{_SCALE_WORDS[m.group(1)]}}}", text)
     text = _PLAIN_UNIT.sub("", text)
     text = _braced_arguments(text)
     text = _COMMAND_SPACE.sub(" ", text).strip()
+    text = _SPACED_MIXED.sub(r"\1\\frac{\2}{\3}", text)
     text = _INNER_SPACE.sub("", text)
     text = text.rstrip(".;,").strip()
     if _THOUSANDS.fullmatch(text):
         text = text.replace(",", "")
     return _strip_outer_braces(text)
+
+
+def _plain_math(text: str) -> str:
+    """Plain-text mathematics as LaTeX: ``>=`` ``<=`` ``!=``, ``sqrt(x)``, ``3^(1/2)``, ``2**10``, ``pi``,
+    ``infinity``/``inf``, ``45 percent``, and ``U`` between intervals (``(-inf,1) U (2,inf)``)."""
+    for old, new in _PLAIN_OPERATORS:
+        text = text.replace(old, new)
+    text = _PLAIN_WORDS.sub(lambda m: _PLAIN_WORD_LATEX[m.group().casefold()], text)
+    text = _PERCENT_WORD.sub("%", text)
+    text = _INTERVAL_UNION.sub(r"\\cup", text)
+    for opener, command in (("sqrt(", "\\sqrt{"), ("^(", "^{")):
+        text = _braced_call(text, opener, command)
+    return text
+
+
+def _braced_call(text: str, opener: str, command: str) -> str:
+    """``sqrt(x+1)`` -> ``\\sqrt{x+1}``: a parenthesised argument (balanced) becomes a braced one."""
+    pos = 0
+    while (start := text.find(opener, pos)) >= 0:
+        pos = start + len(opener)
+        if opener[0].isalpha() and start > 0 and (text[start - 1].isalpha() or text[start - 1] == "\\"):
+            continue  # ``\\sqrt(`` is already LaTeX; ``xsqrt(`` is not this function
+        depth = 1
+        for end in range(pos, len(text)):
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            if depth == 0:
+                text = text[:start] + command + text[pos:end] + "}" + text[end + 1 :]
+                break
+    return text
 
 
 def _matching_brace(text: str, open_pos: int) -> int:

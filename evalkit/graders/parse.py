@@ -28,10 +28,19 @@ class Expr:
 
 @dataclass(frozen=True, slots=True)
 class Bracketed:
-    """Ordered items in brackets: tuples, points, intervals. Bracket kinds are part of the value."""
+    """Ordered items in brackets: tuples, points, intervals. Bracket kinds are part of the value.
+    ``names`` are the unknowns of a tuple written as assignments (``a=1, b=3``), else empty."""
 
     open: str
     close: str
+    items: tuple["Node", ...]
+    names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    """A ratio ``3:5`` (also a time ``3:30``): its parts in order."""
+
     items: tuple["Node", ...]
 
 
@@ -64,7 +73,7 @@ class Relation:
     ops: tuple[str, ...]
 
 
-Node = Expr | Bracketed | Collection | Union | Matrix | Relation
+Node = Expr | Bracketed | Collection | Union | Matrix | Relation | Ratio
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +92,8 @@ _SCALAR_PRODUCT = re.compile(r"\\(?:cdot|times)\s*$")
 _SET_BUILDER = re.compile(r"\\mid(?![A-Za-z])|:|\|")
 _PLUS_MINUS = re.compile(r"\\(?:pm|mp)(?![A-Za-z])")
 _SIMPLE_VARIABLE = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?'*|\\[A-Za-z]+|[A-Za-z](?:\^\{?-1\}?)?\([A-Za-z]\)")
-# a quantity named by letters (``AB``, ``\angle ABC``, ``m+n``, ``[ABC]``): no numbers, powers or fractions
-_QUANTITY_NAME = re.compile(r"(?:[A-Za-z](?:_\{?\w+\}?)?'*|\\(?!frac|sqrt|binom)[A-Za-z]+|[{}\[\]()+ ])+")
+# a quantity named by letters (``AB``, ``|PQ|``, ``\angle ABC``, ``m+n``, ``[ABC]``): no numbers, powers or fractions
+_QUANTITY_NAME = re.compile(r"(?:[A-Za-z](?:_\{?\w+\}?)?'*|\\(?!frac|sqrt|binom)[A-Za-z]+|[{}\[\]()+| ])+")
 _TEXT = re.compile(r"[A-Za-z][A-Za-z' \-]*")
 _LETTER_RUN = re.compile(r"[A-Za-z]{3,}")
 _SHORT_WORDS = frozenset({"no"})  # answer words too short for _LETTER_RUN (else: symbols, case-sensitive)
@@ -160,8 +169,32 @@ def parse_answer(text: str) -> Node:
     if len(items) > MAX_ITEMS:
         return Expr(text)
     if len(items) > 1:
-        return _collection(items)
+        collection = _collection(items)
+        return _assignment_tuples(collection.items) or collection
     return parse_item(text)
+
+
+def _assignment_tuples(items: tuple[Node, ...]) -> Node | None:
+    """``a=1, b=3`` is the tuple ``(1, 3)``; ``a=1,b=3; a=2,b=5`` (the same unknowns again, in the same
+    order) a list of such tuples. None unless every item assigns a value to a named unknown and at
+    least two unknowns are named."""
+    names: list[str] = []
+    for item in items:
+        if not (isinstance(item, Relation) and item.ops == ("=",) and is_simple_variable(item.terms[0])):
+            return None
+        assert isinstance(item.terms[0], Expr)
+        names.append(item.terms[0].latex)
+    width = names.index(names[0], 1) if names.count(names[0]) > 1 else len(names)
+    unknowns = tuple(names[:width])
+    if width < 2 or len(set(unknowns)) < width or len(names) % width:
+        return None
+    if any(names[index] != unknowns[index % width] for index in range(len(names))):
+        return None
+    tuples = [
+        Bracketed("(", ")", tuple(item.terms[1] for item in items[start : start + width]), unknowns)  # type: ignore[union-attr]
+        for start in range(0, len(items), width)
+    ]
+    return tuples[0] if len(tuples) == 1 else Collection(tuple(tuples))
 
 
 def _collection(texts: list[str]) -> Collection:
@@ -203,6 +236,9 @@ def parse_item(text: str) -> Node:
             return Bracketed(text[0], text[-1], tuple(parse_item(item) for item in inner))
         if text[0] == "(" and text[-1] == ")":
             return parse_item(inner[0])
+    ratio = split_top(text, ":")
+    if len(ratio) > 1 and all(part.strip() for part in ratio):
+        return Ratio(tuple(parse_item(part) for part in ratio))
     variants = _expand_plus_minus(text)
     if len(variants) > 1:
         return Collection(tuple(Expr(variant) for variant in variants))
@@ -317,6 +353,8 @@ def is_quantity_name(node: Node) -> bool:
     or ``(x, y) = (1, 2)``."""
     if isinstance(node, Bracketed):
         return node.open == "(" and all(is_simple_variable(item) for item in node.items)
+    if isinstance(node, Ratio):
+        return all(is_quantity_name(item) for item in node.items)
     return is_simple_variable(node) or (
         isinstance(node, Expr)
         and _QUANTITY_NAME.fullmatch(node.latex) is not None

@@ -13,17 +13,21 @@ reported as ``file:line: message`` on stderr and skipped. Exit status: 0, 1 if s
 
 Given a run directory of evalkit's run store instead (a benchmark run, a model tag or an output path),
 it re-grades the stored records in place with the run's own grader policy, e.g. after a grader upgrade.
+
+``--audit`` also grades every response with Math-Verify (when installed) and lists each verdict on
+which the two disagree, side by side with both extracted answers (``INPUT.audit.jsonl``, or
+``audit.jsonl`` in each run directory).
 """
 
 import argparse
 import json
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from evalkit.graders import Verdict, grade_many
+from evalkit.graders import Verdict, audit, grade_many
 
 GOLD_FIELDS = ("gold", "answer", "gt")
 ID_FIELDS = ("problem_id", "idx", "id", "unique_id")
@@ -66,6 +70,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per verdict (default 5)")
     parser.add_argument("--workers", type=int, default=None, help="grading processes (default: all cores)")
+    parser.add_argument(
+        "--audit",
+        action="store_true",
+        help="also grade with Math-Verify and list every verdict on which the two disagree (needs math-verify)",
+    )
 
 
 def _stored_verdicts(record: dict[str, Any], count: int) -> list[bool | None]:
@@ -153,8 +162,61 @@ def summary(items: list[Item], verdicts: list[Verdict], bad: int) -> str:
     return "\n".join(lines)
 
 
-def regrade_runs(path: Path, timeout: float) -> int:
-    """Re-grade every benchmark run under ``path`` in place and print each accuracy before and after."""
+SHOWN = 50  # disagreements printed; all of them go to the audit file
+_CLIP = 40
+
+
+def _clip(text: str | None) -> str:
+    text = "(none)" if text is None else " ".join(text.split())
+    return text if len(text) <= _CLIP else text[: _CLIP - 3] + "..."
+
+
+def _verdict_word(correct: bool | None) -> str:
+    return "no verdict" if correct is None else "correct" if correct else "wrong"
+
+
+def write_audit(
+    where: Sequence[str],
+    responses: Sequence[str],
+    verdicts: Sequence[Verdict],
+    path: Path,
+    *,
+    timeout: float,
+    workers: int | None,
+    out: TextIO,
+) -> list[audit.Disagreement]:
+    """Grade ``responses`` with Math-Verify, write every disagreement to ``path`` (JSONL, ``where``
+    naming each response) and print a summary with the first :data:`SHOWN` side by side."""
+    golds = [v.gold for v in verdicts]
+    judged = audit.judge_all(list(zip(responses, golds, strict=True)), timeout=timeout, workers=workers)
+    found = audit.disagreements(golds, [(v.pred, v.correct) for v in verdicts], judged)
+    with open(path, "w", encoding="utf-8") as f:
+        for d in found:
+            row = {"where": where[d.index], **{k: v for k, v in asdict(d).items() if k != "index"}}
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    ours = sum(d.evalkit_correct for d in found)
+    silent = sum(d.math_verify_correct is None for d in found)
+    print(
+        f"audit: Math-Verify disagrees on {len(found):,} of {len(verdicts):,} verdicts (evalkit alone credits "
+        f"{ours:,}, Math-Verify alone {len(found) - ours - silent:,}, Math-Verify gave no verdict on {silent:,}); "
+        f"all in {path}",
+        file=out,
+    )
+    for d in found[:SHOWN]:
+        print(
+            f"  {where[d.index]}  gold {_clip(d.gold)}  |  evalkit {_clip(d.evalkit_pred)} "
+            f"({_verdict_word(d.evalkit_correct)})  |  Math-Verify {_clip(d.math_verify_pred)} "
+            f"({_verdict_word(d.math_verify_correct)}){f'  [{d.note}]' if d.note else ''}",
+            file=out,
+        )
+    if len(found) > SHOWN:
+        print(f"  ... {len(found) - SHOWN:,} more in {path}", file=out)
+    return found
+
+
+def regrade_runs(path: Path, timeout: float, check: bool = False, workers: int | None = None) -> int:
+    """Re-grade every benchmark run under ``path`` in place and print each accuracy before and after;
+    with ``check``, audit each run against Math-Verify into its ``audit.jsonl``."""
     # the run store is downstream of the grader: only this mode needs it
     from evalkit.store import RunStore, StoreError, find_runs
     from evalkit.verdicts import accuracy, regrade
@@ -169,6 +231,16 @@ def regrade_runs(path: Path, timeout: float) -> int:
                 f"{name}: accuracy {accuracy(before)} -> {accuracy(after)} over {len(after)} records "
                 f"({changed} verdicts changed)"
             )
+            if check:
+                write_audit(
+                    [f"{r.problem_id} {r.kind} {r.sample_index}" for r in after],
+                    [r.response for r in after],
+                    [Verdict(r.correct, r.pred, r.gold, r.method, r.reason) for r in after],
+                    run_dir / "audit.jsonl",
+                    timeout=timeout,
+                    workers=workers,
+                    out=sys.stdout,
+                )
     except (OSError, ValueError, StoreError) as err:
         print(f"evalkit grade: {err}", file=sys.stderr)
         return 2
@@ -176,8 +248,11 @@ def regrade_runs(path: Path, timeout: float) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.audit and not audit.available():
+        print(f"evalkit grade --audit: {audit.MISSING}", file=sys.stderr)
+        return 2
     if args.input.is_dir():
-        return regrade_runs(args.input, args.timeout)
+        return regrade_runs(args.input, args.timeout, args.audit, args.workers)
     try:
         items, bad = read_items(args.input, args.response_field, args.gold_field, sys.stderr)
     except OSError as err:
@@ -193,4 +268,14 @@ def run(args: argparse.Namespace) -> int:
             f.writelines(verdict_lines(items, verdicts))
         print(summary(items, verdicts, bad))
         print(f"verdicts written to {output}")
+    if args.audit:
+        write_audit(
+            [f"{args.input}:{i.line}" + (f"[{i.index}]" if i.index else "") for i in items],
+            [i.response for i in items],
+            verdicts,
+            args.input.with_suffix(".audit.jsonl"),
+            timeout=args.timeout,
+            workers=args.workers,
+            out=sys.stderr if output == "-" else sys.stdout,
+        )
     return 1 if bad else 0

@@ -34,13 +34,13 @@ def default_workers() -> int:
 
 
 class _Worker:
-    """One worker process and its request/reply pipes."""
+    """One worker process (``python -m module``) and its request/reply pipes."""
 
-    def __init__(self) -> None:
+    def __init__(self, module: str) -> None:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "evalkit.graders.worker", str(MEMORY_LIMIT_BYTES)],
+            [sys.executable, "-m", module, str(MEMORY_LIMIT_BYTES)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -90,9 +90,13 @@ class _Worker:
 
 
 class WorkerPool:
-    """``size`` threads, each driving its own worker process; shared by all callers and threads."""
+    """``size`` threads, each driving its own worker process; shared by all callers and threads.
 
-    def __init__(self) -> None:
+    ``module`` is the worker's module (one that serves requests with :func:`evalkit.graders.worker.serve`).
+    """
+
+    def __init__(self, module: str = "evalkit.graders.worker") -> None:
+        self._module = module
         self._lock = threading.Lock()
         self._executor: ThreadPoolExecutor | None = None
         self._local = threading.local()
@@ -109,7 +113,7 @@ class WorkerPool:
     def _judge(self, pred: str, gold: str, timeout: float) -> Outcome:
         worker: _Worker | None = getattr(self._local, "worker", None)
         if worker is None or not worker.alive:
-            worker = self._local.worker = _Worker()
+            worker = self._local.worker = _Worker(self._module)
             with self._lock:
                 self._workers = [w for w in self._workers if w.alive] + [worker]
         return worker.judge(pred, gold, timeout)

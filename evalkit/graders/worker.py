@@ -2,11 +2,13 @@
 
 It imports sympy, caps its own address space, says it is ready, then answers (pred, gold) requests
 on stdin with outcomes on stdout (``multiprocessing.connection`` framing) until stdin closes.
+:func:`serve` is that loop for any answer function (the Math-Verify audit worker uses it too).
 """
 
 import os
 import resource
 import sys
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 
 from evalkit.graders.compare import Outcome
@@ -33,7 +35,8 @@ def _limit_memory(limit: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def main() -> None:
+def serve(answer: Callable[[str, str], object]) -> None:
+    """Answer requests with ``answer(first, second)`` until stdin closes (memory limit from argv[1])."""
     _limit_memory(int(sys.argv[1]))
     requests = Connection(os.dup(0), writable=False)
     replies = Connection(os.dup(1), readable=False)
@@ -45,8 +48,8 @@ def main() -> None:
             pred, gold = requests.recv()
         except EOFError:
             return
-        replies.send(judge_in_worker(pred, gold))
+        replies.send(answer(pred, gold))
 
 
 if __name__ == "__main__":
-    main()
+    serve(judge_in_worker)

@@ -150,3 +150,83 @@ def test_run_directory_is_regraded_in_place_with_its_policy(
     assert RunStore(run_dir).manifest()["grader"] == {  # the grader that gave these verdicts
         "last_number_fallback": False, "require_think_end": True, "version": GRADER_VERSION,
     }  # fmt: skip
+
+
+AUDIT_LINES = [
+    {"response": "So \\boxed{7}.", "gold": "7"},  # both credit it
+    {"response": "It is \\boxed{the circle}.", "gold": "\\text{circle}"},  # evalkit alone
+    {"response": "\\boxed{3R^2}", "gold": "3r^2"},  # Math-Verify alone (evalkit keeps the case of symbols)
+]
+
+
+def test_audit_lists_each_disagreement_with_both_answers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("math_verify")
+    src = _write(tmp_path / "gen.jsonl", AUDIT_LINES)
+    assert main(["grade", str(src), "--audit", "--timeout", "3"]) == 0
+    out = capsys.readouterr().out
+    audit_file = tmp_path / "gen.audit.jsonl"
+    assert (
+        "audit: Math-Verify disagrees on 2 of 3 verdicts (evalkit alone credits 1, Math-Verify alone 1, "
+        f"Math-Verify gave no verdict on 0); all in {audit_file}"
+    ) in out
+    assert f"{src}:3  gold 3r^2  |  evalkit 3R^2 (wrong)  |  Math-Verify 3R^2 (correct)" in out
+    rows = _read(audit_file)
+    assert [r["where"] for r in rows] == [f"{src}:2", f"{src}:3"]
+    assert rows[0] | {"note": ""} == {
+        "where": f"{src}:2", "gold": "\\text{circle}", "evalkit_pred": "the circle", "evalkit_correct": True,
+        "math_verify_pred": "the circle", "math_verify_correct": False, "note": "",
+    }  # fmt: skip
+
+
+def test_audit_of_a_run_directory_writes_its_audit_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("math_verify")
+    from evalkit.store import RunStore
+
+    run_dir = tmp_path / "model" / "toy"
+    RunStore(run_dir).open({"grader": {}})
+    base = dict(kind="sample", seed=1, prompt_hash="h", completion_tokens=5, finish_reason="stop", pred=None,
+                correct=False, method="none", reason="")  # fmt: skip
+    RunStore(run_dir).append(
+        [
+            SampleRecord(
+                problem_id=str(i), sample_index=0, response=line["response"], gold=line["gold"], **base
+            )
+            for i, line in enumerate(AUDIT_LINES)
+        ]
+    )
+    assert main(["grade", str(tmp_path / "model"), "--audit"]) == 0
+    assert "audit: Math-Verify disagrees on 2 of 3 verdicts" in capsys.readouterr().out
+    assert [r["where"] for r in _read(run_dir / "audit.jsonl")] == ["1 sample 0", "2 sample 0"]
+
+
+def test_a_hanging_math_verify_call_is_killed_and_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evalkit.graders import audit
+
+    monkeypatch.setattr(audit, "WORKER", "tests.graders.hanging_mv_worker")
+    monkeypatch.setattr(audit, "available", lambda: True)
+    src = _write(tmp_path / "gen.jsonl", [{"response": "hang \\boxed{7}", "gold": "7"}, AUDIT_LINES[0]])
+    assert main(["grade", str(src), "--audit", "--timeout", "1"]) == 0
+    rows = _read(tmp_path / "gen.audit.jsonl")
+    assert len(rows) == 1 and rows[0]["where"] == f"{src}:1"
+    assert rows[0]["math_verify_correct"] is None
+    assert rows[0]["note"] == "Math-Verify gave no verdict within 5 s (worker killed)"
+
+
+def test_audit_without_math_verify_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evalkit.graders import audit
+
+    monkeypatch.setattr(audit, "available", lambda: False)
+    src = _write(tmp_path / "gen.jsonl", AUDIT_LINES)
+    assert main(["grade", str(src), "--audit"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "evalkit grade --audit: Math-Verify is not installed (pip install math-verify): no cross-check"
+    )
+    assert not (tmp_path / "gen.graded.jsonl").exists()

@@ -1,6 +1,7 @@
 """``evalkit report``: one self-contained static HTML file to browse a run per benchmark and problem.
 
 Inline CSS and JS, plots as base64 PNG data URIs, no server. All model text is HTML-escaped.
+With Math-Verify installed, a cross-check section lists every verdict on which it disagrees.
 """
 
 import argparse
@@ -11,6 +12,7 @@ from html import escape
 from pathlib import Path
 
 from evalkit.data import BenchmarkError, load_benchmark
+from evalkit.graders import audit
 from evalkit.metrics import (
     DEFAULT_KS,
     Equivalent,
@@ -128,6 +130,59 @@ def _summary_table(results: Mapping[str, Mapping[str, object]]) -> str:
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
+Audits = Mapping[str, Sequence[audit.Disagreement]]
+
+
+def audit_runs(runs: Mapping[str, Sequence[SampleRecord]], *, timeout: float = 5.0) -> Audits | str:
+    """The disagreements with Math-Verify per benchmark (``index`` into its records), or why there are none."""
+    if not audit.available():
+        return audit.MISSING
+    found = {}
+    for name, records in runs.items():
+        judged = audit.judge_all([(r.response, r.gold) for r in records], timeout=timeout)
+        found[name] = audit.disagreements(
+            [r.gold for r in records], [(r.pred, r.correct) for r in records], judged
+        )
+    return found
+
+
+def _answer(pred: str | None, correct: bool | None) -> str:
+    verdict = '<span class="muted">no verdict</span>' if correct is None else _verdict(correct)
+    return f"<code>{escape('(no answer)' if pred is None else pred)}</code> {verdict}"
+
+
+def _audit_html(runs: Mapping[str, Sequence[SampleRecord]], audits: Audits | str) -> str:
+    """The cross-check section: per benchmark, each disagreement side by side."""
+    parts = ['<h2 id="audit">Math-Verify cross-check</h2>']
+    if isinstance(audits, str):
+        return parts[0] + f'<p class="muted">{escape(audits)}</p>'
+    for name, found in audits.items():
+        records = runs[name]
+        parts.append(
+            f"<h3>{escape(name)}: Math-Verify disagrees on {len(found):,} of {len(records):,} verdicts</h3>"
+        )
+        if not found:
+            continue
+        rows = []
+        for d in found:
+            r = records[d.index]
+            label = "greedy" if r.kind == "greedy" else f"sample {r.sample_index}"
+            cells = [
+                escape(r.problem_id),
+                label,
+                f"<code>{escape(d.gold)}</code>",
+                _answer(d.evalkit_pred, d.evalkit_correct),
+                _answer(d.math_verify_pred, d.math_verify_correct),
+                escape(d.note),
+            ]
+            rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        head = "".join(
+            f"<th>{h}</th>" for h in ("problem", "response", "gold", "evalkit", "Math-Verify", "note")
+        )
+        parts.append(f'<table class="audit"><tr>{head}</tr>{"".join(rows)}</table>')
+    return "\n".join(parts)
+
+
 def build_report(
     runs: Mapping[str, Sequence[SampleRecord]],
     *,
@@ -135,8 +190,10 @@ def build_report(
     title: str = "evalkit report",
     max_chars: int = 4000,
     equivalent: Equivalent | None = None,
+    audits: Audits | str | None = None,
 ) -> str:
-    """HTML of the report for ``runs`` (benchmark name -> records); ``texts`` maps name -> id -> problem."""
+    """HTML of the report for ``runs`` (benchmark name -> records); ``texts`` maps name -> id -> problem;
+    ``audits`` are :func:`audit_runs`'s (None: no cross-check section)."""
     from evalkit.plots import length_histogram, pass_at_k_curve
 
     eq = equivalent or grader_equivalent()
@@ -159,6 +216,7 @@ def build_report(
 <h2>Summary</h2>{_summary_table(results)}
 <p class="muted">Accuracies in percent; stderr columns are standard errors in percentage points.</p>
 <div class="plots">{_img(pass_at_k_curve(problems), "pass@k against k")}</div>
+{"" if audits is None else _audit_html(runs, audits)}
 <div id="filters">Show only responses that are:
 <label><input type="checkbox" id="f-wrong"> wrong</label>
 <label><input type="checkbox" id="f-trunc"> truncated</label>
@@ -183,6 +241,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=4000,
         help="clip each response to this many characters (0: no clipping)",
     )
+    parser.add_argument(
+        "--no-audit",
+        action="store_true",
+        help="skip the Math-Verify cross-check section (it grades every response)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -199,6 +262,7 @@ def run(args: argparse.Namespace) -> int:
         texts={name: problem_texts(name, args.data_dir) for name in runs},
         title=f"evalkit report: {args.output_dir}",
         max_chars=args.max_chars,
+        audits=None if args.no_audit else audit_runs(runs),
     )
     out = args.output or args.output_dir / "report.html"
     out.write_text(html, encoding="utf-8")

@@ -119,3 +119,46 @@ def test_report_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFi
         store_run(tmp_path / tag / "aime24", [rec("p", "greedy", 0, "7", True)])
     assert cli_main(["report", str(tmp_path)]) == 2
     assert "several model tags (a, b)" in capsys.readouterr().err
+
+
+def test_report_cross_check_section_shows_each_disagreement_side_by_side(
+    runs: dict[str, list[SampleRecord]],
+) -> None:
+    from evalkit.graders.audit import Disagreement
+
+    records = runs["aime24"]
+    found = [
+        Disagreement(5, "7", None, False, f"7 {EVIL}", True, ""),
+        Disagreement(6, "7", "3", False, None, None, "timed out"),
+    ]
+    html = build_report(runs, equivalent=lambda a, b: a == b, audits={"aime24": found})
+    assert "<h3>aime24: Math-Verify disagrees on 2 of 10 verdicts</h3>" in html
+    row = re.search(r'<table class="audit">.*?</table>', html, re.DOTALL)
+    assert row is not None
+    assert "<td>aime24-1</td><td>greedy</td><td><code>7</code></td>" in row.group()
+    assert '<code>(no answer)</code> <span class="bad">wrong</span>' in row.group()
+    assert "<code>7 &lt;script&gt;alert(&quot;pwned&quot;)" in row.group() and EVIL not in html
+    assert f"<td>sample {records[6].sample_index}</td>" in row.group()
+    assert '<span class="muted">no verdict</span></td><td>timed out</td>' in row.group()
+    assert "Math-Verify cross-check" not in build_report(runs, equivalent=lambda a, b: a == b)
+    note = build_report(runs, equivalent=lambda a, b: a == b, audits="Math-Verify is not installed")
+    assert '<p class="muted">Math-Verify is not installed</p>' in note
+
+
+def test_report_cli_cross_checks_a_stored_run_with_math_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("math_verify")
+    records = [
+        rec("p0", "greedy", 0, "7", True),
+        rec(
+            "p1", "greedy", 0, "3R^2", False, response="\\boxed{3R^2}", gold="3r^2"
+        ),  # Math-Verify credits it
+    ]
+    store_run(tmp_path / "model" / "aime24", records)
+    assert cli_main(["report", str(tmp_path / "model")]) == 0
+    html = (tmp_path / "model" / "report.html").read_text(encoding="utf-8")
+    assert "aime24: Math-Verify disagrees on 1 of 2 verdicts" in html
+    assert "<td>p1</td><td>greedy</td><td><code>3r^2</code></td>" in html
+    assert cli_main(["report", str(tmp_path / "model"), "--no-audit"]) == 0
+    assert "Math-Verify cross-check" not in (tmp_path / "model" / "report.html").read_text(encoding="utf-8")

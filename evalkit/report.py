@@ -139,6 +139,10 @@ def audit_runs(runs: Mapping[str, Sequence[SampleRecord]], *, timeout: float = 5
         return audit.MISSING
     found = {}
     for name, records in runs.items():
+        print(
+            f"{name}: cross-checking {len(records):,} verdicts with Math-Verify (--no-audit skips it)",
+            file=sys.stderr,
+        )
         judged = audit.judge_all([(r.response, r.gold) for r in records], timeout=timeout)
         found[name] = audit.disagreements(
             [r.gold for r in records], [(r.pred, r.correct) for r in records], judged

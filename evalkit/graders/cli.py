@@ -15,8 +15,8 @@ Given a run directory of evalkit's run store instead (a benchmark run, a model t
 it re-grades the stored records in place with the run's own grader policy, e.g. after a grader upgrade.
 
 ``--audit`` also grades every response with Math-Verify (when installed) and lists each verdict on
-which the two disagree, side by side with both extracted answers (``INPUT.audit.jsonl``, or
-``audit.jsonl`` in each run directory).
+which the two disagree, side by side with both extracted answers (``OUTPUT.audit.jsonl`` beside the
+verdicts, or ``audit.jsonl`` in each run directory).
 """
 
 import argparse
@@ -188,6 +188,7 @@ def write_audit(
     """Grade ``responses`` with Math-Verify, write every disagreement to ``path`` (JSONL, ``where``
     naming each response) and print a summary with the first :data:`SHOWN` side by side."""
     golds = [v.gold for v in verdicts]
+    print(f"audit: grading {len(verdicts):,} responses with Math-Verify", file=out, flush=True)
     judged = audit.judge_all(list(zip(responses, golds, strict=True)), timeout=timeout, workers=workers)
     found = audit.disagreements(golds, [(v.pred, v.correct) for v in verdicts], judged)
     with open(path, "w", encoding="utf-8") as f:
@@ -273,7 +274,7 @@ def run(args: argparse.Namespace) -> int:
             [f"{args.input}:{i.line}" + (f"[{i.index}]" if i.index else "") for i in items],
             [i.response for i in items],
             verdicts,
-            args.input.with_suffix(".audit.jsonl"),
+            (args.input if output == "-" else Path(output)).with_suffix(".audit.jsonl"),
             timeout=args.timeout,
             workers=args.workers,
             out=sys.stderr if output == "-" else sys.stdout,

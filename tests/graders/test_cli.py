@@ -166,7 +166,7 @@ def test_audit_lists_each_disagreement_with_both_answers(
     src = _write(tmp_path / "gen.jsonl", AUDIT_LINES)
     assert main(["grade", str(src), "--audit", "--timeout", "3"]) == 0
     out = capsys.readouterr().out
-    audit_file = tmp_path / "gen.audit.jsonl"
+    audit_file = tmp_path / "gen.graded.audit.jsonl"
     assert (
         "audit: Math-Verify disagrees on 2 of 3 verdicts (evalkit alone credits 1, Math-Verify alone 1, "
         f"Math-Verify gave no verdict on 0); all in {audit_file}"
@@ -212,7 +212,7 @@ def test_a_hanging_math_verify_call_is_killed_and_reported(
     monkeypatch.setattr(audit, "available", lambda: True)
     src = _write(tmp_path / "gen.jsonl", [{"response": "hang \\boxed{7}", "gold": "7"}, AUDIT_LINES[0]])
     assert main(["grade", str(src), "--audit", "--timeout", "1"]) == 0
-    rows = _read(tmp_path / "gen.audit.jsonl")
+    rows = _read(tmp_path / "gen.graded.audit.jsonl")
     assert len(rows) == 1 and rows[0]["where"] == f"{src}:1"
     assert rows[0]["math_verify_correct"] is None
     assert rows[0]["note"] == "Math-Verify gave no verdict within 5 s (worker killed)"

@@ -89,6 +89,8 @@ class Leaves:
 _INEQUALITY = {"<": ("(", ")"), "\\le": ("[", "]"), ">": ("(", ")"), "\\ge": ("[", "]")}
 _ARTICLE = re.compile(r"^(?:the|an?)\s+(?=\S)")
 _ARTICLES = frozenset({"the", "a", "an"})
+_LETTER = re.compile(r"[A-Za-z]")
+_COMMAND = re.compile(r"\\(?:sqrt|frac|pi|cdot|times)(?![A-Za-z])")
 _COPULAS = frozenset({"is", "are", "was", "were", "be"})
 _WORD = re.compile(r"[A-Za-z][A-Za-z']*")
 _SENTENCE_BLOCKER = re.compile(
@@ -329,6 +331,8 @@ def _as_interval(relation: Relation) -> Bracketed | Union | None:
     ``(a,b]``; with numeric bounds also ``-y \\ge -3`` -> ``(-\\infty,3]`` and ``2 \\le |w| \\le 3`` ->
     ``[-3,-2] \\cup [2,3]``. None for anything else."""
     terms, ops = relation.terms, relation.ops
+    if ops == ("\\ne",) and _unknown_form(terms[0]) == "plain":  # x \\ne 2: all numbers but 2
+        return Union((_interval(None, (terms[1], "<")), _interval((terms[1], "<"), None)))
     if not all(op in _INEQUALITY for op in ops):
         return None
     if all(op in _DOWNWARD for op in ops):  # read b > x > a as a < x < b
@@ -386,28 +390,42 @@ def _bound_value(bound: Bound) -> Fraction | None:
     return None if number is None else number.value
 
 
-def _negated_bound(bound: Bound) -> Bound | bool:
-    """``-b`` for a numeric bound ``b``; False when the bound is not a plain number."""
-    if bound is None or _bound_value(bound) is None:
+def _positive(bound: Bound) -> bool:
+    """A bound known to be positive: a positive number, or constants without a minus (``\\sqrt3``, ``2\\pi``)."""
+    value = _bound_value(bound)
+    if value is not None:
+        return value > 0
+    if bound is None or not isinstance(bound[0], Expr):
         return False
-    latex = bound[0].latex  # type: ignore[union-attr]
+    latex = bound[0].latex
+    return (
+        "-" not in latex and not _LETTER.search(_COMMAND.sub("", latex)) and any(c.isdigit() for c in latex)
+    )
+
+
+def _negated_bound(bound: Bound) -> Bound | bool:
+    """``-b`` for a bound (``-3`` for ``3``, ``-(\\sqrt{3})`` for ``\\sqrt3``); False for a structure."""
+    if bound is None or not isinstance(bound[0], Expr):
+        return False
+    latex = bound[0].latex
+    if _bound_value(bound) is None:
+        return Expr(f"-({latex})"), bound[1]
     return Expr(latex[1:] if latex.startswith("-") else "-" + latex.lstrip("+")), bound[1]
 
 
 def _absolute_value_set(low: Bound, high: Bound) -> Bracketed | Union | None:
-    """The set ``a < |x| < b`` states (numeric bounds): one interval around 0 or two mirrored ones."""
-    low_value, high_value = _bound_value(low), _bound_value(high)
-    if (low is not None and low_value is None) or (high is not None and high_value is None):
-        return None
-    if low_value is not None and (low_value < 0 or (high_value is not None and low_value >= high_value)):
-        return None
-    if high_value is not None and high_value <= 0:
+    """The set ``a < |x| < b`` states (``a`` zero or positive, ``b`` positive; both numbers when both
+    are given): one interval around 0 or two mirrored ones."""
+    if low is not None and high is not None:
+        low_value, high_value = _bound_value(low), _bound_value(high)
+        if low_value is None or high_value is None or not 0 <= low_value < high_value:
+            return None
+    elif not _positive(low if high is None else high) and _bound_value(low) != 0:
         return None
     mirrored_high = None if high is None else _negated_bound(high)
-    if low is None or (low_value == 0 and low[1] == "\\le"):
+    if low is None or (_bound_value(low) == 0 and low[1] == "\\le"):
         return _interval(mirrored_high, high)  # type: ignore[arg-type]
     mirrored_low = _negated_bound(low)
-    assert mirrored_low is not False and mirrored_high is not False
     return Union((_interval(mirrored_high, mirrored_low), _interval(low, high)))  # type: ignore[arg-type]
 
 

@@ -84,12 +84,16 @@ _PLAIN_UNIT = re.compile(
     r"(?<=[\d}])\s+(?!(?:dozen|score|gross|percent|squared|cubed|factorial|"
     r"choose|over|plus|minus|half|halves|thirds?|fourths?|quarters?|fifths?|sixths?|sevenths?|eighths?|"
     r"ninths?|tenths?|hundredths?|thousandths?)\b)(?:square|sq\.?|cubic)?\s*"
-    r"(?:units?|cm|mm|km|ft|mph|kg|[a-z]{3,}(?:[ -][a-z]{3,}){0,2})(?:\s*\^\s*\{?[23]\}?)?\s*$"
+    r"(?:units?|cm|mm|km|ft|in|yd|mi|mph|kg|lb|oz|hr|[a-z]{3,}(?:[ -][a-z]{3,}){0,2})(?:\s*\^\s*\{?[23]\}?)?\s*$"
 )
-_PLAIN_OPERATORS = ((">=", "\\ge "), ("<=", "\\le "), ("!=", "\\ne "), ("**", "^"))
+_PLAIN_OPERATORS = ((">=", "\\ge "), ("<=", "\\le "), ("!=", "\\ne "))
+_PYTHON_POWER = re.compile(r"(?<=[\w)}])\*\*(?=[\w({])")  # 2**10, not **bold**
+_EMPHASIS = re.compile(r"(\*\*?)([^*]+)\1")  # a whole answer in markdown bold or italics
 _PLAIN_WORD_LATEX = {"pi": "\\pi ", "inf": "\\infty ", "infinity": "\\infty "}
 _PLAIN_WORDS = re.compile(r"(?<![\\A-Za-z])(?:pi|inf|infinity)(?![A-Za-z])", re.IGNORECASE)
 _PERCENT_WORD = re.compile(r"(?<=[\d}])\s*(?:percent|per\s?cent)(?![A-Za-z])")
+_CHOOSE = re.compile(r"\{\s*([^{}]+?)\s*\\choose(?![A-Za-z])\s*([^{}]+?)\s*\}")  # {6 \choose 3}
+_ALL_REALS = re.compile(r"(?:the set of )?all real(?: numbers)?|all reals|every real number", re.IGNORECASE)
 _INTERVAL_UNION = re.compile(r"(?<=[)\]])\s*U\s*(?=[(\[])")
 _SCALE_WORDS = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
 _SCALE = re.compile(r"(?<=\d)\s*(" + "|".join(_SCALE_WORDS) + r")\b")  # "2.5 million"
@@ -165,8 +169,14 @@ def _plain_math(text: str) -> str:
     ``infinity``/``inf``, ``45 percent``, and ``U`` between intervals (``(-inf,1) U (2,inf)``)."""
     for old, new in _PLAIN_OPERATORS:
         text = text.replace(old, new)
+    if emphasis := _EMPHASIS.fullmatch(text):
+        text = emphasis.group(2)
+    text = _PYTHON_POWER.sub("^", text)
     text = _PLAIN_WORDS.sub(lambda m: _PLAIN_WORD_LATEX[m.group().casefold()], text)
     text = _PERCENT_WORD.sub("%", text)
+    text = _CHOOSE.sub(r"\\binom{\1}{\2}", text)
+    if _ALL_REALS.fullmatch(text.strip()):
+        return "(-\\infty,\\infty)"
     text = _INTERVAL_UNION.sub(r"\\cup", text)
     for opener, command in (("sqrt(", "\\sqrt{"), ("^(", "^{")):
         text = _braced_call(text, opener, command)

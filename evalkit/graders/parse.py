@@ -100,7 +100,7 @@ _SHORT_WORDS = frozenset({"no"})  # answer words too short for _LETTER_RUN (else
 _GOLD_CHOICE = re.compile(r"\(([A-E])\)(.*)|([A-E])")
 # a letter alone, or "(B)" followed by its option text: not by an operator ("(B)+1"), nor another choice
 _PRED_CHOICE = re.compile(r"\(?([A-Ea-e])\)?|\(([A-Ea-e])\)(?![-+*/^_=<>,.!])(?!.*\([A-Ea-e]\)).+")
-_BASED = re.compile(r"([0-9A-Fa-f]+)_\{?(\d{1,2})\}?")
+_BASED = re.compile(r"([0-9A-Fa-f]+)_\{?\(?(\d{1,2})\)?\}?")  # 52_8, 52_{8}, 52_{(8)}
 
 _SIGN = r"(?P<sign>[+-]?)"
 _INT = re.compile(_SIGN + r"(?P<int>\d+)")
@@ -234,7 +234,9 @@ def parse_item(text: str) -> Node:
             return Expr(text)
         if len(inner) > 1:
             return Bracketed(text[0], text[-1], tuple(parse_item(item) for item in inner))
-        if text[0] == "(" and text[-1] == ")":
+        if text[0] + text[-1] == "()" or _MATRIX.fullmatch(
+            inner[0].strip()
+        ):  # [\\begin{array}...\\end{array}]
             return parse_item(inner[0])
     ratio = split_top(text, ":")
     if len(ratio) > 1 and all(part.strip() for part in ratio):

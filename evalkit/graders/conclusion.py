@@ -15,9 +15,13 @@ LOOP_WINDOW = 8_000
 LOOP_UNIT = 40
 LOOP_REPEATS = 4
 
-_MATH = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|\$([^$]+?)\$", re.DOTALL)
+_MATH = re.compile(
+    r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|\\\((.+?)\\\)|(?<!\\)\$((?:\\\$|[^$])+?)(?<!\\)\$", re.DOTALL
+)  # a "\\$" inside math is a dollar sign
 # two plain words in a row inside "$...$": currency ("$5 and gets $"), not math
 _PROSE = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}\s+[a-zA-Z]{2,}\b")
+# LaTeX written without math delimiters: "the value is \\frac{3}{4}"
+_BARE_TEX = re.compile(r"[-−]?(?:\d+\s*)?\\(?:[dt]?frac\{[^{}$]{1,40}\}\{[^{}$]{1,40}\}|sqrt\{[^{}$]{1,40}\}|pi\b)")
 _NUMBER = r"[-−]?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?"
 _SCALE = r"(?:\s*%|\s+percent\b|\s+(?:thousand|million|billion|trillion)\b)?"
 # a number, or a plain-text arithmetic chain "12 + 30 + 41 = 83", with a percent or scale word
@@ -36,11 +40,12 @@ _NUMBER_WORDS = {word: str(value) for value, word in enumerate(_SMALL_NUMBERS.sp
     "ninety": "90",
 }
 _NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
-_COPULA = re.compile(
+_WORD_COPULAS = (
     r"\b(?:is|are|was|were|equals?|be|becomes?|remains?|has|have|had|gets?|got|makes?|made|needs?|costs?"
-    r"|earns?|pays?|spends?|takes?|gives?|yields?|totals?|amounts?\s+to|comes?\s+to|will\s+be)\b|=|≈",
-    re.IGNORECASE,
+    r"|earns?|pays?|spends?|takes?|gives?|yields?|totals?|amounts?\s+to|comes?\s+to|will\s+be)\b"
 )
+WORD_COPULA = re.compile(_WORD_COPULAS, re.IGNORECASE)  # "is", "has", "costs" (not "=")
+_COPULA = re.compile(_WORD_COPULAS + "|=|≈", re.IGNORECASE)
 # where one clause of a statement gives way to the next: "3 + 4 = 7, and doubled it is 14"
 _CLAUSE = re.compile(r",\s*(?:and|so|then|thus|hence|therefore)\b|;\s", re.IGNORECASE)
 # commentary after the assertion: "..., which is more than Tom", "... because ..."
@@ -60,6 +65,9 @@ _BOUNDARY = re.compile(r"[.!?。](?=\s|$)|\n")
 _NAME = re.compile(r"\s*(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?\s*")  # "$k$", "$\theta$", "$a_1$"
 _TEX_LETTERS = re.compile(r"\\[A-Za-z]+|[A-Za-z]")
 _MARKER = re.compile(r"\b(?:therefore|thus|hence|so|total|altogether|finally|answer|result)\b", re.IGNORECASE)
+_ENDS_WITH_VALUE = re.compile(
+    r"[\d$}%](?:[\s,]+[A-Za-z'’]+){0,3}\s*$"
+)  # "is 14 years old", "83 marbles in total"
 _TRUNCATED_END = frozenset(",;:([{+-=\\^_&/<|")
 
 
@@ -102,11 +110,11 @@ def concluding_value(text: str, end: Ending) -> str | None:
     if end is Ending.NONE:
         return None
     statements = _statements(text[-TAIL_CHARS:])
-    if end is Ending.OPEN:
-        last = statements[-1:] if statements else []
-        if not last or not _MARKER.search(_outside_math(last[0])):
+    if end is Ending.OPEN:  # only a last clause that ends with its value and a few words may count
+        if not statements or not _MARKER.search(_outside_math(statements[-1])):
             return None
-        return statement_value(last[0])
+        clause = _split(statements[-1], _CLAUSE)[-1]
+        return _clause_value(clause) if _ENDS_WITH_VALUE.search(clause) else None
     for statement in reversed(statements[-MAX_STATEMENTS:]):
         value = statement_value(statement)
         if value is not None:
@@ -140,18 +148,22 @@ def _split(text: str, pattern: re.Pattern[str]) -> list[str]:
 
 
 def _clause_value(clause: str) -> str | None:
-    """The value right after a copula ("is 6", "is equal to 6", "has a total of 12"), else the value
+    """The value right after the last copula that has one ("is 6", "is equal to 6", "has a total of
+    12"), else the value
     the clause opens with ("5 cars drove through", "Three trucks are needed"), else its last value."""
     values = _values(clause)
     if not values:
         return None
     masked = _outside_math(clause)
-    for copula in _COPULA.finditer(masked):
+    asserted = None
+    for copula in _COPULA.finditer(masked):  # the last copula with its value: "... that is 1080"
         after = next(((start, value) for start, value, _ in values if start >= copula.end()), None)
         if after and _FILLER.fullmatch(masked, copula.end(), after[0]):
-            return after[1]
-    lead = _LEAD.match(masked).end()
-    if values[0][0] == lead:
+            asserted = after[1]
+    if asserted is not None:
+        return asserted
+    opening = masked[: values[0][0]]
+    if _LEAD.fullmatch(opening) or opening.rstrip().endswith(","):  # "Working backwards, twelve ..."
         return values[0][1]
     figures = [value for _, value, word in values if not word]
     return figures[-1] if figures else None
@@ -192,16 +204,21 @@ def _math_spans(text: str) -> list[tuple[int, int, str]]:
     """(start, end, content) of the math in ``text``; a ``$`` pair around prose is currency, not math."""
     spans = []
     pos = 0
-    while True:
-        match = _MATH.search(text, pos)
-        if match is None:
-            return spans
+    while (match := _MATH.search(text, pos)) is not None:
         content = next(g for g in match.groups() if g is not None)
-        if match.group().startswith("$") and not match.group().startswith("$$") and _PROSE.search(content):
+        if match.group().startswith("$") and not match.group().startswith("$$") and _currency(content):
             pos = match.start() + 1
             continue
         spans.append((match.start(), match.end(), content))
         pos = match.end()
+    masked = _mask(text, spans)
+    spans += [(m.start(), m.end(), m.group()) for m in _BARE_TEX.finditer(masked)]
+    return sorted(spans)
+
+
+def _currency(content: str) -> bool:
+    """Whether a ``$...$`` pair encloses prose between two dollar amounts ("$5 and gets $", "$12 + $")."""
+    return _PROSE.search(content) is not None or (content[:1].isdigit() and content[-1:].isspace())
 
 
 def _mask(text: str, spans: list[tuple[int, int, str]]) -> str:

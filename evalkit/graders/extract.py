@@ -10,12 +10,13 @@ loop, empty. Only string scanning happens here (linear in the response length); 
 evaluated, and JSON is read with ``json``.
 """
 
+import itertools
 import json
 import re
 from dataclasses import dataclass
 from typing import ClassVar, Literal, NamedTuple
 
-from evalkit.graders.conclusion import Ending, concluding_value, ending, looping, statement_value
+from evalkit.graders.conclusion import WORD_COPULA, Ending, concluding_value, ending, looping, statement_value
 from evalkit.graders.escapes import repair_escapes
 
 BOX_COMMANDS = ("\\boxed", "\\fbox")
@@ -40,7 +41,8 @@ _CLOSING_A = re.compile(r"[ \t]*A:[ \t]*(?=\S)")  # a Q/A-format response's clos
 # the answer field of a JSON object: {"reasoning": "...", "answer": "83"}
 _JSON_FIELD = re.compile(r'[{,]\s*"(?:final[_ ]?answer|answer)"\s*:\s*', re.IGNORECASE)
 _GUESS = re.compile(r"\b(?:maybe|perhaps|might|guess|try|trying|suppose|if)\b", re.IGNORECASE)
-_WORD_COPULA = re.compile(r"\b(?:is|are|was|were|equals|will be)\b", re.IGNORECASE)
+# a part label opening a line: "(a)", "**(b)**", "c)", "Part (a):", "Part b"
+_PART_LABEL = re.compile(r"(?m)^[ \t>#*-]*(?:[Pp]art\s*)?\(?([a-h])\)|^[ \t>#*-]*[Pp]art\s+([a-h])\b")
 _BOX_PREFIX = re.compile(r"(?:\s*\\(?:boxed|fbox)\s*\{)+")
 _BARE_ARGUMENT = re.compile(r"[ \t]+([^\s$]+)")
 # an answer set apart on its own: display math or a code block
@@ -49,7 +51,7 @@ _DELIMITER_ONLY = re.compile(r"(?:\$|\\[\[(]|`)+")  # a display or code block cu
 _INLINE_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|。|\n")
 # where a plain-text answer gives way to commentary: "12, which checks", "5 because ..."
-_CLAUSE = re.compile(r",\s+(?!(?:and|or)\b)[a-z]{2,}\b|\s+(?:because|since|which)\b")
+_CLAUSE = re.compile(r",\s+(?!(?:and|or)\b)[a-z]{2,}\b|\s+\(?(?:because|since|which)\b")
 _LAST_NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
 
 Rule = Literal["box", "phrase", "structured", "conclusion", "think_box", "last_number"]
@@ -175,6 +177,29 @@ def _stated_answer(text: str, policy: ExtractionPolicy) -> Extraction | None:
     return None
 
 
+def _part_boxes(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]] | None:
+    """The last box of each part when the response answers parts (a), (b), ... in turn, each with a
+    box (the last run of part labels from "(a)"); None otherwise."""
+    labels = [(m.start(), m.group(1) or m.group(2)) for m in _PART_LABEL.finditer(text)]
+    first = next((i for i in range(len(labels) - 1, -1, -1) if labels[i][1] == "a"), None)
+    if first is None:
+        return None
+    parts = [labels[first][0]]
+    for pos, letter in labels[first + 1 :]:
+        if ord(letter) == ord("a") + len(parts):
+            parts.append(pos)
+    if len(parts) < 2:
+        return None
+    bounds = [*parts, len(text)]
+    chosen = []
+    for start, end in itertools.pairwise(bounds):
+        inside = [span for span in spans if start <= span[0] < end]
+        if not inside:
+            return None
+        chosen.append(inside[-1])
+    return chosen
+
+
 def _unwrap(content: str) -> str:
     """A box whose whole content is boxes within boxes is what the innermost holds (in linear time)."""
     prefix = _BOX_PREFIX.match(content)
@@ -282,6 +307,8 @@ def _boxed_answer(text: str) -> str | None:
         if _BOX_SEPARATOR.fullmatch(between) is None:
             break
         group.insert(0, span)
+    if len(group) == 1:
+        group = _part_boxes(text, spans) or group
     contents = dict.fromkeys(_unwrap(content.strip()) for _, _, content in group)  # ordered, no repeats
     return ", ".join(contents)
 
@@ -308,7 +335,7 @@ def _phrase_answer(text: str) -> str | None:
 
 def _sentence_value(answer: str) -> str | None:
     """What an answer written as a sentence ("The smallest $k$ is 12") asserts; None if it is not one."""
-    if not answer[:1].isalpha() or _WORD_COPULA.search(answer) is None:
+    if not answer[:1].isalpha() or len(answer.split()) < 3 or WORD_COPULA.search(answer) is None:
         return None
     return statement_value(answer)
 

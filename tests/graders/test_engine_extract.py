@@ -1,8 +1,10 @@
 """Answer extraction and normalisation, unit by unit."""
 
+import time
+
 import pytest
 
-from evalkit.graders.extract import ExtractionPolicy, extract_answer
+from evalkit.graders.extract import ExtractionPolicy, extract_answer, find_answer
 from evalkit.graders.normalize import gold_text, normalize_answer
 
 
@@ -104,3 +106,30 @@ def test_normalize(answer: str, expected: str) -> None:
 @pytest.mark.parametrize(("gold", "expected"), [(27.0, "27"), (25, "25"), (2.5, "2.5"), (" 025 ", "025")])
 def test_gold_text(gold: str | int | float, expected: str) -> None:
     assert gold_text(gold) == expected
+
+
+HOSTILE_1MB = {
+    "digits": "1 " * 500_000,
+    "dollars": "$" * 1_000_000,
+    "escaped-newlines": "\neq" * 330_000,
+    "tabs": "\ttext" * 200_000,
+    "json-keys": '{"answer": ' * 90_000,
+    "open-json-string": '{"answer": "' + "a" * 1_000_000,
+    "copulas": "is the of " * 100_000 + "5.",
+    "inline-math": "$x$ " * 250_000 + "is 5.",
+    "currency": "$5 and gets $" * 80_000,
+    "part-labels": "\n(a) (b) \\boxed{1}" * 50_000,
+    "sentences": "It is 5. " * 110_000,
+    "think-tags": "<think>" * 140_000,
+    "clauses": "so $\\frac{1}{2}$ is 3 + 4 = 7, and " * 30_000 + ".",
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE_1MB.values(), ids=HOSTILE_1MB.keys())
+def test_megabyte_inputs_are_scanned_in_linear_time(text: str) -> None:
+    """Every rule scans in linear time: a megabyte of hostile text is read in well under a second
+    (a catastrophic regular expression would take minutes); the bound is loose for loaded machines."""
+    start = time.perf_counter()
+    find_answer(text)
+    find_answer(text, ExtractionPolicy.strict())
+    assert time.perf_counter() - start < 3.0

@@ -85,8 +85,11 @@ def ending(text: str) -> Ending:
     if not tail or looping(tail) or tail.endswith(("...", "…")):
         return Ending.NONE
     last = tail[-1]
-    if last in _TRUNCATED_END or last in "?？":
+    if last in _TRUNCATED_END:
         return Ending.NONE
+    if last in "?？":  # a question with a value is a guess; one without ("Any questions?") closes
+        question = tail[max(tail.rfind(". "), tail.rfind("\n")) + 1 :]
+        return Ending.NONE if re.search(r"[\d$\\]", question) else Ending.CLEAN
     line = tail[tail.rfind("\n") + 1 :]
     if line.count("{") > line.count("}"):  # cut off inside a box or a fraction
         return Ending.NONE

@@ -1,20 +1,27 @@
-"""Hardware presets of the AReaL guide and the trainer configurations rendered from them.
+"""Hardware presets of the AReaL guide and the trainer configurations rendered from them, per AReaL version.
 
-Every preset uses nodes x 8 GPUs of 80 GB. Allocation modes are those of AReaL's shipped
-``examples/configs/{1.5B,7B,32B}-distill/ppo-*-gpus-*.yaml`` (generation GPUs + training GPUs =
-all GPUs); AReaL 1.0's mode is derived from them (same split, FSDP training without pipelining).
+Every preset uses nodes x 8 GPUs of 80 GB. AReaL v0.2 configs are AReaL v0.2.0's shipped
+``examples/configs/{1.5B,7B,32B}-distill/ppo-*-gpus-*.yaml``; AReaL 1.0 configs take the hyperparameters of
+AReaL 1.0's ``examples/math/boba_grpo.yaml`` and the preset's generation/training GPU split (FSDP training
+without pipelining), written with the keys of the AReaL 1.0.x release that will read them.
 """
 
 import copy
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 GPUS_PER_NODE = 8
 BATCH_SIZE = 512
-MAX_NEW_TOKENS = 16384
-CKPT_FREQ_SECS = 600
+MAX_NEW_TOKENS_V02 = 27648  # every shipped v0.2 YAML (the tutorial's prose says 16k)
+MAX_NEW_TOKENS_AREAL = 8192  # AReaL 1.0's examples/math/boba_grpo.yaml
+DEFAULT_DATASET = "/storage/datasets/boba_106k_0319.jsonl"
+AREAL_RELEASES = ("1.0.0", "1.0.1", "1.0.2", "1.0.3", "1.0.4")
+V02_RELEASE = "0.2"
+IMPORTANCE_CAP = 5.0
+# the shipped ppo-32B-distill-gpus-128.yaml's tuned SGLang limits
+SGLANG_32B = {"disable_radix_cache": False, "max_running_requests": 128, "context_length": 29696}
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +36,7 @@ class Preset:
     step_seconds: int
     steps_to_converge: int | None
     total_hours: int | None
+    sglang: dict[str, Any] = field(default_factory=dict)  # the shipped YAML's extra actor.sglang limits
 
     @property
     def gpus(self) -> int:
@@ -55,7 +63,7 @@ PRESETS: dict[str, Preset] = {
         Preset("1.5B_n16", "1.5B", 16, "sglang.d64p1m1+d32p2m1", 16, 391, 250, 27),
         Preset("7B_n4", "7B", 4, "sglang.d16p1m1+d8p2m1", 16, 2275, 400, 252),
         Preset("7B_n16", "7B", 16, "sglang.d64p1m1+d32p2m1", 16, 815, 400, 90),
-        Preset("32B_n16", "32B", 16, "sglang.d8m8p1+d4p4m4", 32, 6707, None, None),
+        Preset("32B_n16", "32B", 16, "sglang.d8m8p1+d4p4m4", 32, 6707, None, None, sglang=SGLANG_32B),
     )
 }
 
@@ -81,11 +89,35 @@ def allocation_gpus(mode: str) -> int:
     return sum(p["d"] * p["t"] * p["p"] for p in parse_allocation(mode))
 
 
-def areal_allocation(preset: Preset) -> str:
-    """AReaL 1.0 allocation (``sglang:dXpYtZ+dXp1tZ``) with the v0.2 preset's generation/training split."""
+def areal_release(version: str) -> str:
+    """The AReaL config dialect of ``version``: ``"0.2"`` (realhf) or one of :data:`AREAL_RELEASES`.
+
+    Raises ``ValueError`` for a version whose config classes evalkit has not been checked against.
+    """
+    match = re.match(r"^v?(\d+)\.(\d+)(?:\.(\d+))?", version.strip())
+    if match:
+        major, minor, patch = match[1], match[2], match[3] or "0"
+        if (major, minor) == ("0", "2"):
+            return V02_RELEASE
+        if f"{major}.{minor}.{patch}" in AREAL_RELEASES:
+            return f"{major}.{minor}.{patch}"
+    raise ValueError(
+        f"AReaL {version} is not supported: evalkit renders configs for AReaL v0.2.x (realhf) and "
+        f"{AREAL_RELEASES[0]}-{AREAL_RELEASES[-1]} (pip install areal=={AREAL_RELEASES[-1]})"
+    )
+
+
+def areal_backends(preset: Preset) -> tuple[str, str]:
+    """AReaL 1.0 (rollout, training) backends with the v0.2 preset's generation/training GPU split."""
     gen, train = parse_allocation(preset.allocation_mode)
     train_gpus = train["d"] * train["t"] * train["p"]
-    return f"sglang:d{gen['d']}p{gen['p']}t{gen['t']}+d{train_gpus // train['t']}p1t{train['t']}"
+    return f"sglang:d{gen['d']}p{gen['p']}t{gen['t']}", f"fsdp:d{train_gpus // train['t']}p1t{train['t']}"
+
+
+def areal_allocation(preset: Preset) -> str:
+    """AReaL 1.0.0-1.0.2's top-level ``allocation_mode`` (``sglang:dXpYtZ+dNp1tZ``) for ``preset``."""
+    rollout, train = areal_backends(preset)
+    return f"{rollout}+{train.split(':', 1)[1]}"
 
 
 def _template(name: str) -> dict[str, Any]:
@@ -98,11 +130,11 @@ def render_v02(
     preset: Preset,
     *,
     model_path: str,
-    dataset: str,
+    dataset: str = DEFAULT_DATASET,
     experiment_name: str | None = None,
     trial_name: str | None = None,
     fileroot: str = "/storage/ray/experiments",
-    max_new_tokens: int = MAX_NEW_TOKENS,
+    max_new_tokens: int | None = None,
 ) -> dict[str, Any]:
     """AReaL v0.2 ``ppo-math`` config (``python3 -m realhf.apps.quickstart ppo-math --config``)."""
     config = copy.deepcopy(_template("areal_v02_ppo_math.yaml"))
@@ -111,14 +143,13 @@ def render_v02(
         "trial_name": trial_name or preset.trial_name,
         "allocation_mode": preset.allocation_mode,
         "n_nodes": preset.nodes,
-        "n_gpus_per_node": GPUS_PER_NODE,
         "group_size": preset.group_size,
     }
-    config["exp_ctrl"]["ckpt_freq_secs"] = CKPT_FREQ_SECS
     for role in ("actor", "critic", "ref"):
         config[role]["path"] = model_path
-    config["dataset"] |= {"path": dataset, "train_bs_n_seqs": BATCH_SIZE}
-    config["ppo"]["gen"]["max_new_tokens"] = max_new_tokens
+    config["actor"]["sglang"] |= preset.sglang
+    config["dataset"]["path"] = dataset
+    config["ppo"]["gen"]["max_new_tokens"] = max_new_tokens or MAX_NEW_TOKENS_V02
     config["external_configs"]["cluster_config"]["fileroot"] = fileroot
     return config
 
@@ -127,23 +158,43 @@ def render_areal(
     preset: Preset,
     *,
     model_path: str,
-    dataset: str,
+    dataset: str = DEFAULT_DATASET,
     experiment_name: str | None = None,
     trial_name: str | None = None,
     fileroot: str = "/storage/ray/experiments",
-    max_new_tokens: int = MAX_NEW_TOKENS,
+    max_new_tokens: int | None = None,
+    version: str = AREAL_RELEASES[-1],
 ) -> dict[str, Any]:
-    """AReaL 1.0 GRPO config for ``python3 -m evalkit.training.areal_entry --config``."""
+    """AReaL 1.0.x GRPO config for ``python3 -m evalkit.training.areal_entry --config``, in ``version``'s keys.
+
+    1.0.3 made ``actor.backend`` and ``rollout.backend`` mandatory (before: top-level ``allocation_mode``);
+    the importance-weight cap is ``behav_imp_weight_cap`` in 1.0.0, ``behave_imp_weight_cap`` in
+    1.0.1-1.0.3 and ``rejection_sampling`` from 1.0.4.
+    """
+    release = areal_release(version)
+    if release == V02_RELEASE:
+        raise ValueError("AReaL v0.2 reads ppo-math configs: use render_v02")
+    index = AREAL_RELEASES.index(release)
     config = copy.deepcopy(_template("areal_grpo.yaml"))
     config |= {
         "experiment_name": experiment_name or preset.experiment_name,
         "trial_name": trial_name or preset.trial_name,
-        "allocation_mode": areal_allocation(preset),
     }
-    config["cluster"] |= {"n_nodes": preset.nodes, "n_gpus_per_node": GPUS_PER_NODE, "fileroot": fileroot}
+    config["cluster"] |= {"n_nodes": preset.nodes, "fileroot": fileroot}
     config["cluster"]["name_resolve"]["nfs_record_root"] = f"{fileroot}/name_resolve"
-    config["gconfig"] |= {"n_samples": preset.group_size, "max_new_tokens": max_new_tokens}
+    config["gconfig"] |= {
+        "n_samples": preset.group_size,
+        "max_new_tokens": max_new_tokens or MAX_NEW_TOKENS_AREAL,
+    }
     config["actor"]["path"] = model_path
+    config["sglang"] |= preset.sglang
     config["train_dataset"] |= {"path": dataset, "batch_size": BATCH_SIZE}
-    config["recover"] |= {"mode": "auto", "freq_secs": CKPT_FREQ_SECS}
+    actor, rollout, ref = config["actor"], config["rollout"], config["ref"]
+    rollout["backend"], actor["backend"] = areal_backends(preset)
+    if index < AREAL_RELEASES.index("1.0.3"):
+        del rollout["backend"], actor["backend"], ref["backend"]
+        config["allocation_mode"] = areal_allocation(preset)
+    if index < AREAL_RELEASES.index("1.0.4"):
+        del actor["rejection_sampling"]
+        actor["behav_imp_weight_cap" if release == "1.0.0" else "behave_imp_weight_cap"] = IMPORTANCE_CAP
     return config

@@ -444,9 +444,28 @@ def _stated_value(node: Node, names: Callable[[Node], bool]) -> Node:
     one variable -> its interval."""
     if isinstance(node, Relation):
         if node.ops in (("=",), ("\\approx",)) and names(node.terms[0]):
-            return node.terms[1]
+            return _named(*node.terms)
         return _as_interval(node) or node
     return node
+
+
+def _named(name: Node, value: Node) -> Node:
+    """The value ``name = value`` states; ``(x, y) = (1, 2)`` keeps its unknowns' names."""
+    if isinstance(name, Bracketed) and isinstance(value, Bracketed) and len(name.items) == len(value.items):
+        return Bracketed(value.open, value.close, value.items, _tuple_names(name))
+    return value
+
+
+def _tuple_names(node: Node) -> tuple[str, ...]:
+    """The unknowns a tuple of names lists (``(x, y)``), else ()."""
+    if not isinstance(node, Bracketed) or not all(isinstance(item, Expr) for item in node.items):
+        return ()
+    return tuple(item.latex for item in node.items)  # type: ignore[union-attr]
+
+
+def _names_unknowns(node: Node) -> bool:
+    """``x`` or a tuple of names ``(x, y)``: the left side of an equation that states a value."""
+    return is_simple_variable(node) or (isinstance(node, Bracketed) and is_quantity_name(node))
 
 
 def _match_relation(pred: Node, gold: Node, leaf: Leaves) -> bool | None:
@@ -455,7 +474,7 @@ def _match_relation(pred: Node, gold: Node, leaf: Leaves) -> bool | None:
     both = isinstance(pred, Relation) and isinstance(gold, Relation)
     if isinstance(pred, Relation) and not isinstance(gold, Relation) and set(pred.ops) <= {"=", "\\approx"}:
         return _match_chain(pred, gold, leaf)
-    names = is_simple_variable if both else is_quantity_name
+    names = _names_unknowns if both else is_quantity_name
     pred_value, gold_value = _stated_value(pred, names), _stated_value(gold, names)
     if (
         not isinstance(pred_value, Relation)
@@ -497,7 +516,10 @@ def _name_different_unknowns(pred: Node, gold: Node) -> bool:
     """``x = 2y`` and ``y = \\frac{x}{2}``: equations solved for different unknowns are compared as
     equations, not by the values they state."""
     assert isinstance(pred, Relation) and isinstance(gold, Relation)
-    return pred.ops == gold.ops == ("=",) and pred.terms[0] != gold.terms[0]
+    pred_name, gold_name = pred.terms[0], gold.terms[0]
+    if sorted(_tuple_names(pred_name)) == sorted(_tuple_names(gold_name)) != []:
+        return False  # (y, x) = (2, 1) and (x, y) = (1, 2) name the same unknowns
+    return pred.ops == gold.ops == ("=",) and pred_name != gold_name
 
 
 def _match_chain(pred: Relation, gold: Node, leaf: Leaves) -> bool | None:
@@ -509,6 +531,8 @@ def _match_chain(pred: Relation, gold: Node, leaf: Leaves) -> bool | None:
         for index, term in enumerate(pred.terms)
         if index >= named and (index == named or pred.ops[index - 1] == "=")
     ]
+    if named and len(sides) == 1:
+        sides = [_named(pred.terms[0], sides[0])]
     return _match_ordered(tuple(sides), (gold,) * len(sides), leaf)
 
 

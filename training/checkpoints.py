@@ -9,6 +9,14 @@ veRL           ``<default_local_dir>/global_step_{N}/actor/`` (FSDP shards: merg
 TRL            ``<output_dir>/checkpoint-{N}/``
 =============  ===========================================================================
 
+``global_step`` is the number of training steps the checkpoint has seen, as the trainers' logs count
+them: AReaL v0.2 names directories from 1 (``globalstep{G}`` after G steps), AReaL 1.0 from 0
+(``globalstep{G}`` after G + 1 steps, logged as "Train step G+1").
+
+Recover checkpoints are never returned: AReaL writes them to ``<role>/recover_checkpoint/`` and deletes
+and rewrites that directory at the next recover save (every ``ckpt_freq_secs`` / ``recover.freq_secs``);
+v0.2 also exposes it as a symlink named like a persistent save. Only real directories count.
+
 A checkpoint counts only when complete: ``config.json`` plus every weight file (all shards of a
 ``*.index.json``), no temporary files, and (checked by the caller) an unchanged :func:`signature`
 across two polls.
@@ -30,6 +38,8 @@ WEIGHT_GLOBS = ("*.safetensors", "pytorch_model*.bin")
 TEMP_SUFFIXES = (".tmp", ".temp", ".partial", ".incomplete", ".lock")
 FSDP_SHARD = "model_world_size_*_rank_*.pt"
 MERGED_DIR = "merged_hf"
+RECOVER_DIR = "recover_checkpoint"
+AREAL_ROLES = {"actor": ("areal-v0.2", 0), "default": ("areal", 1)}  # role directory: (trainer, step offset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,16 +102,31 @@ def _verl(step_dir: Path, step: int) -> Checkpoint | None:
     return None
 
 
+def is_transient(path: Path) -> bool:
+    """A symlink, or a path inside a recover checkpoint: the trainer will delete or repoint it."""
+    return path.is_symlink() or RECOVER_DIR in Path(os.path.realpath(path)).parts
+
+
+def _areal(path: Path, global_step: int) -> Checkpoint | None:
+    role = AREAL_ROLES.get(path.parent.name)
+    if role is None or not is_complete(path):
+        return None
+    trainer, offset = role
+    return Checkpoint(trainer, global_step + offset, path)
+
+
 def discover(root: str | Path) -> list[Checkpoint]:
-    """Complete checkpoints under ``root`` (and unmerged veRL ones), sorted by global step."""
+    """Complete persistent checkpoints under ``root`` (and unmerged veRL ones), sorted by global step."""
     found: list[Checkpoint] = []
     for dirpath, dirnames, _ in os.walk(root):
         here = Path(dirpath)
         for name in list(dirnames):
             path = here / name
+            if is_transient(path):
+                dirnames.remove(name)
+                continue
             if m := AREAL.match(name):
-                trainer = "areal-v0.2" if here.name == "actor" else "areal"
-                found += [Checkpoint(trainer, int(m[3]), path)] if is_complete(path) else []
+                found += [c] if (c := _areal(path, int(m[3]))) else []
             elif m := VERL.match(name):
                 found += [c] if (c := _verl(path, int(m[1]))) else []
             elif m := TRL.match(name):

@@ -12,7 +12,7 @@ from evalkit.training.watch import Watcher, eval_command, watch
 
 LAYOUTS = {
     "areal-v0.2": "v02/checkpoints/root/ppo-1.5B-distill-gpus-8/512x16/actor/epoch1epochstep2globalstep2",
-    "areal": "a1/checkpoints/root/gsm8k-grpo/trial0/default/epoch0epochstep3globalstep4",
+    "areal": "a1/checkpoints/root/gsm8k-grpo/trial0/default/epoch0epochstep3globalstep3",
     "verl": "verl/ckpts/proj/exp/global_step_6/actor/huggingface",
     "trl": "trl/out/checkpoint-10",
 }
@@ -116,3 +116,57 @@ def test_eval_command_passes_the_eval_flags(ckpt_root: Path, tmp_path: Path) -> 
         "--seed",
         "3",
     ]
+
+
+def areal_save(role_dir: Path, name: str, model: Path) -> Path:
+    """A save as AReaL writes it: the directory first (1.0's Saver makes it before saving), then the files."""
+    path = role_dir / name
+    path.mkdir(parents=True)
+    for f in model.iterdir():
+        shutil.copy(f, path / f.name)
+    return path
+
+
+def v02_recover_save(role_dir: Path, global_step: int, model: Path) -> None:
+    """v0.2's recover save (model_worker.__save_model, recover_only): unlink every symlink, rewrite
+    ``recover_checkpoint/``, then symlink the step-style name to it."""
+    role_dir.mkdir(parents=True, exist_ok=True)
+    for entry in role_dir.iterdir():
+        if entry.is_symlink():
+            entry.unlink()
+    shutil.rmtree(role_dir / "recover_checkpoint", ignore_errors=True)
+    areal_save(role_dir, "recover_checkpoint", model)
+    (role_dir / f"epoch1epochstep{global_step}globalstep{global_step}").symlink_to(
+        role_dir / "recover_checkpoint"
+    )
+
+
+def test_watch_skips_recover_checkpoints_as_areal_rewrites_them(tmp_path: Path, tiny_model_dir: Path) -> None:
+    root = tmp_path / "checkpoints/root"
+    v02 = root / "ppo-1.5B-distill-gpus-8/512x16/actor"  # v0.2: steps 1.., persistent save after step 3
+    a1 = root / "ppo-1.5B-distill-gpus-8/run1/default"  # 1.0: steps 0.., persistent save after the 1st
+    v02_recover_save(v02, 2, tiny_model_dir)
+    areal_save(v02, "epoch1epochstep3globalstep3", tiny_model_dir)
+    areal_save(a1, "recover_checkpoint", tiny_model_dir)
+    areal_save(a1, "epoch0epochstep0globalstep0", tiny_model_dir)
+    (a1 / "epoch0epochstep1globalstep1").mkdir()  # 1.0 makes the directory before writing the weights
+
+    assert [(c.trainer, c.global_step, c.path.name) for c in discover(root)] == [
+        ("areal", 1, "epoch0epochstep0globalstep0"), ("areal-v0.2", 3, "epoch1epochstep3globalstep3"),
+    ]  # fmt: skip
+    evaluated: list[Path] = []
+    watcher = Watcher(watch_args(root, tmp_path / "eval"), lambda c: evaluated.append(c.path) or {})
+    assert watcher.poll() == 2  # first sighting
+    v02_recover_save(v02, 4, tiny_model_dir)  # AReaL rewrites the recover checkpoint mid-watch
+    shutil.rmtree(a1 / "recover_checkpoint")
+    areal_save(a1, "recover_checkpoint", tiny_model_dir)
+    assert watcher.poll() == 0
+    for f in tiny_model_dir.iterdir():
+        shutil.copy(f, a1 / "epoch0epochstep1globalstep1" / f.name)
+    v02_recover_save(v02, 5, tiny_model_dir)
+    assert watcher.poll() == 1 and watcher.poll() == 0
+    assert [p.name for p in evaluated] == [
+        "epoch0epochstep0globalstep0", "epoch1epochstep3globalstep3", "epoch0epochstep1globalstep1",
+    ]  # fmt: skip
+    assert all(not p.is_symlink() and "recover_checkpoint" not in p.resolve().parts for p in evaluated)
+    assert [r["step"] for r in watcher.rows()] == [1, 2, 3]

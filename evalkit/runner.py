@@ -168,7 +168,8 @@ def run_benchmark(
     }
     store = RunStore(run_dir)
     if not overwrite:
-        refresh_verdicts(run_dir, timeout=config.grade_timeout)  # a grader upgrade is no reason to resample
+        # another grader version or policy is no reason to resample: re-grade what is stored
+        refresh_verdicts(run_dir, policy=grader, timeout=config.grade_timeout)
     records = {
         r.key: r
         for r in store.open(

@@ -3,7 +3,7 @@
 import dataclasses
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from evalkit.graders import GRADER_VERSION
 from evalkit.prompts import PromptTemplate
 from evalkit.records import SampleRecord
 from evalkit.runner import RunConfig, run_benchmark
-from evalkit.sampling.base import Completion, SampleRequest, SamplingParams
+from evalkit.sampling.base import Completion, Job
 from evalkit.store import RunStore
 from evalkit.verdicts import accuracy, grader_version, refresh_verdicts
 
@@ -28,7 +28,7 @@ BENCH = Benchmark(
     path=Path("toy.jsonl"),
     sha256="0" * 64,
 )
-CONFIG = RunConfig(n_sampling=3, max_new_tokens=8, chunk_size=4)
+CONFIG = RunConfig(n_sampling=3, max_new_tokens=8)
 
 
 class BoxSampler:
@@ -37,17 +37,19 @@ class BoxSampler:
     name = "box"
 
     def __init__(self, crash_after: int | None = None) -> None:
-        self.crash_after, self.calls, self.completions = crash_after, 0, 0
+        self.crash_after, self.completions = crash_after, 0
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": "m"}
 
-    def __call__(self, requests: Sequence[SampleRequest], params: SamplingParams) -> list[list[Completion]]:
-        if self.calls == self.crash_after:
-            raise RuntimeError("engine died")
-        self.calls += 1
-        self.completions += sum(len(r.seeds) for r in requests)
-        return [[self._complete(r.prompt, s) for s in r.seeds] for r in requests]
+    def stream(
+        self, jobs: Iterable[Job], *, max_in_flight: int | None = None
+    ) -> Iterator[tuple[int, Completion]]:
+        for job in jobs:
+            if self.completions == self.crash_after:
+                raise RuntimeError("engine died")
+            self.completions += 1
+            yield job.id, self._complete(job.prompt, job.seed or 0)
 
     @staticmethod
     def _complete(prompt: str, seed: int) -> Completion:
@@ -98,7 +100,7 @@ def test_resuming_a_stale_run_regrades_and_samples_only_what_is_missing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with pytest.raises(RuntimeError, match="engine died"):
-        run_benchmark(BENCH, TEMPLATE, BoxSampler(crash_after=2), tmp_path, CONFIG, progress=False)
+        run_benchmark(BENCH, TEMPLATE, BoxSampler(crash_after=9), tmp_path, CONFIG, progress=False)
     kept = len(RunStore(tmp_path).records())
     make_stale(tmp_path, version=GRADER_VERSION - 1)
     sampler = BoxSampler()
@@ -156,3 +158,20 @@ def test_report_regrades_a_stale_run_before_rendering(
     assert cli_main(["report", str(tmp_path / "out")]) == 0
     assert "toy: re-graded 16 stored responses" in capsys.readouterr().err
     assert RunStore(run_dir).records() == true
+
+
+def test_resuming_under_another_extraction_policy_regrades_instead_of_refusing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_benchmark(BENCH, TEMPLATE, BoxSampler(), tmp_path, CONFIG, progress=False)
+    fallback = dataclasses.replace(BENCH, spec=dataclasses.replace(BENCH.spec, last_number_fallback=True))
+    sampler = BoxSampler()
+    records = run_benchmark(fallback, TEMPLATE, sampler, tmp_path, CONFIG, progress=False)
+    assert sampler.completions == 0 and len(records) == 16
+    assert (
+        f"re-graded 16 stored responses with grader {GRADER_VERSION} (run was graded by grader "
+        f"{GRADER_VERSION} under another extraction policy)"
+    ) in capsys.readouterr().err
+    assert (RunStore(tmp_path).manifest() or {})["grader"]["last_number_fallback"] is True
+    run_benchmark(fallback, TEMPLATE, sampler, tmp_path, CONFIG, progress=False)
+    assert "re-graded" not in capsys.readouterr().err  # the same policy again: nothing to do

@@ -1,5 +1,8 @@
 """``evalkit train-log LOGFILE``: steps, rewards and health warnings from an AReaL v0.2 master-worker log.
 
+v0.2.0 logs to stdout only: read the copy ``evalkit train`` appends to
+``<fileroot>/logs/<user>/<exp>/<trial>/evalkit_train.log``.
+
 Reads the guide's three line kinds: ``Epoch e/E step s/S (global step g) finishes. ...``,
 ``RPC name actor_train returns {...}`` (a Python dict literal, checked to be a plain literal before
 ``ast.literal_eval``; never ``eval``) and ``Dumped recover info to file.``. Lines that look like one of
@@ -23,6 +26,7 @@ STEP = re.compile(
 )
 RPC = re.compile(r"RPC name (\w+) returns (\{.*\})\s*$")
 RECOVER = "Dumped recover info to file."
+AREAL_1_STEP = re.compile(r"Train step \d+/\d+ done\.")
 STATS = ("task_reward", "actor_clip_ratio", "importance_weight", "avg_seq_len", "no_eos_ratio")
 IMPORTANCE_TOLERANCE = 0.05
 CLIP_RATIO_LIMIT = 0.1
@@ -124,6 +128,11 @@ def check(log: TrainLog, text: str) -> list[str]:
         )
     if log.malformed:
         warnings.append(f"{log.malformed} malformed line(s) skipped")
+    if not log.steps and AREAL_1_STEP.search(text):
+        warnings.append(
+            "an AReaL 1.0 log: train-log reads AReaL v0.2's master-worker lines; "
+            "AReaL 1.0's statistics are in its stats_logger (wandb, tensorboard)"
+        )
     return warnings
 
 

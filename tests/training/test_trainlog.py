@@ -105,3 +105,10 @@ def test_cli_table_json_and_plot(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert len(data["steps"]) == 6 and data["last_recover_step"] == 6
     assert png.read_bytes()[:4] == b"\x89PNG"
     assert main(["train-log", str(tmp_path / "missing.log")]) == 2
+
+
+def test_an_areal_1_log_is_named_not_silently_empty() -> None:
+    line = "20260101-10:00:00.000 StatsLogger INFO: Epoch 1/10 Step 1/3326 Train step 1/33260 done."
+    log = parse(line + "\n")
+    assert log.steps == [] and any("an AReaL 1.0 log" in w for w in log.warnings)
+    assert not any("AReaL 1.0" in w for w in parse(guide_log()).warnings)

@@ -15,7 +15,8 @@ from prettytable import PrettyTable
 
 from evalkit.metrics import DEFAULT_KS, ProblemRecords, group_by_problem
 from evalkit.records import SampleRecord
-from evalkit.store import RunStore, StoreError, find_runs
+from evalkit.store import StoreError, find_runs
+from evalkit.verdicts import current_records
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +138,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         ks = [int(k) for k in args.ks.split(",") if k.strip()]
         dirs_a, dirs_b = find_runs(args.run_a), find_runs(args.run_b)
-        runs_a = {name: RunStore(d).records() for name, d in dirs_a.items()}
-        runs_b = {name: RunStore(d).records() for name, d in dirs_b.items()}
+        runs_a = {name: current_records(d) for name, d in dirs_a.items()}
+        runs_b = {name: current_records(d) for name, d in dirs_b.items()}
         deltas = compare_runs(runs_a, runs_b, ks=ks, n_resamples=args.n_resamples, seed=args.seed)
     except (FileNotFoundError, ValueError, StoreError) as e:
         print(f"evalkit compare: {e}", file=sys.stderr)

@@ -24,8 +24,8 @@ from evalkit.metrics import (
     majority_group,
 )
 from evalkit.records import SampleRecord
-from evalkit.store import RunStore, StoreError, find_runs
-from evalkit.verdicts import refresh_verdicts
+from evalkit.store import StoreError, find_runs
+from evalkit.verdicts import current_records
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -254,10 +254,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        dirs = find_runs(args.output_dir)
-        for d in dirs.values():
-            refresh_verdicts(d)  # a report never shows verdicts from an older grader
-        runs = {name: RunStore(d).records() for name, d in dirs.items()}
+        runs = {name: current_records(d) for name, d in find_runs(args.output_dir).items()}
     except (FileNotFoundError, ValueError, StoreError) as e:
         print(f"evalkit report: {e}", file=sys.stderr)
         return 2

@@ -92,6 +92,12 @@ def refresh_verdicts(
     return len(after)
 
 
+def current_records(run_dir: str | Path) -> list[SampleRecord]:
+    """A stored run's records, re-graded first if another grader version graded them."""
+    refresh_verdicts(run_dir)
+    return RunStore(run_dir).records()
+
+
 def accuracy(records: list[SampleRecord]) -> str:
     """The share of correct records, as ``12.34%``."""
     return f"{100 * sum(r.correct for r in records) / len(records) if records else 0.0:.2f}%"

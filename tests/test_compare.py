@@ -7,6 +7,7 @@ import pytest
 
 from evalkit.cli import main as cli_main
 from evalkit.compare import compare_benchmark, compare_runs, paired_test, render_deltas
+from evalkit.graders import GRADER_VERSION
 from evalkit.records import SampleRecord
 from evalkit.store import RunStore
 
@@ -88,7 +89,9 @@ def test_compare_without_shared_problems_raises() -> None:
 def test_compare_cli_on_stored_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for tag, correct in (("a", [0, 1, 2, 4]), ("b", [4, 3, 4, 4])):
         store = RunStore(tmp_path / tag / "aime24")
-        store.open({"benchmark": {"name": "aime24"}})
+        store.open(
+            {"benchmark": {"name": "aime24"}, "grader": {"version": GRADER_VERSION}}
+        )  # current verdicts
         store.append(run(correct))
     assert cli_main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--ks", "2"]) == 0
     out = capsys.readouterr().out

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from evalkit.cli import main as cli_main
+from evalkit.graders import GRADER_VERSION
 from evalkit.records import SampleRecord
 from evalkit.report import build_report
 from evalkit.store import RunStore
@@ -96,7 +97,9 @@ def test_report_renders_in_headless_chromium(html: str, tmp_path: Path) -> None:
 
 def store_run(run_dir: Path, records: list[SampleRecord]) -> None:
     store = RunStore(run_dir)
-    store.open({"benchmark": {"name": run_dir.name}})
+    store.open(
+        {"benchmark": {"name": run_dir.name}, "grader": {"version": GRADER_VERSION}}
+    )  # current verdicts
     store.append(records)
 
 

@@ -175,3 +175,17 @@ def test_resuming_under_another_extraction_policy_regrades_instead_of_refusing(
     assert (RunStore(tmp_path).manifest() or {})["grader"]["last_number_fallback"] is True
     run_benchmark(fallback, TEMPLATE, sampler, tmp_path, CONFIG, progress=False)
     assert "re-graded" not in capsys.readouterr().err  # the same policy again: nothing to do
+
+
+def test_compare_regrades_stale_runs_before_testing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for tag in ("a", "b"):
+        run_benchmark(BENCH, TEMPLATE, BoxSampler(), tmp_path / tag / "toy", CONFIG, progress=False)
+    true = make_stale(tmp_path / "b" / "toy", version=None)
+    assert (
+        cli_main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--ks", "1", "--n_resamples", "100"])
+        == 0
+    )
+    assert "toy: re-graded 16 stored responses" in capsys.readouterr().err
+    assert RunStore(tmp_path / "b" / "toy").records() == true

@@ -21,11 +21,16 @@ _MATH = re.compile(
 # two plain words in a row inside "$...$": currency ("$5 and gets $"), not math
 _PROSE = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}\s+[a-zA-Z]{2,}\b")
 # LaTeX written without math delimiters: "the value is \\frac{3}{4}"
-_BARE_TEX = re.compile(r"[-−]?(?:\d+\s*)?\\(?:[dt]?frac\{[^{}$]{1,40}\}\{[^{}$]{1,40}\}|sqrt\{[^{}$]{1,40}\}|pi\b)")
+_BARE_TEX = re.compile(
+    r"[-−]?(?:\d+\s*)?\\(?:[dt]?frac\{[^{}$]{1,40}\}\{[^{}$]{1,40}\}|sqrt\{[^{}$]{1,40}\}|pi\b)"
+)
 _NUMBER = r"[-−]?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?"
 _SCALE = r"(?:\s*%|\s+percent\b|\s+(?:thousand|million|billion|trillion)\b)?"
 # a number, or a plain-text arithmetic chain "12 + 30 + 41 = 83", with a percent or scale word
-_PLAIN_VALUE = re.compile(rf"{_NUMBER}(?:\s*[-+*/×÷·=]\s*\$?{_NUMBER})*{_SCALE}")
+_OPERATOR = r"(?:\s*[-+*/×÷·=–−]\s*|\s+[xX]\s+)"  # "128 x 0.50", "1000 – 750"
+_UNIT = r"(?:\s+(?![xX]\s)[A-Za-z][A-Za-z/]*)?"  # "25 centimeters / 5 = 5", "20 crates + 15 crates"
+_TERM = rf"\(?{_NUMBER}\)?{_UNIT}"
+_PLAIN_VALUE = re.compile(rf"\(?{_NUMBER}\)?(?:{_UNIT}{_OPERATOR}{_TERM})*(?<![A-Za-z/]){_SCALE}")
 _SMALL_NUMBERS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen twenty"
@@ -47,13 +52,14 @@ _WORD_COPULAS = (
 WORD_COPULA = re.compile(_WORD_COPULAS, re.IGNORECASE)  # "is", "has", "costs" (not "=")
 _COPULA = re.compile(_WORD_COPULAS + "|=|≈", re.IGNORECASE)
 # where one clause of a statement gives way to the next: "3 + 4 = 7, and doubled it is 14"
-_CLAUSE = re.compile(r",\s*(?:and|so|then|thus|hence|therefore)\b|;\s", re.IGNORECASE)
+_CLAUSE = re.compile(r",\s*(?:and|so|then|thus|hence|therefore)\b|;\s|\s+so\s+(?=\w)", re.IGNORECASE)
 # commentary after the assertion: "..., which is more than Tom", "... because ..."
-_COMMENTARY = re.compile(r",\s*(?:which|because|since|so that|as)\b|\s(?:because|since)\b", re.IGNORECASE)
+_COMMENTARY = re.compile(r",\s*(?:because|since|so that|as)\b|\s(?:because|since)\b", re.IGNORECASE)
 # what may stand between a copula and the value it asserts
 _FILLER = re.compile(
     r"(?:\s|[,:*]|\b(?:a|an|the|total|of|to|equal|approximately|about|around|roughly|exactly|just|only|then"
-    r"|therefore|thus|now|still|at|least|most|in|all|simply|also|worth|given|by|be|left)\b)*",
+    r"|therefore|thus|now|still|at|least|most|in|all|simply|also|worth|given|by|be|left"
+    r"|him|her|them|us|me|you|it|(?-i:[A-Z][a-z]+))\b)*",  # "costs Ellen $2", "gives them 5"
     re.IGNORECASE,
 )
 # the words a concluding statement may open with before its value: "So, 5 cars ...", "Thus $y > 7$ ..."
@@ -64,10 +70,17 @@ _LEAD = re.compile(
 _BOUNDARY = re.compile(r"[.!?。](?=\s|$)|\n")
 _NAME = re.compile(r"\s*(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?\s*")  # "$k$", "$\theta$", "$a_1$"
 _TEX_LETTERS = re.compile(r"\\[A-Za-z]+|[A-Za-z]")
+_TIMES = re.compile(r"\s[xX]\s")
+_OPERATOR_COMMANDS = frozenset({"\\times", "\\cdot", "\\frac", "\\dfrac", "\\div", "\\left", "\\right"})
 _MARKER = re.compile(r"\b(?:therefore|thus|hence|so|total|altogether|finally|answer|result)\b", re.IGNORECASE)
-_ENDS_WITH_VALUE = re.compile(
-    r"[\d$}%](?:[\s,]+[A-Za-z'’]+){0,3}\s*$"
-)  # "is 14 years old", "83 marbles in total"
+# an unpunctuated last clause that ends with its value and a few words: "is 14 years old", "30 elves"
+_ENDS_WITH_VALUE = {
+    words: re.compile(rf"[\d$}}%](?:[\s,]+[A-Za-z'’/]+){{0,{words}}}\s*$") for words in (2, 3, 5)
+}
+# a statement's opening subordinate clause: "Since there are 4 harvests per year, ..."
+_SUBORDINATE = re.compile(r"\s*(?:since|if|as|because|when|given\s+that)\b[^,]{0,200},", re.IGNORECASE)
+_CALCULATOR = re.compile(r"<<[^<>\n]{0,200}>>")  # GSM8K's calculator annotations: 2+1=<<2+1=3>>3
+_UNFINISHED = re.compile(r"\s*[=<]")  # "2+1=" with nothing after it is no value
 _TRUNCATED_END = frozenset(",;:([{+-=\\^_&/<|")
 
 
@@ -91,8 +104,8 @@ def ending(text: str) -> Ending:
         question = tail[max(tail.rfind(". "), tail.rfind("\n")) + 1 :]
         return Ending.NONE if re.search(r"[\d$\\]", question) else Ending.CLEAN
     line = tail[tail.rfind("\n") + 1 :]
-    if line.count("{") > line.count("}"):  # cut off inside a box or a fraction
-        return Ending.NONE
+    if line.count("{") > line.count("}") or line.rfind("<<") > line.rfind(">>"):  # cut off inside a box,
+        return Ending.NONE  # a fraction or a calculator annotation
     if last.isalpha():
         return Ending.OPEN
     return Ending.CLEAN
@@ -112,17 +125,28 @@ def concluding_value(text: str, end: Ending) -> str | None:
     that ends in an unpunctuated word counts only when its last statement is a marked conclusion."""
     if end is Ending.NONE:
         return None
-    statements = _statements(text[-TAIL_CHARS:])
-    if end is Ending.OPEN:  # only a last clause that ends with its value and a few words may count
-        if not statements or not _MARKER.search(_outside_math(statements[-1])):
-            return None
-        clause = _split(statements[-1], _CLAUSE)[-1]
-        return _clause_value(clause) if _ENDS_WITH_VALUE.search(clause) else None
+    statements = _statements(_CALCULATOR.sub("", text[-TAIL_CHARS:]))
+    if end is Ending.OPEN:
+        lines = [line for line in text[-TAIL_CHARS:].split("\n") if line.strip()][-3:]
+        plain = len(lines) >= 2 and not any(line.rstrip()[-1] in ".!?:" for line in lines[:-1])
+        return _open_value(statements, plain)
     for statement in reversed(statements[-MAX_STATEMENTS:]):
         value = statement_value(statement)
         if value is not None:
             return value
     return None
+
+
+def _open_value(statements: list[str], plain_style: bool) -> str | None:
+    """The value of an unpunctuated last statement: only its last clause, and only when it ends in its
+    value and at most two words, three in a marked conclusion ("so Maria is 14 years old"), five where
+    the response writes its lines unpunctuated (GSM8K style)."""
+    if not statements:
+        return None
+    last = statements[-1]
+    words = 5 if plain_style else 3 if _MARKER.search(_outside_math(last)) else 2
+    clause = _split(last, _CLAUSE)[-1]
+    return _clause_value(clause) if _ENDS_WITH_VALUE[words].search(clause) else None
 
 
 def statement_value(statement: str) -> str | None:
@@ -132,6 +156,9 @@ def statement_value(statement: str) -> str | None:
     cut = _COMMENTARY.search(_outside_math(statement))
     if cut:
         statement = statement[: cut.start()]
+    opening = _SUBORDINATE.match(_outside_math(statement))
+    if opening and _values(statement[opening.end() :]):
+        statement = statement[opening.end() :]
     clauses = _split(statement, _CLAUSE)
     for clause in reversed(clauses[1:]):
         value = _clause_value(clause)
@@ -152,8 +179,9 @@ def _split(text: str, pattern: re.Pattern[str]) -> list[str]:
 
 def _clause_value(clause: str) -> str | None:
     """The value right after the last copula that has one ("is 6", "is equal to 6", "has a total of
-    12"), else the value
-    the clause opens with ("5 cars drove through", "Three trucks are needed"), else its last value."""
+    12"), else the value the clause opens with ("5 cars drove through", "Three trucks are needed"),
+    else the result of its last equality chain ("take 459/51 = 9 minutes to blink 459 times"), else
+    its last figure."""
     values = _values(clause)
     if not values:
         return None
@@ -168,23 +196,31 @@ def _clause_value(clause: str) -> str | None:
     opening = masked[: values[0][0]]
     if _LEAD.fullmatch(opening) or opening.rstrip().endswith(","):  # "Working backwards, twelve ..."
         return values[0][1]
-    figures = [value for _, value, word in values if not word]
-    return figures[-1] if figures else None
+    for kinds in (("chain",), ("chain", "figure")):
+        found = [value for _, value, kind in values if kind in kinds]
+        if found:
+            return found[-1]
+    return None
 
 
-def _values(statement: str) -> list[tuple[int, str, bool]]:
-    """(position, value, is a number word) of the math, numbers, arithmetic chains and number words
-    ("Four containers ...") in a statement, in order. Bare names ($k$) are not values."""
-    values: list[tuple[int, str, bool]] = []
+def _values(statement: str) -> list[tuple[int, str, str]]:
+    """(position, value, kind) of the math, numbers, arithmetic chains and number words ("Four
+    containers ...") in a statement, in order; kind is "chain" (the last side of an equality chain),
+    "figure" or "word". Bare names ($k$) are not values."""
+    values: list[tuple[int, str, str]] = []
     spans = _math_spans(statement)
-    for start, _, content in spans:
-        if not _NAME.fullmatch(content) and content.strip():
-            values.append((start, _last_side(content.strip()), False))
     masked = _mask(statement, spans)
-    for match in _PLAIN_VALUE.finditer(masked):
-        if not _inside_word(masked, match.start()):
-            values.append((match.start(), _last_side(match.group().replace("$", "").strip()), False))
-    values += [(m.start(), _NUMBER_WORDS[m.group(1).lower()], True) for m in _NUMBER_WORD.finditer(masked)]
+    found = [(start, content.strip(), False) for start, _, content in spans if not _NAME.fullmatch(content)]
+    found += [
+        (m.start(), m.group().replace("$", "").strip(), True)
+        for m in _PLAIN_VALUE.finditer(masked)
+        if not _inside_word(masked, m.start()) and not _UNFINISHED.match(masked, m.end())
+    ]
+    for start, expr, plain in found:
+        if expr:
+            value = _last_side(expr, plain)
+            values.append((start, value, "chain" if value != expr else "figure"))
+    values += [(m.start(), _NUMBER_WORDS[m.group(1).lower()], "word") for m in _NUMBER_WORD.finditer(masked)]
     values.sort()
     return values
 
@@ -194,13 +230,14 @@ def _inside_word(text: str, pos: int) -> bool:
     return pos > 0 and (text[pos - 1].isalpha() or text[pos - 1] == "_")
 
 
-def _last_side(expr: str) -> str:
-    """The last side of a chain of equalities between numbers only (``12 + 30 + 41 = 83`` -> ``83``);
-    anything naming a quantity (``x = 5``) is kept whole for the comparison to read."""
+def _last_side(expr: str, plain: bool = False) -> str:
+    """The last side of a chain of equalities between numbers (``12 + 30 + 41 = 83`` -> ``83``; in
+    plain text, words are units: ``25 centimeters / 5 = 5``); math naming a quantity (``x = 5``) is kept
+    whole for the comparison to read."""
     if "=" not in expr:
         return expr
-    letters = [t for t in _TEX_LETTERS.findall(expr) if t not in ("\\times", "\\cdot", "\\frac", "\\div")]
-    return expr.rsplit("=", 1)[1].strip() if not letters else expr
+    letters = [t for t in _TEX_LETTERS.findall(_TIMES.sub("*", expr)) if t not in _OPERATOR_COMMANDS]
+    return expr.rsplit("=", 1)[1].strip() if plain or not letters else expr
 
 
 def _math_spans(text: str) -> list[tuple[int, int, str]]:
@@ -209,7 +246,11 @@ def _math_spans(text: str) -> list[tuple[int, int, str]]:
     pos = 0
     while (match := _MATH.search(text, pos)) is not None:
         content = next(g for g in match.groups() if g is not None)
-        if match.group().startswith("$") and not match.group().startswith("$$") and _currency(content):
+        if (
+            match.group().startswith("$")
+            and not match.group().startswith("$$")
+            and _currency(content, text, match.end())
+        ):
             pos = match.start() + 1
             continue
         spans.append((match.start(), match.end(), content))
@@ -219,9 +260,12 @@ def _math_spans(text: str) -> list[tuple[int, int, str]]:
     return sorted(spans)
 
 
-def _currency(content: str) -> bool:
-    """Whether a ``$...$`` pair encloses prose between two dollar amounts ("$5 and gets $", "$12 + $")."""
-    return _PROSE.search(content) is not None or (content[:1].isdigit() and content[-1:].isspace())
+def _currency(content: str, text: str, end: int) -> bool:
+    """Whether a ``$...$`` pair encloses prose between two dollar amounts ("$5 and gets $", "$12 + $3",
+    "$50-$30") rather than math."""
+    if _PROSE.search(content) is not None:
+        return True
+    return content[:1].isdigit() and (content[-1:] in " +-*/=x–" or text[end : end + 1].isdigit())
 
 
 def _mask(text: str, spans: list[tuple[int, int, str]]) -> str:

@@ -122,6 +122,8 @@ HOSTILE_1MB = {
     "sentences": "It is 5. " * 110_000,
     "think-tags": "<think>" * 140_000,
     "clauses": "so $\\frac{1}{2}$ is 3 + 4 = 7, and " * 30_000 + ".",
+    "chains": "1 x 1 apples + " * 70_000 + ".",
+    "subordinate": "Since 1" * 140_000 + ",",
 }
 
 

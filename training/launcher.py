@@ -66,6 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max_new_tokens", type=int, help="default: 27648 (v0.2's shipped YAMLs), 8192 (1.0's boba_grpo)"
     )
+    parser.add_argument(
+        "--save_freq_steps",
+        type=int,
+        help="also save a persistent checkpoint every N steps (default: once per epoch)",
+    )
     parser.add_argument("--config_out", help="where to write the rendered YAML (default: under --fileroot)")
     parser.add_argument(
         "--areal_dir",
@@ -127,6 +132,7 @@ def render(args: argparse.Namespace, release: str) -> dict[str, Any]:
         trial_name=args.trial_name,
         fileroot=args.fileroot,
         max_new_tokens=args.max_new_tokens,
+        save_freq_steps=args.save_freq_steps,
     )
     if release == V02_RELEASE:
         return render_v02(PRESETS[args.preset], **common)

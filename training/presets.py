@@ -135,8 +135,12 @@ def render_v02(
     trial_name: str | None = None,
     fileroot: str = "/storage/ray/experiments",
     max_new_tokens: int | None = None,
+    save_freq_steps: int | None = None,
 ) -> dict[str, Any]:
-    """AReaL v0.2 ``ppo-math`` config (``python3 -m realhf.apps.quickstart ppo-math --config``)."""
+    """AReaL v0.2 ``ppo-math`` config (``python3 -m realhf.apps.quickstart ppo-math --config``).
+
+    ``save_freq_steps`` adds persistent saves every that many steps to the shipped once per epoch.
+    """
     config = copy.deepcopy(_template("areal_v02_ppo_math.yaml"))
     config |= {
         "experiment_name": experiment_name or preset.experiment_name,
@@ -151,6 +155,8 @@ def render_v02(
     config["dataset"]["path"] = dataset
     config["ppo"]["gen"]["max_new_tokens"] = max_new_tokens or MAX_NEW_TOKENS_V02
     config["external_configs"]["cluster_config"]["fileroot"] = fileroot
+    if save_freq_steps:
+        config["exp_ctrl"]["save_freq_steps"] = save_freq_steps
     return config
 
 
@@ -163,6 +169,7 @@ def render_areal(
     trial_name: str | None = None,
     fileroot: str = "/storage/ray/experiments",
     max_new_tokens: int | None = None,
+    save_freq_steps: int | None = None,
     version: str = AREAL_RELEASES[-1],
 ) -> dict[str, Any]:
     """AReaL 1.0.x GRPO config for ``python3 -m evalkit.training.areal_entry --config``, in ``version``'s keys.
@@ -189,6 +196,7 @@ def render_areal(
     config["actor"]["path"] = model_path
     config["sglang"] |= preset.sglang
     config["train_dataset"] |= {"path": dataset, "batch_size": BATCH_SIZE}
+    config["saver"]["freq_steps"] = save_freq_steps
     actor, rollout, ref = config["actor"], config["rollout"], config["ref"]
     rollout["backend"], actor["backend"] = areal_backends(preset)
     if index < AREAL_RELEASES.index("1.0.3"):

@@ -123,11 +123,17 @@ def test_every_preset_loads_in_areal_1(areal: tuple[Any, str], name: str, tmp_pa
     cli_args, release = areal
     preset = PRESETS[name]
     rendered = render_areal(
-        preset, model_path="/m", dataset="/d.jsonl", fileroot=str(tmp_path), version=release
+        preset,
+        model_path="/m",
+        dataset="/d.jsonl",
+        fileroot=str(tmp_path),
+        save_freq_steps=20,
+        version=release,
     )
     config = load_areal_1(cli_args, render_to(tmp_path, rendered, name))
     assert (config.cluster.n_nodes, config.gconfig.n_samples) == (preset.nodes, preset.group_size)
     assert config.train_dataset.batch_size == 512 and config.actor.path == config.ref.path == "/m"
+    assert (config.saver.freq_epochs, config.saver.freq_steps) == (1, 20)
     assert (config.actor.eps_clip, config.actor.optimizer.lr) == (0.4, 1e-5)
     assert (config.actor.reward_scaling, config.actor.reward_bias) == (10.0, -0.5)
     if release >= "1.0.3":
@@ -239,6 +245,13 @@ def test_every_preset_loads_in_v02_and_equals_the_shipped_yaml(
     assert config.ppo.gen.max_new_tokens == 27648 and config.group_size == preset.group_size
     shipped = root / f"examples/configs/{preset.model_size}-distill/{preset.experiment_name}.yaml"
     assert rendered == shipped_yaml(shipped)
+
+
+def test_v02_takes_extra_persistent_saves(v02: tuple[type, Any, Path], tmp_path: Path) -> None:
+    schema, prologue, _ = v02
+    rendered = render_v02(PRESETS["7B_n16"], model_path="/m", save_freq_steps=20)
+    config = load_v02(schema, prologue, render_to(tmp_path, rendered, "saves"))
+    assert (config.exp_ctrl.save_freq_epochs, config.exp_ctrl.save_freq_steps) == (1, 20)
 
 
 def test_v02_rejects_underscores_in_names(v02: tuple[type, Any, Path], tmp_path: Path) -> None:

@@ -237,6 +237,19 @@ def test_areal_version_flag_overrides_detection(
     assert "behav_imp_weight_cap" in yaml.safe_load(Path(calls[0][4]).read_text())["actor"]
 
 
+def test_save_freq_steps_adds_persistent_saves() -> None:
+    v02 = render_v02(PRESETS["1.5B_n1"], model_path="/m", save_freq_steps=20)
+    assert v02["exp_ctrl"] == {
+        "total_train_epochs": 5,
+        "save_freq_epochs": 1,
+        "ckpt_freq_secs": 600,
+        "save_freq_steps": 20,
+    }
+    a1 = render_areal(PRESETS["1.5B_n1"], model_path="/m", save_freq_steps=20)
+    assert (a1["saver"]["freq_epochs"], a1["saver"]["freq_steps"]) == (1, 20)
+    assert "save_freq_steps" not in render_v02(PRESETS["1.5B_n1"], model_path="/m")["exp_ctrl"]
+
+
 def test_v02_runs_in_the_checkout(model_and_data: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
     answers(monkeypatch, version="v0.2.0")

@@ -52,7 +52,10 @@ _WORD_COPULAS = (
 WORD_COPULA = re.compile(_WORD_COPULAS, re.IGNORECASE)  # "is", "has", "costs" (not "=")
 _COPULA = re.compile(_WORD_COPULAS + "|=|≈", re.IGNORECASE)
 # where one clause of a statement gives way to the next: "3 + 4 = 7, and doubled it is 14"
-_CLAUSE = re.compile(r",\s*(?:and|so|then|thus|hence|therefore)\b|;\s|\s+so\s+(?=\w)", re.IGNORECASE)
+_CLAUSE = re.compile(
+    r",\s*(?:and|so|then|thus|hence|therefore)\b(?!\s*[§\d(−-])|;\s|\s+so\s+(?=\w)", re.IGNORECASE
+)  # not a list's last item: "2, 3, and 5"
+_LIST_GAP = re.compile(r"(?:\s|,|\band\b|\bor\b)*", re.IGNORECASE)
 # commentary after the assertion: "..., which is more than Tom", "... because ..."
 _COMMENTARY = re.compile(r",\s*(?:because|since|so that|as)\b|\s(?:because|since)\b", re.IGNORECASE)
 # what may stand between a copula and the value it asserts
@@ -179,48 +182,57 @@ def _split(text: str, pattern: re.Pattern[str]) -> list[str]:
 
 def _clause_value(clause: str) -> str | None:
     """The value right after the last copula that has one ("is 6", "is equal to 6", "has a total of
-    12"), else the value the clause opens with ("5 cars drove through", "Three trucks are needed"),
-    else the result of its last equality chain ("take 459/51 = 9 minutes to blink 459 times"), else
-    its last figure."""
+    12", with any values listed after it: "are 2, 3 and 5"), else the value the clause opens with
+    ("5 cars drove through", "Three trucks are needed"), else the result of its last equality chain
+    ("take 459/51 = 9 minutes to blink 459 times"), else its last figure."""
     values = _values(clause)
     if not values:
         return None
     masked = _outside_math(clause)
     asserted = None
     for copula in _COPULA.finditer(masked):  # the last copula with its value: "... that is 1080"
-        after = next(((start, value) for start, value, _ in values if start >= copula.end()), None)
-        if after and _FILLER.fullmatch(masked, copula.end(), after[0]):
-            asserted = after[1]
+        index = next((i for i, value in enumerate(values) if value[0] >= copula.end()), None)
+        if index is not None and _FILLER.fullmatch(masked, copula.end(), values[index][0]):
+            asserted = index
     if asserted is not None:
-        return asserted
+        listed = [values[asserted]]
+        for value in values[asserted + 1 :]:
+            if not _LIST_GAP.fullmatch(masked, listed[-1][1], value[0]):
+                break
+            listed.append(value)
+        return ", ".join(value[2] for value in listed)
     opening = masked[: values[0][0]]
     if _LEAD.fullmatch(opening) or opening.rstrip().endswith(","):  # "Working backwards, twelve ..."
-        return values[0][1]
+        return values[0][2]
     for kinds in (("chain",), ("chain", "figure")):
-        found = [value for _, value, kind in values if kind in kinds]
+        found = [value for _, _, value, kind in values if kind in kinds]
         if found:
             return found[-1]
     return None
 
 
-def _values(statement: str) -> list[tuple[int, str, str]]:
-    """(position, value, kind) of the math, numbers, arithmetic chains and number words ("Four
+def _values(statement: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, value, kind) of the math, numbers, arithmetic chains and number words ("Four
     containers ...") in a statement, in order; kind is "chain" (the last side of an equality chain),
     "figure" or "word". Bare names ($k$) are not values."""
-    values: list[tuple[int, str, str]] = []
+    values: list[tuple[int, int, str, str]] = []
     spans = _math_spans(statement)
     masked = _mask(statement, spans)
-    found = [(start, content.strip(), False) for start, _, content in spans if not _NAME.fullmatch(content)]
+    found = [
+        (start, end, content.strip(), False) for start, end, content in spans if not _NAME.fullmatch(content)
+    ]
     found += [
-        (m.start(), m.group().replace("$", "").strip(), True)
+        (m.start(), m.end(), m.group().replace("$", "").strip(), True)
         for m in _PLAIN_VALUE.finditer(masked)
         if not _inside_word(masked, m.start()) and not _UNFINISHED.match(masked, m.end())
     ]
-    for start, expr, plain in found:
+    for start, end, expr, plain in found:
         if expr:
             value = _last_side(expr, plain)
-            values.append((start, value, "chain" if value != expr else "figure"))
-    values += [(m.start(), _NUMBER_WORDS[m.group(1).lower()], "word") for m in _NUMBER_WORD.finditer(masked)]
+            values.append((start, end, value, "chain" if value != expr else "figure"))
+    values += [
+        (m.start(), m.end(), _NUMBER_WORDS[m.group(1).lower()], "word") for m in _NUMBER_WORD.finditer(masked)
+    ]
     values.sort()
     return values
 
@@ -272,7 +284,7 @@ def _mask(text: str, spans: list[tuple[int, int, str]]) -> str:
     """``text`` with its math replaced by spaces (same length), and currency signs dropped to spaces."""
     chars = list(text)
     for start, end, _ in spans:
-        chars[start:end] = " " * (end - start)
+        chars[start:end] = "§" + " " * (end - start - 1)  # "§" marks where math stood
     return "".join(chars).replace("$", " ")
 
 
@@ -296,7 +308,7 @@ def _statements(tail: str) -> list[str]:
 def _add(statements: list[str], piece: str, masked: str) -> None:
     if not piece.strip(" \t*#->`"):
         return
-    if statements and not masked.strip(" \t*#->`.,"):  # only math: it completes the statement before
+    if statements and not masked.strip(" \t*#->`.,§"):  # only math: it completes the statement before
         statements[-1] += " " + piece
     else:
         statements.append(piece.strip())

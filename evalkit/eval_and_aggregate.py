@@ -15,7 +15,7 @@ from typing import Any
 from evalkit.data import Benchmark, BenchmarkError, load_benchmark
 from evalkit.metrics import DEFAULT_KS, aggregate
 from evalkit.prompts import PromptError, PromptTemplate, load_template
-from evalkit.runner import RunConfig, is_complete, run_benchmark
+from evalkit.runner import RunConfig, is_complete, run_benchmark, select
 from evalkit.sampling.errors import BackendUnavailable, EngineFailure
 from evalkit.store import RunStore, StoreError, model_tag
 from evalkit.table import render_table
@@ -208,7 +208,8 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], list[
     for b in benchmarks:
         refresh_verdicts(run_root / b.name)  # verdicts from an older grader are re-graded, not reprinted
         store = RunStore(run_root / b.name)
-        results[b.name] = aggregate(store.records(), ks=ks) | {"fingerprint": store.manifest()}
+        records = select(store.records(), config)  # a run grown past --n_sampling: its first n samples
+        results[b.name] = aggregate(records, ks=ks) | {"fingerprint": store.manifest()}
     missing = [k for k in columns if k not in ks]
     if missing:
         print(

@@ -1,12 +1,15 @@
 """Run one benchmark through a sampler into the run store: greedy run + n samples per problem, resumable.
 
-Work goes to the sampler in chunks of ``chunk_size`` completions; each chunk is graded and appended
-(flushed) before the next starts, so a kill loses at most the chunk in flight. Sample ``i`` of problem
-``p`` always uses seed ``derive_seed(seed, p, i)``, so a resumed run draws what an uninterrupted one would.
+Every missing completion goes to the sampler's stream at once; each completion is graded and appended
+(flushed) as it arrives, by a grading thread that takes whatever has arrived since its last batch, so the
+engine never waits for grading and a kill loses only the completions in flight. Sample ``i`` of problem
+``p`` always uses seed ``derive_seed(seed, p, i)``, so a resumed run draws what an uninterrupted one would;
+raising ``n_sampling`` on a stored run draws only the new indices, lowering it reads the first ``n``.
 """
 
 import hashlib
-import itertools
+import queue
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -19,16 +22,20 @@ from evalkit import __version__
 from evalkit.data import Benchmark, Problem
 from evalkit.prompts import PromptTemplate, prompt_opens_think
 from evalkit.records import Kind, SampleRecord
-from evalkit.sampling.base import Completion, Sampler, SampleRequest, SamplingParams, derive_seed
-from evalkit.store import RunStore, StoreError
+from evalkit.sampling.base import Completion, Job, Sampler, SamplingParams, derive_seed
+from evalkit.store import RunStore, StoreError, fingerprint_diff
 from evalkit.verdicts import grader_section, refresh_verdicts
 
 _KIND_ORDER = {"greedy": 0, "sample": 1}
 
 
+# Fields of the ``sampling`` fingerprint that change no stored sample: a run may grow or be read as a prefix.
+MUTABLE = ("sampling.n_sampling",)
+
+
 @dataclass(frozen=True, slots=True)
 class RunConfig:
-    """What to generate per problem; ``chunk_size`` is the number of completions per sampler call."""
+    """What to generate per problem. ``stop`` strings end a completion; ``stop_token_ids`` are extra EOS ids."""
 
     n_sampling: int = 32
     temperature: float = 0.6
@@ -37,27 +44,30 @@ class RunConfig:
     max_new_tokens: int = 32768
     seed: int = 0
     greedy: bool = True
-    chunk_size: int = 512
+    stop: tuple[str, ...] = ()
+    stop_token_ids: tuple[int, ...] = ()
     grade_timeout: float = 5.0
 
     def __post_init__(self) -> None:
-        if self.n_sampling < 0 or self.chunk_size < 1 or self.max_new_tokens < 1:
-            raise ValueError(f"need n_sampling >= 0, chunk_size >= 1 and max_new_tokens >= 1: {self}")
+        if self.n_sampling < 0 or self.max_new_tokens < 1:
+            raise ValueError(f"need n_sampling >= 0 and max_new_tokens >= 1: {self}")
 
     def sampling(self) -> dict[str, Any]:
         """The fields that decide the generated text (the run fingerprint's ``sampling`` section)."""
-        return {k: v for k, v in asdict(self).items() if k not in ("chunk_size", "grade_timeout")}
+        return {k: v for k, v in asdict(self).items() if k != "grade_timeout"}
 
     def params(self, kind: Kind) -> SamplingParams:
         base = SamplingParams(
-            n=self.n_sampling,
+            n=1,
             temperature=self.temperature,
             top_p=self.top_p,
             top_k=self.top_k,
             max_new_tokens=self.max_new_tokens,
             seed=self.seed,
+            stop=self.stop,
+            stop_token_ids=self.stop_token_ids,
         )
-        return replace(base, n=1, temperature=0.0, top_p=1.0, top_k=-1) if kind == "greedy" else base
+        return replace(base, temperature=0.0, top_p=1.0, top_k=-1) if kind == "greedy" else base
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +134,24 @@ def _key(problem: Problem, task: _Task) -> tuple[str, str, int]:
     return (problem.id, task.kind, task.sample_index)
 
 
+def select(records: Iterable[SampleRecord], config: RunConfig) -> list[SampleRecord]:
+    """The records of ``config``'s run: the greedy ones (if it has a greedy run) and samples ``0..n-1``.
+
+    A store grown to more samples than ``config.n_sampling`` is read as its first ``n_sampling``."""
+    return [
+        r
+        for r in records
+        if (r.kind == "greedy" and config.greedy)
+        or (r.kind == "sample" and r.sample_index < config.n_sampling)
+    ]
+
+
+def _refused(manifest: dict[str, Any], expected: dict[str, Any]) -> list[str]:
+    """Differences between the stored manifest and ``expected`` that would change stored samples."""
+    stored = {k: manifest.get(k) for k in expected}
+    return [line for line in fingerprint_diff(stored, expected) if line.split(":", 1)[0] not in MUTABLE]
+
+
 def is_complete(
     benchmark: Benchmark,
     template: PromptTemplate,
@@ -133,7 +161,8 @@ def is_complete(
     model: str | None = None,
 ) -> bool:
     """Whether ``run_dir`` holds every record of this run (same benchmark, template, sampling; and ``model``
-    if given), so that no sampler is needed. Backend and grader are not checked here."""
+    if given), so that no sampler is needed: a run that holds more samples than asked for is complete.
+    Backend and grader are not checked here."""
     store = RunStore(run_dir)
     manifest = store.manifest()
     if manifest is None:
@@ -141,7 +170,7 @@ def is_complete(
     expected = _task_fingerprint(benchmark, template, config)
     if model is not None:
         expected["model"] = model_fingerprint(model)
-    if any(manifest.get(k) != v for k, v in expected.items()):
+    if _refused(manifest, expected):
         return False
     done = {r.key for r in store.records()}
     return all(_key(benchmark.problems[t.problem_index], t) in done for t in _tasks(len(benchmark), config))
@@ -158,7 +187,8 @@ def run_benchmark(
     overwrite: bool = False,
     progress: bool = True,
 ) -> list[SampleRecord]:
-    """Generate and grade what ``run_dir`` still lacks; return all records of the run in problem order."""
+    """Generate and grade what ``run_dir`` still lacks for ``config``; return the run's records in problem
+    order (with a store grown past ``config.n_sampling``, its first ``n_sampling`` samples)."""
     problems = benchmark.problems
     prompts = [template.render(p.problem, tokenizer=tokenizer) for p in problems]
     hashes = [prompt_hash(p) for p in prompts]
@@ -170,35 +200,83 @@ def run_benchmark(
     if not overwrite:
         # another grader version or policy is no reason to resample: re-grade what is stored
         refresh_verdicts(run_dir, policy=grader, timeout=config.grade_timeout)
-    records = {
-        r.key: r
-        for r in store.open(
-            run_fingerprint(benchmark, template, sampler.describe(), config, grader), overwrite=overwrite
-        )
-    }
+    fingerprint = run_fingerprint(benchmark, template, sampler.describe(), config, grader)
+    records = {r.key: r for r in store.open(fingerprint, overwrite=overwrite, mutable=MUTABLE)}
     _check_prompts(records.values(), problems, hashes, store)
     pending = [t for t in _tasks(len(problems), config) if _key(problems[t.problem_index], t) not in records]
-    all_tasks = len(records) + len(pending)
-    tokens, start = 0, time.monotonic()
+    total = len(_tasks(len(problems), config))
+    jobs = [Job(i, prompts[t.problem_index], t.seed, config.params(t.kind)) for i, t in enumerate(pending)]
+    tokens, arrived, start = 0, 0, time.monotonic()
+    appender = _Appender(store, records, problems, hashes, grader, config.grade_timeout)
     with tqdm(
-        total=all_tasks,
-        initial=all_tasks - len(pending),
-        desc=benchmark.name,
-        unit="sample",
-        disable=not progress,
+        total=total, initial=total - len(pending), desc=benchmark.name, unit="sample", disable=not progress
     ) as bar:
-        for kind, group in itertools.groupby(pending, key=lambda t: t.kind):
-            params, tasks = config.params(kind), list(group)
-            for chunk in (tasks[i : i + config.chunk_size] for i in range(0, len(tasks), config.chunk_size)):
-                completions = _sample(sampler, chunk, params, prompts)
-                new = _grade(chunk, completions, problems, hashes, grader, config.grade_timeout)
-                store.append(new)
-                records.update((r.key, r) for r in new)
-                tokens += sum(c.num_tokens for c in completions)
-                bar.update(len(new))
-                bar.set_postfix(tok_s=f"{tokens / max(time.monotonic() - start, 1e-9):.0f}")
+        try:
+            for job_id, completion in sampler.stream(jobs):
+                appender.put(pending[job_id], completion)
+                arrived += 1
+                tokens += completion.num_tokens
+                bar.update(1)
+                bar.set_postfix(tok_s=f"{tokens / max(time.monotonic() - start, 1e-9):.0f}", refresh=False)
+        finally:
+            appender.close()  # grades and stores what arrived, also when the stream failed
+    if arrived != len(jobs):
+        raise RuntimeError(f"sampler {sampler.name!r} finished {arrived} of {len(jobs)} completions")
     order = {p.id: i for i, p in enumerate(problems)}
-    return sorted(records.values(), key=lambda r: (order[r.problem_id], _KIND_ORDER[r.kind], r.sample_index))
+    return sorted(
+        select(records.values(), config),
+        key=lambda r: (order[r.problem_id], _KIND_ORDER[r.kind], r.sample_index),
+    )
+
+
+class _Appender:
+    """Grades completions and appends their records on a thread of its own: each batch is everything that
+    arrived while the previous one was graded, so grading keeps pace and the sampler never waits for it."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        records: dict[tuple[str, str, int], SampleRecord],
+        problems: Sequence[Problem],
+        hashes: list[str],
+        grader: dict[str, bool],
+        timeout: float,
+    ) -> None:
+        self._store, self._records = store, records
+        self._grade = lambda batch: _grade(batch, problems, hashes, grader, timeout)
+        self._queue: queue.SimpleQueue[tuple[_Task, Completion] | None] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="evalkit-grader", daemon=True)
+        self._thread.start()
+
+    def put(self, task: _Task, completion: Completion) -> None:
+        if self._error is not None:
+            raise RuntimeError("grading failed") from self._error
+        self._queue.put((task, completion))
+
+    def close(self) -> None:
+        """Grade and store everything put so far, then stop; re-raise a grading error."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise RuntimeError("grading failed") from self._error
+
+    def _run(self) -> None:
+        finished = False
+        while not finished:
+            batch = [self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get())
+            finished = batch[-1] is None
+            items = [item for item in batch if item is not None]
+            try:
+                if items:
+                    new = self._grade(items)
+                    self._store.append(new)
+                    self._records.update((r.key, r) for r in new)
+            except BaseException as exc:
+                self._error = exc
+                return
 
 
 def _check_prompts(
@@ -213,26 +291,8 @@ def _check_prompts(
             )
 
 
-def _sample(
-    sampler: Sampler, chunk: Sequence[_Task], params: SamplingParams, prompts: list[str]
-) -> list[Completion]:
-    """One sampler call for a chunk; consecutive tasks of a problem share a request. Completions in task order.
-
-    Greedy tasks have no seed of their own: their request carries the run seed, which greedy decoding ignores.
-    """
-    requests = [
-        SampleRequest(prompts[p], tuple(params.seed if t.seed is None else t.seed for t in group))
-        for p, group in itertools.groupby(chunk, key=lambda t: t.problem_index)
-    ]
-    results = sampler(requests, params)
-    if [len(r) for r in results] != [len(r.seeds) for r in requests]:
-        raise RuntimeError(f"sampler {sampler.name!r} did not return one completion per seed of each request")
-    return [c for per_request in results for c in per_request]
-
-
 def _grade(
-    chunk: Sequence[_Task],
-    completions: list[Completion],
+    batch: Sequence[tuple[_Task, Completion]],
     problems: Sequence[Problem],
     hashes: list[str],
     grader: dict[str, bool],
@@ -240,9 +300,9 @@ def _grade(
 ) -> list[SampleRecord]:
     from evalkit.graders import ExtractionPolicy, grade_many  # sympy: only when there is something to grade
 
-    golds = [problems[t.problem_index].gold for t in chunk]
+    golds = [problems[t.problem_index].gold for t, _ in batch]
     verdicts = grade_many(
-        [(c.text, gold) for c, gold in zip(completions, golds, strict=True)],
+        [(c.text, gold) for (_, c), gold in zip(batch, golds, strict=True)],
         timeout=timeout,
         policy=ExtractionPolicy(**grader),
     )
@@ -262,5 +322,5 @@ def _grade(
             method=v.method,
             reason=v.reason,
         )
-        for t, c, gold, v in zip(chunk, completions, golds, verdicts, strict=True)
+        for (t, c), gold, v in zip(batch, golds, verdicts, strict=True)
     ]

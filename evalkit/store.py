@@ -10,7 +10,7 @@ import json
 import os
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -124,11 +124,15 @@ class RunStore:
         """Stored records, read-only (a torn last line is dropped with a warning but left in the file)."""
         return read_records(self.samples_path)
 
-    def open(self, fingerprint: Mapping[str, Any], *, overwrite: bool = False) -> list[SampleRecord]:
+    def open(
+        self, fingerprint: Mapping[str, Any], *, overwrite: bool = False, mutable: Collection[str] = ()
+    ) -> list[SampleRecord]:
         """Start or resume the run under ``fingerprint``; return the records already stored.
 
         A different stored fingerprint raises ``StoreError`` naming the differing fields, unless
-        ``overwrite``, which moves the old files to ``overwritten/<time>/`` and starts empty.
+        ``overwrite``, which moves the old files to ``overwritten/<time>/`` and starts empty. Fields named
+        in ``mutable`` (dotted, e.g. ``sampling.n_sampling``) may differ: they change no stored record, and
+        the manifest is rewritten with their new values.
         """
         if overwrite:
             self._move_aside()
@@ -142,12 +146,15 @@ class RunStore:
             self.write_manifest(fingerprint)
             return []
         diff = fingerprint_diff(stored, fingerprint)
-        if diff:
+        refused = [line for line in diff if line.split(":", 1)[0] not in mutable]
+        if refused:
             raise StoreError(
                 f"{self.run_dir} holds a run with a different fingerprint:\n  "
-                + "\n  ".join(diff)
+                + "\n  ".join(refused)
                 + "\nuse --overwrite to start over (the old files are moved aside), or another output path"
             )
+        if diff:
+            self.write_manifest(fingerprint)
         return read_records(self.samples_path, repair=True)
 
     def append(self, records: Iterable[SampleRecord]) -> None:

@@ -2,7 +2,7 @@
 
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -14,7 +14,7 @@ from evalkit.data import load_benchmark
 from evalkit.eval_and_aggregate import main
 from evalkit.metrics import pass_at_k
 from evalkit.prompts import load_template
-from evalkit.sampling.base import Completion, SampleRequest, SamplingParams
+from evalkit.sampling.base import Completion, Job
 from evalkit.store import model_tag, read_records
 
 TABLE_HEADER = "| dataset | num_questions | greedy_length | sample_length | greedy_acc | sample_pass@1 | pass@8 | pass@16 |"
@@ -153,12 +153,11 @@ class ScriptedSampler:
     def __init__(self, golds: dict[str, str], model_path: str) -> None:
         self.golds, self.model_path = golds, model_path
 
-    def __call__(self, requests: Sequence[SampleRequest], params: SamplingParams) -> list[list[Completion]]:
-        out = []
-        for req in requests:
-            gold = self.golds[req.prompt]
-            out.append([self._completion(gold, seed, params.greedy) for seed in req.seeds])
-        return out
+    def stream(
+        self, jobs: Iterable[Job], *, max_in_flight: int | None = None
+    ) -> Iterator[tuple[int, Completion]]:
+        for job in jobs:
+            yield job.id, self._completion(self.golds[job.prompt], job.seed or 0, job.params.greedy)
 
     @staticmethod
     def _completion(gold: str, seed: int, greedy: bool) -> Completion:

@@ -1,4 +1,5 @@
-"""Runner: seeds, chunking, grading as records arrive, resume after a crash or SIGKILL, refused changes."""
+"""Runner: seeds, one stream, grading as records arrive, resume after a crash or SIGKILL, growing a run,
+refused changes."""
 
 import dataclasses
 import os
@@ -6,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from evalkit.graders import GRADER_VERSION
 from evalkit.prompts import PromptTemplate, load_template
 from evalkit.records import SampleRecord
 from evalkit.runner import RunConfig, is_complete, run_benchmark
-from evalkit.sampling.base import Completion, SampleRequest, SamplingParams, derive_seed
+from evalkit.sampling.base import Completion, Job, derive_seed
 from evalkit.store import RunStore, StoreError, read_records
 from evalkit.verdicts import regrade
 
@@ -28,31 +29,36 @@ BENCH = Benchmark(
     path=Path("toy.jsonl"),
     sha256="0" * 64,
 )
-CONFIG = RunConfig(n_sampling=3, max_new_tokens=8, chunk_size=5)
+CONFIG = RunConfig(n_sampling=3, max_new_tokens=8)
 
 
 class FakeSampler:
-    """Answers correctly when the seed is even; can crash after a number of calls."""
+    """Streams completions in reverse job order (as an engine finishes them, not as asked); answers correctly
+    when the seed is even; can crash after a number of completions."""
 
     name = "fake"
 
     def __init__(self, crash_after: int | None = None) -> None:
         self.crash_after = crash_after
-        self.calls: list[tuple[list[SampleRequest], SamplingParams]] = []
+        self.jobs: list[Job] = []
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": "fake-model"}
 
-    def __call__(self, requests: Sequence[SampleRequest], params: SamplingParams) -> list[list[Completion]]:
-        if self.crash_after is not None and len(self.calls) == self.crash_after:
-            raise RuntimeError("engine died")
-        self.calls.append((list(requests), params))
-        return [[self._complete(r.prompt, s, params) for s in r.seeds] for r in requests]
+    def stream(
+        self, jobs: Iterable[Job], *, max_in_flight: int | None = None
+    ) -> Iterator[tuple[int, Completion]]:
+        batch = list(jobs)
+        self.jobs += batch
+        for done, job in enumerate(reversed(batch)):
+            if done == self.crash_after:
+                raise RuntimeError("engine died")
+            yield job.id, self._complete(job.prompt, job.seed)
 
     @staticmethod
-    def _complete(prompt: str, seed: int, params: SamplingParams) -> Completion:
+    def _complete(prompt: str, seed: int | None) -> Completion:
         i = int(prompt.split("What is ")[1].split(" ")[0])
-        text = f"So the answer is \\boxed{{{2 * i}}}." if seed % 2 == 0 else "I give up."
+        text = f"So the answer is \\boxed{{{2 * i}}}." if (seed or 0) % 2 == 0 else "I give up."
         return Completion(text=f"[{seed}] {text}", num_tokens=5, finish_reason="stop", seed=seed)
 
 
@@ -69,9 +75,10 @@ def test_run_records_seeds_greedy_and_grading(tmp_path: Path) -> None:
         for kind, n in (("greedy", 1), ("sample", 3))
         for i in range(n)
     ]
-    greedy_requests = [q for reqs, params in sampler.calls if params.greedy for q in reqs]
-    assert len(greedy_requests) == 4 and all(len(q.seeds) == 1 for q in greedy_requests)
-    assert {p.temperature for _, p in sampler.calls} == {0.0, 0.6}
+    assert len(sampler.jobs) == 16  # one stream: greedy and sampled jobs together
+    greedy = [j for j in sampler.jobs if j.params.greedy]
+    assert len(greedy) == 4 and all(j.seed is None for j in greedy)
+    assert {j.params.temperature for j in sampler.jobs} == {0.0, 0.6}
     for p_index, p in enumerate(BENCH.problems):
         mine = [r for r in records if r.problem_id == p.id]
         assert mine[0].seed is None
@@ -79,34 +86,54 @@ def test_run_records_seeds_greedy_and_grading(tmp_path: Path) -> None:
     for r in records:
         assert r.gold == BENCH.problems[int(r.problem_id[1:])].gold
         assert r.correct == ("boxed" in r.response), r
-    assert all(sum(len(q.seeds) for q in reqs) <= CONFIG.chunk_size for reqs, _ in sampler.calls)
     stored = read_records(tmp_path / "samples.jsonl")
-    assert len(stored) == len(records) and set(stored) == set(records)  # file order: greedy first
+    assert len(stored) == len(records) and set(stored) == set(records)
     manifest = RunStore(tmp_path).manifest()
     assert manifest is not None
     assert manifest["sampling"]["temperature"] == 0.6 and manifest["backend"]["backend"] == "fake"
-    assert manifest["grader"] == {"last_number_fallback": True, "require_think_end": False, "version": GRADER_VERSION}
+    assert manifest["grader"] == {
+        "last_number_fallback": True,
+        "require_think_end": False,
+        "version": GRADER_VERSION,
+    }
     assert is_complete(BENCH, TEMPLATE, tmp_path, CONFIG)
     assert not is_complete(BENCH, TEMPLATE, tmp_path, dataclasses.replace(CONFIG, n_sampling=4))
 
 
-def test_resume_after_crash_only_generates_the_rest(tmp_path: Path) -> None:
+def test_crash_keeps_every_completion_that_arrived(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="engine died"):
-        run(tmp_path / "a", FakeSampler(crash_after=2))
+        run(tmp_path / "a", FakeSampler(crash_after=7))
     kept = read_records(tmp_path / "a" / "samples.jsonl")
-    assert len(kept) == 4 + 5  # the greedy chunk (4 problems) and one chunk of samples
+    assert len(kept) == 7  # graded and stored as they arrived: only the jobs in flight are lost
     assert not is_complete(BENCH, TEMPLATE, tmp_path / "a", CONFIG)
     resumed_sampler = FakeSampler()
     resumed = run(tmp_path / "a", resumed_sampler)
-    generated = sum(len(q.seeds) for reqs, _ in resumed_sampler.calls for q in reqs)
-    assert generated == len(resumed) - len(kept)
+    assert len(resumed_sampler.jobs) == 16 - 7
     assert resumed == run(tmp_path / "b", FakeSampler())
+
+
+def test_raising_n_sampling_draws_only_the_new_indices_and_lowering_reads_a_prefix(tmp_path: Path) -> None:
+    four, eight = dataclasses.replace(CONFIG, n_sampling=4), dataclasses.replace(CONFIG, n_sampling=8)
+    first = run(tmp_path, FakeSampler(), four)
+    grower = FakeSampler()
+    grown = run(tmp_path, grower, eight)
+    assert len(grower.jobs) == 4 * 4 and not any(j.params.greedy for j in grower.jobs)  # 4 new per problem
+    assert set(first) <= set(grown) and len(grown) == 4 * (1 + 8)
+    assert grown == run(tmp_path / "fresh", FakeSampler(), eight)  # the same samples as drawing 8 at once
+    assert RunStore(tmp_path).manifest()["sampling"]["n_sampling"] == 8
+    assert is_complete(BENCH, TEMPLATE, tmp_path, four)
+    shrinker = FakeSampler()
+    assert run(tmp_path, shrinker, four) == first and shrinker.jobs == []
+    assert len(RunStore(tmp_path).records()) == 4 * 9  # the stored samples stay
+    with pytest.raises(StoreError, match=r"sampling\.max_new_tokens: 8 \(stored\) vs 16 \(now\)"):
+        run(tmp_path, FakeSampler(), dataclasses.replace(eight, max_new_tokens=16))
 
 
 def test_changed_sampling_parameter_is_refused_by_name(tmp_path: Path) -> None:
     run(tmp_path, FakeSampler())
-    with pytest.raises(StoreError, match=r"sampling\.temperature: 0\.6 \(stored\) vs 0\.7 \(now\)"):
-        run(tmp_path, FakeSampler(), dataclasses.replace(CONFIG, temperature=0.7))
+    with pytest.raises(StoreError, match=r"sampling\.temperature: 0\.6 \(stored\) vs 0\.7 \(now\)") as info:
+        run(tmp_path, FakeSampler(), dataclasses.replace(CONFIG, temperature=0.7, n_sampling=5))
+    assert "n_sampling" not in str(info.value)
     records = run(tmp_path, FakeSampler(), dataclasses.replace(CONFIG, temperature=0.7), overwrite=True)
     assert len(records) == 16 and RunStore(tmp_path).manifest()["sampling"]["temperature"] == 0.7
 
@@ -126,7 +153,7 @@ class ChatTokenizer:
 def test_changed_chat_template_is_refused_by_prompt_hash(tmp_path: Path) -> None:
     chat = PromptTemplate(name="chat", input_template="{input}", chat=True)
     run_benchmark(BENCH, chat, FakeSampler(), tmp_path, CONFIG, tokenizer=ChatTokenizer("a"), progress=False)
-    with pytest.raises(StoreError, match="prompt of problem p0 differs"):
+    with pytest.raises(StoreError, match=r"prompt of problem p\d differs"):
         run_benchmark(
             BENCH, chat, FakeSampler(), tmp_path, CONFIG, tokenizer=ChatTokenizer("b"), progress=False
         )
@@ -159,14 +186,15 @@ bench = load_benchmark("aime24", data_dir)
 bench = dataclasses.replace(bench, problems=bench.problems[:6])
 inner = TransformersSampler(model, device="cpu", batch_size=4)
 
-class Slow:  # leaves time to kill the run between chunks
+class Slow:  # leaves time to kill the run between completions
     name = inner.name
     describe = inner.describe
-    def __call__(self, requests, params):
-        time.sleep(0.3)
-        return inner(requests, params)
+    def stream(self, jobs, max_in_flight=None):
+        for item in inner.stream(jobs, max_in_flight=2):
+            time.sleep(0.3)
+            yield item
 
-config = RunConfig(n_sampling=3, max_new_tokens=8, chunk_size=2)
+config = RunConfig(n_sampling=3, max_new_tokens=8)
 run_benchmark(bench, load_template("r1-distilled-qwen"), Slow(), Path(run_dir), config, progress=False)
 """
 
@@ -203,7 +231,7 @@ def test_sigkilled_run_resumes_to_the_uninterrupted_result(
     bench = dataclasses.replace(bench, problems=bench.problems[:6])
     template = load_template("r1-distilled-qwen")
     sampler = TransformersSampler(tiny_model_dir, device="cpu", batch_size=4)
-    config = RunConfig(n_sampling=3, max_new_tokens=8, chunk_size=2)
+    config = RunConfig(n_sampling=3, max_new_tokens=8)
 
     with pytest.raises(StoreError, match=r"sampling\.top_p: 0\.95 \(stored\) vs 0\.9 \(now\)"):
         run_benchmark(bench, template, sampler, tmp_path / "killed", dataclasses.replace(config, top_p=0.9))

@@ -1,7 +1,13 @@
-"""The sampler protocol: prompts and sampling parameters in, n completions per prompt out."""
+"""The sampler protocol: jobs (one prompt, one seed, the sampling parameters) in, completions streamed out.
+
+A sampler's ``stream(jobs)`` yields ``(job.id, Completion)`` as each completion finishes, in whatever order
+the engine finishes them, pulling jobs from the iterable only as it needs them (``max_in_flight`` bounds how
+many it holds at once; ``None`` means as many as it can take). Closing the stream early aborts the jobs in
+flight. ``sample(sampler, requests, params)`` collects a stream into one list per request, in seed order.
+"""
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -10,7 +16,10 @@ FinishReason = Literal["stop", "length"]
 
 @dataclass(frozen=True, slots=True)
 class SamplingParams:
-    """Sampling parameters shared by every backend. ``temperature == 0`` means greedy."""
+    """Sampling parameters shared by every backend. ``temperature == 0`` means greedy.
+
+    ``stop`` strings end a completion (not included in its text); ``stop_token_ids`` are extra EOS ids.
+    """
 
     n: int = 1
     temperature: float = 0.6
@@ -18,6 +27,8 @@ class SamplingParams:
     top_k: int = -1
     max_new_tokens: int = 32768
     seed: int = 0
+    stop: tuple[str, ...] = ()
+    stop_token_ids: tuple[int, ...] = ()
 
     @property
     def greedy(self) -> bool:
@@ -35,6 +46,16 @@ class Completion:
 
 
 @dataclass(frozen=True, slots=True)
+class Job:
+    """One completion to generate: ``id`` is the caller's handle, ``seed`` is ``None`` for greedy decoding."""
+
+    id: int
+    prompt: str
+    seed: int | None
+    params: SamplingParams
+
+
+@dataclass(frozen=True, slots=True)
 class SampleRequest:
     """One prompt with the seeds of the samples still to generate (one seed per completion)."""
 
@@ -44,17 +65,44 @@ class SampleRequest:
 
 @runtime_checkable
 class Sampler(Protocol):
-    """A sampler is a callable: for each request, one completion per seed, in seed order."""
+    """A streaming sampler: one completion per job, yielded the moment it finishes."""
 
     name: str
 
-    def __call__(
-        self, requests: Sequence[SampleRequest], params: SamplingParams
-    ) -> list[list[Completion]]: ...
+    def stream(
+        self, jobs: Iterable[Job], *, max_in_flight: int | None = None
+    ) -> Iterator[tuple[int, Completion]]: ...
 
     def describe(self) -> dict[str, object]:
         """Backend name, version and every engine flag, recorded in the run fingerprint."""
         ...
+
+
+def request_jobs(requests: Sequence[SampleRequest], params: SamplingParams) -> list[Job]:
+    """One job per seed of each request; job ids count up in request then seed order."""
+    jobs = [(r.prompt, seed) for r in requests for seed in r.seeds]
+    return [Job(i, prompt, None if params.greedy else seed, params) for i, (prompt, seed) in enumerate(jobs)]
+
+
+def sample(
+    sampler: Sampler, requests: Sequence[SampleRequest], params: SamplingParams
+) -> list[list[Completion]]:
+    """Every completion of ``requests`` (one per seed, in seed order), collected from ``sampler.stream``."""
+    jobs = request_jobs(requests, params)
+    done = dict(sampler.stream(jobs))
+    if len(done) != len(jobs):
+        raise RuntimeError(f"sampler {sampler.name!r} finished {len(done)} of {len(jobs)} jobs")
+    flat = iter(range(len(jobs)))
+    return [[done[next(flat)] for _ in r.seeds] for r in requests]
+
+
+class BatchCall:
+    """Mixin: ``sampler(requests, params) -> list[list[Completion]]``, the batch form of ``stream``."""
+
+    def __call__(
+        self: Sampler, requests: Sequence[SampleRequest], params: SamplingParams
+    ) -> list[list[Completion]]:
+        return sample(self, requests, params)
 
 
 def derive_seed(run_seed: int, problem_index: int, sample_index: int) -> int:

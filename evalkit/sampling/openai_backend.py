@@ -5,10 +5,11 @@ applied by the server). Transient failures (connection errors, timeouts, 429, 5x
 are retried with exponential backoff; anything else fails at once with the server's message.
 """
 
+import itertools
 import threading
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from requests import Session
@@ -16,7 +17,7 @@ from requests import __version__ as requests_version
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import Timeout
 
-from evalkit.sampling.base import Completion, FinishReason, SampleRequest, SamplingParams
+from evalkit.sampling.base import BatchCall, Completion, FinishReason, Job, SamplingParams
 
 # Server finish reasons -> ours. None or an unknown value is decided by the token count (see _finish_reason).
 _FINISH_REASONS: dict[str, FinishReason] = {
@@ -38,7 +39,7 @@ class _Transient(Exception):
     """A failure worth retrying."""
 
 
-class OpenAISampler:
+class OpenAISampler(BatchCall):
     """Completions client with bounded concurrency and retries. ``base_url`` may end in ``/v1`` or not."""
 
     name = "openai"
@@ -75,16 +76,27 @@ class OpenAISampler:
             "requests": requests_version,
         }
 
-    def __call__(self, requests: Sequence[SampleRequest], params: SamplingParams) -> list[list[Completion]]:
-        jobs = [(r.prompt, seed) for r in requests for seed in r.seeds]
-        pool = ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="evalkit-openai")
-        futures = [pool.submit(self._complete, prompt, seed, params) for prompt, seed in jobs]
+    def stream(
+        self, jobs: Iterable[Job], *, max_in_flight: int | None = None
+    ) -> Iterator[tuple[int, Completion]]:
+        """Keeps ``max_concurrency`` requests (or ``max_in_flight``, if lower) at the server at all times;
+        each completion is yielded as its response arrives."""
+        limit = min(self.max_concurrency, max_in_flight or self.max_concurrency)
+        pending = iter(jobs)
+        pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="evalkit-openai")
+        in_flight: dict[Future[Completion], int] = {}
         try:
-            flat = iter([f.result() for f in futures])
+            while True:
+                for job in itertools.islice(pending, limit - len(in_flight)):
+                    in_flight[pool.submit(self._complete, job.prompt, job.seed, job.params)] = job.id
+                if not in_flight:
+                    return
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield in_flight.pop(future), future.result()
         finally:
             # On failure (or Ctrl-C) drop the queued requests and do not wait for those in flight.
             pool.shutdown(wait=False, cancel_futures=True)
-        return [[next(flat) for _ in r.seeds] for r in requests]
 
     def _session(self) -> Session:
         session = getattr(self._local, "session", None)
@@ -92,7 +104,7 @@ class OpenAISampler:
             session = self._local.session = Session()
         return session
 
-    def _complete(self, prompt: str, seed: int, params: SamplingParams) -> Completion:
+    def _complete(self, prompt: str, seed: int | None, params: SamplingParams) -> Completion:
         body: dict[str, Any] = {
             "model": self.model,
             "prompt": prompt,
@@ -105,6 +117,10 @@ class OpenAISampler:
             body["seed"] = seed
             if params.top_k > 0:
                 body["top_k"] = params.top_k
+        if params.stop:
+            body["stop"] = list(params.stop)
+        if params.stop_token_ids:
+            body["stop_token_ids"] = list(params.stop_token_ids)  # a vLLM server extension
         for attempt in range(self.max_retries + 1):
             try:
                 return self._post(body, seed=None if params.greedy else seed)

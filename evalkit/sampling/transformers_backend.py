@@ -6,7 +6,8 @@ The model's own ``generation_config.json`` sampling defaults are ignored (as wit
 given explicit parameters): only ``SamplingParams`` and the EOS tokens count.
 """
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from transformers import (
     TopPLogitsWarper,
 )
 
-from evalkit.sampling.base import Completion, SampleRequest, SamplingParams
+from evalkit.sampling.base import BatchCall, Completion, Job, SamplingParams
 from evalkit.sampling.errors import BackendUnavailable
 
 
@@ -57,7 +58,7 @@ def _resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-class TransformersSampler:
+class TransformersSampler(BatchCall):
     """``AutoModelForCausalLM`` sampler with vLLM semantics (n seeds -> n completions, temperature 0 = greedy).
 
     ``dtype="auto"`` means float32 on CPU and the checkpoint's dtype on GPU.
@@ -120,45 +121,63 @@ class TransformersSampler:
             "eos_token_ids": self.eos_token_ids,
         }
 
-    def __call__(self, requests: Sequence[SampleRequest], params: SamplingParams) -> list[list[Completion]]:
-        encoded = [self.tokenizer(r.prompt)["input_ids"] for r in requests]
-        # One row per (request, seed position); longest prompts first so that batches need little padding.
-        rows = sorted(
-            ((i, j) for i, r in enumerate(requests) for j in range(len(r.seeds))),
-            key=lambda row: -len(encoded[row[0]]),
-        )
-        done: dict[tuple[int, int], Completion] = {}
-        for start in range(0, len(rows), self.batch_size):
-            batch = rows[start : start + self.batch_size]
-            prompts, seeds = [encoded[i] for i, _ in batch], [requests[i].seeds[j] for i, j in batch]
-            done.update(zip(batch, self._generate(prompts, seeds, params), strict=True))
-        return [[done[(i, j)] for j in range(len(r.seeds))] for i, r in enumerate(requests)]
+    def stream(
+        self, jobs: Iterable[Job], *, max_in_flight: int | None = None
+    ) -> Iterator[tuple[int, Completion]]:
+        """Batches of ``batch_size`` jobs with the same parameters, longest prompts together; each batch's
+        completions are yielded when it finishes. Jobs are read ``max_in_flight`` (default: all) at a time."""
+        pending = iter(jobs)
+        while window := list(itertools.islice(pending, max_in_flight)):
+            encoded = {job.id: self.tokenizer(job.prompt)["input_ids"] for job in window}
+            by_params: dict[SamplingParams, list[Job]] = {}
+            for job in window:
+                by_params.setdefault(job.params, []).append(job)
+            for params, group in by_params.items():
+                group.sort(key=lambda job: -len(encoded[job.id]))
+                for start in range(0, len(group), self.batch_size):
+                    batch = group[start : start + self.batch_size]
+                    completions = self._generate(
+                        [encoded[j.id] for j in batch], [j.seed for j in batch], params
+                    )
+                    yield from zip([j.id for j in batch], completions, strict=True)
 
     @torch.inference_mode()
     def _generate(
-        self, prompts: list[list[int]], seeds: list[int], params: SamplingParams
+        self, prompts: list[list[int]], seeds: list[int | None], params: SamplingParams
     ) -> list[Completion]:
         inputs = self.tokenizer.pad({"input_ids": prompts}, return_tensors="pt").to(self.device)
         processors = LogitsProcessorList()
         if not params.greedy:
-            generators = [torch.Generator(device=self.device).manual_seed(s) for s in seeds]
+            generators = [torch.Generator(device=self.device).manual_seed(s or 0) for s in seeds]
             processors.append(_SeededSampling(generators, params))
+        eos = sorted({*self.eos_token_ids, *params.stop_token_ids})
         output = self.model.generate(
             **inputs,
             do_sample=False,
             max_new_tokens=params.max_new_tokens,
             logits_processor=processors,
+            eos_token_id=eos,
+            stop_strings=list(params.stop) or None,
+            tokenizer=self.tokenizer,
         )
         generated = output[:, inputs["input_ids"].shape[1] :].tolist()
-        return [self._completion(ids, seed, params) for ids, seed in zip(generated, seeds, strict=True)]
+        return [
+            self._completion(ids, seed, params, set(eos)) for ids, seed in zip(generated, seeds, strict=True)
+        ]
 
-    def _completion(self, ids: list[int], seed: int, params: SamplingParams) -> Completion:
-        """Cut at the first EOS (counted, as vLLM does, but not decoded); no EOS means the length limit hit."""
-        stop = next((k for k, t in enumerate(ids) if t in self.eos_token_ids), None)
-        text = self.tokenizer.decode(ids[:stop], skip_special_tokens=True)
+    def _completion(
+        self, ids: list[int], seed: int | None, params: SamplingParams, eos: set[int]
+    ) -> Completion:
+        """Cut at the first EOS (counted, as vLLM does, but not decoded) or stop string (cut from the text, as
+        vLLM does); neither means the length limit hit."""
+        end = next((k for k, t in enumerate(ids) if t in eos), None)
+        text = self.tokenizer.decode(ids[:end], skip_special_tokens=True)
+        cut = min((i for i in (text.find(stop) for stop in params.stop) if i >= 0), default=None)
+        if end is None and cut is not None:  # stopped by a string: the row is padded after it
+            end = next((k for k, t in enumerate(ids) if t == self.pad_token_id), len(ids)) - 1
         return Completion(
-            text=text,
-            num_tokens=len(ids) if stop is None else stop + 1,
-            finish_reason="length" if stop is None else "stop",
+            text=text if cut is None else text[:cut],
+            num_tokens=len(ids) if end is None else end + 1,
+            finish_reason="length" if end is None else "stop",
             seed=None if params.greedy else seed,
         )

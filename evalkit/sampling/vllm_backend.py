@@ -6,13 +6,14 @@ access, a dead engine) are raised as ``EngineFailure`` carrying the fix.
 """
 
 import importlib.util
+import itertools
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
-from evalkit.sampling.base import Completion, SampleRequest, SamplingParams
+from evalkit.sampling.base import BatchCall, Completion, Job
 from evalkit.sampling.errors import BackendUnavailable, EngineFailure
 from evalkit.sampling.vllm_options import VLLMConfig, engine_kwargs, sampling_kwargs
 from evalkit.troubleshooting import diagnose_exception
@@ -156,8 +157,13 @@ def _engine(api: VLLMApi, model_path: str, kwargs: dict[str, Any]) -> Any:
     return _ENGINE[1]
 
 
-class VLLMSampler:
-    """Sampler on a local vLLM engine; each completion is one request seeded with its own sample seed."""
+class VLLMSampler(BatchCall):
+    """Sampler on a local vLLM engine; each completion is one request seeded with its own sample seed.
+
+    ``stream`` drives the engine's own request loop (``LLMEngine.add_request`` / ``step`` /
+    ``abort_request``): every job is added up front (or up to ``max_in_flight``, topped up as requests
+    finish) and each completion is yielded in the step it finishes.
+    """
 
     name = "vllm"
 
@@ -170,19 +176,46 @@ class VLLMSampler:
         for note in self.notes:
             log.warning("vLLM %s: %s", self._api.version, note)
         self._llm = _engine(self._api, model_path, self.engine_kwargs)
+        self._ids = itertools.count()
 
-    def __call__(self, requests: Sequence[SampleRequest], params: SamplingParams) -> list[list[Completion]]:
-        jobs = [(index, seed) for index, request in enumerate(requests) for seed in request.seeds]
-        results: list[list[Completion]] = [[] for _ in requests]
-        if not jobs:
-            return results
-        prompts = [requests[index].prompt for index, _ in jobs]
-        sampling = [self._api.SamplingParams(**sampling_kwargs(params, seed)) for _, seed in jobs]
-        with diagnosed():
-            outputs = self._llm.generate(prompts, sampling, use_tqdm=False)
-        for (index, seed), output in zip(jobs, outputs, strict=True):
-            results[index].append(to_completion(output, seed))
-        return results
+    @property
+    def capacity(self) -> int | None:
+        """Sequences the engine decodes at once (vLLM's ``max_num_seqs``), for callers that feed it in steps."""
+        config = getattr(self._llm.llm_engine, "vllm_config", None)
+        return (
+            getattr(getattr(config, "scheduler_config", None), "max_num_seqs", None)
+            or self.config.max_num_seqs
+        )
+
+    def stream(
+        self, jobs: Iterable[Job], *, max_in_flight: int | None = None
+    ) -> Iterator[tuple[int, Completion]]:
+        engine = self._llm.llm_engine
+        pending = iter(jobs)
+        in_flight: dict[str, Job] = {}
+
+        def top_up() -> None:
+            while max_in_flight is None or len(in_flight) < max_in_flight:
+                job = next(pending, None)
+                if job is None:
+                    return
+                request_id = f"evalkit-{next(self._ids)}"
+                sampling = self._api.SamplingParams(**sampling_kwargs(job.params, job.seed))
+                engine.add_request(request_id, job.prompt, sampling)
+                in_flight[request_id] = job
+
+        try:
+            with diagnosed():
+                top_up()
+                while in_flight:
+                    for output in engine.step():
+                        if output.finished and output.request_id in in_flight:
+                            job = in_flight.pop(output.request_id)
+                            yield job.id, to_completion(output, job.seed)
+                    top_up()
+        finally:
+            if in_flight:  # closed early (error, Ctrl-C): free the engine of what is left
+                engine.abort_request(list(in_flight))
 
     def describe(self) -> dict[str, object]:
         return {

@@ -118,4 +118,6 @@ def sampling_kwargs(params: SamplingParams, seed: int | None) -> dict[str, Any]:
         "top_k": 0 if greedy else max(params.top_k, 0),
         "max_tokens": params.max_new_tokens,
         "seed": None if greedy else seed,
+        "stop": list(params.stop),
+        "stop_token_ids": list(params.stop_token_ids),
     }

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 import pytest
 
 from evalkit.sampling import vllm_backend
-from evalkit.sampling.base import Completion, SampleRequest, SamplingParams
+from evalkit.sampling.base import Completion, Job, SampleRequest, SamplingParams
 from evalkit.sampling.errors import BackendUnavailable, EngineFailure
 from evalkit.sampling.vllm_backend import VLLMApi, VLLMSampler, load_vllm
 from evalkit.sampling.vllm_options import VLLMConfig, engine_kwargs, sampling_kwargs
@@ -104,8 +104,12 @@ def test_sampled_request_has_its_own_seed_and_vllm_top_k_semantics() -> None:
         "top_k": 0,
         "max_tokens": 1024,
         "seed": 1234,
+        "stop": [],
+        "stop_token_ids": [],
     }
     assert sampling_kwargs(SamplingParams(top_k=20), 1)["top_k"] == 20
+    stops = sampling_kwargs(SamplingParams(stop=("</s>",), stop_token_ids=(151645, 151643)), 1)
+    assert (stops["stop"], stops["stop_token_ids"]) == (["</s>"], [151645, 151643])
 
 
 def test_greedy_request_ignores_top_p_top_k_and_seed() -> None:
@@ -145,32 +149,47 @@ def test_too_few_gpus_for_tensor_parallelism(monkeypatch: pytest.MonkeyPatch) ->
 # --- the sampler on a fake engine -----------------------------------------------------------------
 
 
+class FakeEngine:
+    """Stands in for vLLM's LLMEngine: finishes one request per step, the newest first (not in the order
+    added), answering with the request's seed; records what was added and aborted."""
+
+    def __init__(self) -> None:
+        self.added: list[tuple[str, str, dict[str, Any]]] = []
+        self.aborted: list[str] = []
+        self.open: list[tuple[str, str, dict[str, Any]]] = []
+        self.most_open = 0
+
+    def add_request(self, request_id: str, prompt: str, params: dict[str, Any]) -> None:
+        self.added.append((request_id, prompt, params))
+        self.open.append((request_id, prompt, params))
+        self.most_open = max(self.most_open, len(self.open))
+
+    def step(self) -> list[Any]:
+        if FakeLLM.fail_with is not None:
+            raise FakeLLM.fail_with
+        request_id, prompt, params = self.open.pop()
+        seed = params["seed"]
+        first = SimpleNamespace(
+            text=f"{prompt}|{seed}",
+            token_ids=[1] * (3 if seed is None else seed % 5),
+            finish_reason="length" if seed == 3 else "stop",
+        )
+        return [SimpleNamespace(request_id=request_id, finished=True, outputs=[first])]
+
+    def abort_request(self, request_ids: list[str]) -> None:
+        self.aborted += request_ids
+        self.open = [r for r in self.open if r[0] not in request_ids]
+
+
 class FakeLLM:
-    """Stands in for vllm.LLM: records its options and answers with the request's seed."""
+    """Stands in for vllm.LLM: records its options; its ``llm_engine`` is a ``FakeEngine``."""
 
     built: ClassVar[list[dict[str, Any]]] = []
     fail_with: ClassVar[Exception | None] = None
 
     def __init__(self, model: str, **kwargs: Any) -> None:
         FakeLLM.built.append({"model": model, **kwargs})
-        self.calls: list[tuple[list[str], list[dict[str, Any]]]] = []
-
-    def generate(self, prompts: list[str], sampling: list[dict[str, Any]], *, use_tqdm: bool) -> list[Any]:
-        if FakeLLM.fail_with is not None:
-            raise FakeLLM.fail_with
-        self.calls.append((prompts, sampling))
-        return [
-            SimpleNamespace(
-                outputs=[
-                    SimpleNamespace(
-                        text=f"{prompt}|{params['seed']}",
-                        token_ids=[1] * (3 if params["seed"] is None else params["seed"] % 5),
-                        finish_reason="length" if params["seed"] == 3 else "stop",
-                    )
-                ]
-            )
-            for prompt, params in zip(prompts, sampling, strict=True)
-        ]
+        self.llm_engine = FakeEngine()
 
 
 @pytest.fixture
@@ -192,15 +211,35 @@ def test_one_completion_per_seed_in_seed_order(fake_vllm: type[FakeLLM]) -> None
         [],
         [Completion("c|6", 1, "stop", 6)],
     ]
-    (prompts, sampling) = sampler._llm.calls[0]
-    assert prompts == ["a", "a", "c"]
-    assert [p["seed"] for p in sampling] == [3, 4, 6] and {p["n"] for p in sampling} == {1}
+    added = sampler._llm.llm_engine.added
+    assert [prompt for _, prompt, _ in added] == ["a", "a", "c"]
+    assert [p["seed"] for _, _, p in added] == [3, 4, 6] and {p["n"] for _, _, p in added} == {1}
 
 
-def test_greedy_run_keeps_the_request_seed_on_the_completion(fake_vllm: type[FakeLLM]) -> None:
+def test_greedy_completion_has_no_seed(fake_vllm: type[FakeLLM]) -> None:
     sampler = VLLMSampler("/models/m")
     (completions,) = sampler([SampleRequest("p", (0,))], SamplingParams(temperature=0.0))
-    assert completions == [Completion("p|None", 3, "stop", 0)]
+    assert completions == [Completion("p|None", 3, "stop", None)]
+
+
+def test_stream_yields_as_requests_finish_and_keeps_the_engine_topped_up(fake_vllm: type[FakeLLM]) -> None:
+    sampler = VLLMSampler("/models/m")
+    jobs = [Job(i, f"q{i}", 10 + i, SamplingParams()) for i in range(6)]
+    assert [i for i, _ in sampler.stream(jobs)] == [5, 4, 3, 2, 1, 0]  # all added up front, newest done first
+    engine = sampler._llm.llm_engine
+    assert engine.most_open == 6
+    engine.most_open = 0
+    done = [i for i, _ in sampler.stream(jobs, max_in_flight=2)]
+    assert sorted(done) == list(range(6)) and engine.most_open == 2 and engine.aborted == []
+
+
+def test_closing_the_stream_aborts_the_requests_in_flight(fake_vllm: type[FakeLLM]) -> None:
+    sampler = VLLMSampler("/models/m")
+    stream = sampler.stream([Job(i, f"q{i}", i, SamplingParams()) for i in range(4)])
+    assert next(stream)[0] == 3
+    stream.close()
+    engine = sampler._llm.llm_engine
+    assert sorted(engine.aborted) == sorted(r for r, _, _ in engine.added[:3]) and engine.open == []
 
 
 def test_describe_lists_version_passed_flags_and_notes(fake_vllm: type[FakeLLM]) -> None:

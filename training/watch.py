@@ -1,6 +1,7 @@
 """``evalkit watch CKPT_ROOT --output_path OUT``: evaluate every new training checkpoint as it appears.
 
-Each settled checkpoint (complete, and unchanged across two polls) is evaluated by
+Each settled persistent checkpoint (complete, unchanged across two polls, never a trainer's recover
+checkpoint: see ``checkpoints``) is evaluated by
 ``python -m evalkit eval`` in a subprocess (``--python`` of its own environment, its own GPUs via
 ``--cuda_visible_devices``). Results go to ``OUT/<step tag>/<benchmark>/``; ``OUT/watch.json`` keeps the
 per-step table (greedy_acc and sample_pass@1 per benchmark), printed and plotted to ``OUT/watch.png``.

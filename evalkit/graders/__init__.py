@@ -5,7 +5,7 @@
 ``engine`` ties them together with a cache. ``version`` numbers the verdicts it gives.
 """
 
-from evalkit.graders.engine import equivalent, grade, grade_many
+from evalkit.graders.engine import Grader, equivalent, grade, grade_many
 from evalkit.graders.extract import POLICIES, Extraction, ExtractionPolicy, extract_answer, find_answer
 from evalkit.graders.verdict import Verdict
 from evalkit.graders.version import GRADER_VERSION
@@ -15,6 +15,7 @@ __all__ = [
     "POLICIES",
     "Extraction",
     "ExtractionPolicy",
+    "Grader",
     "Verdict",
     "equivalent",
     "extract_answer",

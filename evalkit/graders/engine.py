@@ -1,10 +1,12 @@
 """Grading: extract, normalise, decide cheaply in this process, send the rest to worker processes.
 
-Each distinct (normalised prediction, normalised gold) pair is judged once: an LRU cache in this
-process remembers decided pairs across calls (time-outs are not remembered).
+A :class:`Grader` holds a policy, a time limit, a worker pool and an LRU cache of decided pairs:
+each distinct (normalised prediction, normalised gold) pair is judged once across calls (time-outs
+are not remembered). :func:`grade` and :func:`grade_many` use the default grader.
 """
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Iterable
 from concurrent.futures import Future, TimeoutError
@@ -13,7 +15,7 @@ from typing import cast
 from evalkit.graders.compare import Outcome, judge_fast, judge_long
 from evalkit.graders.extract import BOX_COMMANDS, ExtractionPolicy, Rule, extract_answer, find_answer
 from evalkit.graders.normalize import MAX_ANSWER_CHARS, evaluation_hazard, gold_text, normalize_answer
-from evalkit.graders.pool import POOL, WorkerDied
+from evalkit.graders.pool import POOL, WorkerDied, WorkerPool
 from evalkit.graders.verdict import Method, Verdict
 
 CACHE_SIZE = 200_000
@@ -45,7 +47,82 @@ class _OutcomeCache:
                 self._items.popitem(last=False)
 
 
-_CACHE = _OutcomeCache(CACHE_SIZE)
+class Grader:
+    """A grader with its own extraction policy, time limit, worker pool and outcome cache.
+
+    ``Grader(ExtractionPolicy.strict(), timeout=2.0, workers=4)`` for a reward function;
+    :func:`grade` and :func:`grade_many` use :data:`DEFAULT_GRADER` (the shared pool). A grader that
+    starts its own pool stops it on :meth:`close` (or ``with Grader() as g:``, or when collected).
+    """
+
+    def __init__(
+        self,
+        policy: ExtractionPolicy | None = None,
+        *,
+        timeout: float = 5.0,
+        workers: int | None = None,
+        pool: WorkerPool | None = None,
+        cache_size: int = CACHE_SIZE,
+    ) -> None:
+        self.policy = policy
+        self.timeout = timeout
+        self.workers = workers
+        self.pool = pool or WorkerPool()
+        self.cache = _OutcomeCache(cache_size)
+        self._stop = weakref.finalize(self, self.pool.shutdown) if pool is None else None
+
+    def close(self) -> None:
+        """Stop this grader's own worker processes (a shared pool is left running)."""
+        if self._stop is not None:
+            self._stop()
+
+    def __enter__(self) -> "Grader":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def grade(self, response: str | None, gold: str | int | float | None, *, extract: bool = True) -> Verdict:
+        """Grade one response (or, with ``extract=False``, one answer) against a gold answer."""
+        return self.grade_many([(response, gold)], extract=extract)[0]
+
+    def grade_many(
+        self,
+        items: Iterable[tuple[str | None, str | int | float | None]],
+        *,
+        extract: bool = True,
+        progress: bool = False,
+        policy: ExtractionPolicy | None = None,
+        timeout: float | None = None,
+        workers: int | None = None,
+    ) -> list[Verdict]:
+        """Grade (response, gold) pairs, in order; distinct pairs are judged once, in parallel.
+
+        ``policy``, ``timeout`` and ``workers`` override the grader's own for this call."""
+        policy = policy or self.policy
+        timeout = self.timeout if timeout is None else timeout
+        workers = workers or self.workers
+        rows = [_row(response, gold, extract, policy) for response, gold in items]
+        outcomes: dict[Key, Outcome] = {}
+        futures: dict[Key, Future[Outcome]] = {}
+        for _, _, key, _ in rows:
+            if isinstance(key, str) or key in outcomes or key in futures:
+                continue
+            decided = self.cache.get(key) or _decide_here(*key)
+            if decided is not None:
+                outcomes[key] = decided
+                self.cache.put(key, decided)
+            else:
+                futures[key] = self.pool.submit(*key, timeout=timeout, workers=workers)
+        for key, future in _progress(futures, progress):
+            outcome = _outcome_of(future, timeout)
+            outcomes[key] = outcome
+            if outcome[1] != "timeout":
+                self.cache.put(key, outcome)
+        return [_verdict(pred, gold_str, key, rule, outcomes) for pred, gold_str, key, rule in rows]
+
+
+DEFAULT_GRADER = Grader(pool=POOL)
 
 
 def grade(
@@ -59,7 +136,7 @@ def grade(
     """Grade one response (or, with ``extract=False``, one answer) against a gold answer.
 
     A missing response (None) has no answer; a missing gold (None, NaN, blank) credits nothing."""
-    return grade_many([(response, gold)], extract=extract, timeout=timeout, policy=policy, workers=None)[0]
+    return DEFAULT_GRADER.grade_many([(response, gold)], extract=extract, timeout=timeout, policy=policy)[0]
 
 
 def equivalent(pred: str, gold: str | int | float, timeout: float = 5.0) -> Verdict:
@@ -76,42 +153,30 @@ def grade_many(
     progress: bool = False,
     policy: ExtractionPolicy | None = None,
 ) -> list[Verdict]:
-    """Grade (response, gold) pairs, in order; distinct pairs are judged once, in parallel.
+    """Grade (response, gold) pairs with :data:`DEFAULT_GRADER`, in order; distinct pairs are judged
+    once, in parallel. ``workers`` sizes the shared worker pool when it first starts (default: the
+    usable CPUs)."""
+    return DEFAULT_GRADER.grade_many(
+        items, extract=extract, progress=progress, policy=policy, timeout=timeout, workers=workers
+    )
 
-    ``workers`` sizes the shared worker pool when it first starts (default: the usable CPUs).
-    """
-    rows: list[tuple[str | None, str, Key | str, Rule | None]] = []  # a reason for a key: nothing to compare
-    for response, gold in items:
-        text = "" if response is None else str(response)
-        found = find_answer(text, policy) if extract else None
-        pred, rule = (found.answer, found.rule) if found else (None if extract else text.strip(), None)
-        gold_str = gold_text(gold)
-        pred_key = normalize_answer(pred) if pred else ""
-        gold_key = normalize_answer(_gold_answer(gold_str)) if pred_key else ""
-        if not pred_key:
-            rows.append((pred or None, gold_str, "no final answer found", rule))
-        else:
-            rows.append(
-                (pred, gold_str, (pred_key, gold_key) if gold_key else "no gold answer to compare with", rule)
-            )
 
-    outcomes: dict[Key, Outcome] = {}
-    futures: dict[Key, Future[Outcome]] = {}
-    for _, _, key, _ in rows:
-        if isinstance(key, str) or key in outcomes or key in futures:
-            continue
-        decided = _CACHE.get(key) or _decide_here(*key)
-        if decided is not None:
-            outcomes[key] = decided
-            _CACHE.put(key, decided)
-        else:
-            futures[key] = POOL.submit(*key, timeout=timeout, workers=workers)
-    for key, future in _progress(futures, progress):
-        outcome = _outcome_of(future, timeout)
-        outcomes[key] = outcome
-        if outcome[1] != "timeout":
-            _CACHE.put(key, outcome)
-    return [_verdict(pred, gold_str, key, rule, outcomes) for pred, gold_str, key, rule in rows]
+Row = tuple[str | None, str, Key | str, Rule | None]  # a reason instead of a key: nothing to compare
+
+
+def _row(
+    response: str | None, gold: str | int | float | None, extract: bool, policy: ExtractionPolicy | None
+) -> Row:
+    """(pred, gold as text, normalised pair or the reason there is none, extraction rule)."""
+    text = "" if response is None else str(response)
+    found = find_answer(text, policy) if extract else None
+    pred, rule = (found.answer, found.rule) if found else (None if extract else text.strip(), None)
+    gold_str = gold_text(gold)
+    pred_key = normalize_answer(pred) if pred else ""
+    gold_key = normalize_answer(_gold_answer(gold_str)) if pred_key else ""
+    if not pred_key:
+        return pred or None, gold_str, "no final answer found", rule
+    return pred, gold_str, (pred_key, gold_key) if gold_key else "no gold answer to compare with", rule
 
 
 def _gold_answer(gold: str) -> str:

@@ -52,7 +52,7 @@ def test_timeout_is_a_verdict_and_not_cached() -> None:
     verdict = grade("\\boxed{\\sum_{k=1}^{99999} k^{k}}", "7", timeout=0.5)
     assert time.monotonic() - start < 0.5 + 8
     assert (verdict.correct, verdict.method) == (False, "timeout")
-    assert engine._CACHE.get(("\\sum_{k=1}^{99999}k^{k}", "7")) is None
+    assert engine.DEFAULT_GRADER.cache.get(("\\sum_{k=1}^{99999}k^{k}", "7")) is None
     assert grade("\\boxed{\\sqrt{27}}", "3\\sqrt{3}").correct  # the replaced worker still serves
 
 

@@ -89,6 +89,17 @@ class Leaves:
 _INEQUALITY = {"<": ("(", ")"), "\\le": ("[", "]"), ">": ("(", ")"), "\\ge": ("[", "]")}
 _ARTICLE = re.compile(r"^(?:the|an?)\s+(?=\S)")
 _ARTICLES = frozenset({"the", "a", "an"})
+# a single letter outside commands, other than the constants e and i: a free variable
+_FREE_LETTER = re.compile(r"(?<![A-Za-z])[A-DF-HJ-Za-df-hj-z](?![A-Za-z])")
+_COMMANDS = re.compile(r"\\[A-Za-z]+")
+_BOUND = re.compile(r"_\{([A-Za-z])(?:=|\\to)|\bd([A-Za-z])(?![A-Za-z])")  # sum_{k=..}, lim_{x\to..}, dx
+_DIFFERENTIAL = re.compile(r"\bd[A-Za-z](?![A-Za-z])")
+_UNREAD_BINDING = re.compile(r"\\(?:iint|oint|frac\{d)|\|_|\\Big")  # derivatives, evaluation bars
+# a\sqrt{b}, a\sqrt{b}/d, \frac{a\sqrt{b}}{d} with integer a, d (b may be integer arithmetic)
+_SURD = re.compile(
+    r"(?P<sign>-?)(?:(?P<a>\d*)\\sqrt\{(?P<b>[^{}]+)\}(?:/(?P<d2>[1-9]\d*))?"
+    r"|\\frac\{(?P<fa>\d*)\\sqrt\{(?P<fb>[^{}]+)\}\}\{(?P<d>[1-9]\d*)\})"
+)
 _LETTER = re.compile(r"[A-Za-z]")
 _COMMAND = re.compile(r"\\(?:sqrt|frac|pi|cdot|times)(?![A-Za-z])")
 _COPULAS = frozenset({"is", "are", "was", "were", "be"})
@@ -138,6 +149,32 @@ def plain_number(latex: str) -> Number | None:
     return number
 
 
+def _has_free_variable(latex: str) -> bool:
+    """A letter that names an unknown (``x`` in ``(x-3)(x+22)``, in ``\\sum_{k=0}^{8} x^k``); not one
+    bound by a sum, product, limit (``k`` there) or integral (``x`` in ``\\int_0^1 x\\,dx``)."""
+    if _UNREAD_BINDING.search(latex):
+        return False
+    bound = {match.group(1) or match.group(2) for match in _BOUND.finditer(latex)}
+    text = _DIFFERENTIAL.sub(" ", latex) if "\\int" in latex else latex
+    return any(letter.group() not in bound for letter in _FREE_LETTER.finditer(_COMMANDS.sub(" ", text)))
+
+
+def _surd(latex: str, number: Number | None) -> tuple[int, Fraction] | None:
+    """An exact ``a\\sqrt{b}`` (``3\\sqrt{2}``, ``\\sqrt{39^2+23^2}``, ``\\frac{\\sqrt{3}}{2}``, a rational) as
+    (sign, a^2 b): two are equal exactly when both agree. None for anything else or a decimal."""
+    if number is not None:
+        return ((number.value > 0) - (number.value < 0), number.value**2) if number.exact else None
+    match = _SURD.fullmatch(latex)
+    if match is None:
+        return None
+    coefficient = Fraction(int(match["a"] or match["fa"] or 1), int(match["d"] or match["d2"] or 1))
+    radicand = integer_value(match["b"] or match["fb"])
+    if radicand is None or radicand < 0:
+        return None
+    sign = 0 if radicand == 0 or coefficient == 0 else -1 if match["sign"] else 1
+    return sign, coefficient**2 * radicand
+
+
 def fast_leaf(pred: Expr, gold: Expr) -> bool | None:
     """Cheap leaf check: equal strings, plain numbers, words, numerals in a base; None if unsure."""
     if pred.latex == gold.latex:
@@ -145,6 +182,12 @@ def fast_leaf(pred: Expr, gold: Expr) -> bool | None:
     pred_number, gold_number = plain_number(pred.latex), plain_number(gold.latex)
     if pred_number is not None and gold_number is not None:
         return numbers_match(pred_number, gold_number, gold)
+    if (pred_number or gold_number) and _has_free_variable((pred if gold_number else gold).latex):
+        return False  # ``(x-3)(x+22)`` is not the number 106: it has a free variable
+    surds = _surd(pred.latex, pred_number), _surd(gold.latex, gold_number)
+    if None not in surds and not gold.percent:
+        (pred_sign, pred_square), (gold_sign, gold_square) = surds  # type: ignore[misc]
+        return pred_sign == gold_sign and pred_square == gold_square
     if is_text(gold.latex) or is_text(pred.latex):
         return _text_key(pred.latex) == _text_key(gold.latex) or (
             is_text(gold.latex) and is_text(pred.latex) and _sentence_names(pred.latex, gold.latex)

@@ -7,10 +7,12 @@ radians). Structure is read later by ``parse``.
 """
 
 import decimal
+import functools
 import math
 import re
 
 MAX_ANSWER_CHARS = 2_000  # longer answers are compared as strings only
+NORMALIZED_CACHE = 4_096  # normalised answers remembered (each at most MAX_ANSWER_CHARS long)
 MAX_EXPONENT_DIGITS = 6  # a numeric exponent with more digits would build a huge integer
 _LETTER = re.compile(r"[A-Za-z]")
 
@@ -134,10 +136,14 @@ def gold_text(gold: str | int | float | None) -> str:
 
 
 def normalize_answer(answer: str) -> str:
-    """The canonical form of an answer (pure string work, linear in its length)."""
+    """The canonical form of an answer (pure string work, linear in its length; recent answers are
+    remembered, as a run repeats its golds and many of its answers)."""
     text = answer.strip()
-    if len(text) > MAX_ANSWER_CHARS:
-        return text
+    return text if len(text) > MAX_ANSWER_CHARS else _normalized(text)
+
+
+@functools.lru_cache(maxsize=NORMALIZED_CACHE)
+def _normalized(text: str) -> str:
     if not text.isascii():
         text = _FORMAT_CHARACTERS.sub("", text)
         text = _SUPERSCRIPT.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_DIGITS) + "}", text)

@@ -399,14 +399,15 @@ def parse_number(latex: str) -> Number | None:
 
 
 _INTEGER_CLOSERS = {"(": ")", "{": "}"}
-_INTEGER_TOKEN = re.compile(r"\d+|\\cdot(?![A-Za-z])|\\times(?![A-Za-z])|[-+*^(){}]")
+_INTEGER_TOKEN = re.compile(r"\d+|\\(?:cdot|times|binom|sqrt)(?![A-Za-z])|[-+*^(){}!]")
 
 
 def integer_value(latex: str) -> int | None:
     """The exact value of integer arithmetic (``10^{5000}+7``, ``2^{10}\\cdot 3``, ``-(4+5)``: digits,
-    ``+ - * \\cdot \\times``, powers with a natural exponent, brackets); None for anything else or
-    for a value beyond ``MAX_INT_BITS`` bits (it is never computed). Linear in the answer's length up
-    to the cost of the bounded big-integer operations."""
+    ``+ - * \\cdot \\times``, powers with a natural exponent, ``n!``, ``\\binom{n}{k}``, the square root
+    of a perfect square, brackets); None for anything else or for a value beyond ``MAX_INT_BITS``
+    bits (it is never computed). Linear in the answer's length up to the cost of the bounded
+    big-integer operations."""
     tokens: list[str] = []
     pos = 0
     while pos < len(latex):
@@ -466,6 +467,11 @@ class _IntegerReader:
 
     def power(self) -> int | None:
         base = self.atom()
+        while base is not None and self._peek() == "!":
+            self.pos += 1
+            if base < 0 or base * base.bit_length() > MAX_INT_BITS:
+                return None
+            base = math.factorial(base)
         if base is None or self._peek() != "^":
             return base
         self.pos += 1
@@ -490,6 +496,16 @@ class _IntegerReader:
                 return None
             self.pos += 1
             return value
+        if token == "\\sqrt" and self._peek() == "{":
+            radicand = self.atom()
+            root = math.isqrt(radicand) if radicand is not None and radicand >= 0 else -1
+            return root if root >= 0 and root * root == radicand else None
+        if token == "\\binom" and self._peek() == "{":
+            n = self.atom()
+            k = self.atom() if self._peek() == "{" else None
+            if n is None or k is None or not 0 <= k <= n or min(k, n - k) * n.bit_length() > MAX_INT_BITS:
+                return None
+            return math.comb(n, k)
         return None
 
 

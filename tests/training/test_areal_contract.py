@@ -254,6 +254,15 @@ def test_v02_takes_extra_persistent_saves(v02: tuple[type, Any, Path], tmp_path:
     assert (config.exp_ctrl.save_freq_epochs, config.exp_ctrl.save_freq_steps) == (1, 20)
 
 
+def test_v02_loader_rejects_keys_v02_lacks(v02: tuple[type, Any, Path], tmp_path: Path) -> None:
+    """The loader is strict, so the tests above can fail: AReaL 1.0's key name in a v0.2 config."""
+    schema, prologue, _ = v02
+    rendered = render_v02(PRESETS["1.5B_n1"], model_path="/m")
+    rendered["ppo"]["eps_clip"], rendered["ppo"]["rejection_sampling"] = 0.4, {"upper": 5.0}
+    with pytest.raises(Exception, match="rejection_sampling"):
+        load_v02(schema, prologue, render_to(tmp_path, rendered, "unknown"))
+
+
 def test_v02_rejects_underscores_in_names(v02: tuple[type, Any, Path], tmp_path: Path) -> None:
     schema, prologue, _ = v02
     rendered = render_v02(PRESETS["1.5B_n1"], model_path="/m", trial_name="run_1")

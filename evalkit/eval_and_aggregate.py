@@ -162,8 +162,10 @@ def _require_vllm_platform(args: argparse.Namespace) -> None:
 
 
 def _tokenizer(template: PromptTemplate, model_path: str) -> Any:
-    """The model's tokenizer when the template uses its chat template, else ``None``."""
-    if not template.chat:
+    """The model's tokenizer when the template needs it: for its chat template, or to look up its stop tokens
+    (only in a local model directory: a served model's name has no tokenizer here). Else ``None``."""
+    local = (Path(model_path).expanduser() / "config.json").is_file()
+    if not (template.chat or (template.stop_tokens and local)):
         return None
     from transformers import AutoTokenizer
 
@@ -177,6 +179,9 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], list[
     names = [n.strip() for n in args.data_names.split(",") if n.strip()]
     benchmarks: list[Benchmark] = [load_benchmark(n, args.data_dir) for n in names]
     template = load_template(args.prompt_type)
+    if template.chat:
+        _check_model_path(args)  # the chat template comes from the model's tokenizer
+    tokenizer = _tokenizer(template, args.model_path)
     config = RunConfig(
         n_sampling=args.n_sampling,
         temperature=args.temperature,
@@ -185,6 +190,8 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], list[
         max_new_tokens=args.max_gen_tokens,
         seed=args.seed,
         greedy=True,
+        stop=template.stop,
+        stop_token_ids=template.stop_token_ids(tokenizer) if tokenizer is not None else (),
     )
     run_root = Path(args.output_path or args.model_path) / (args.model_tag or model_tag(args.model_path))
     todo = [
@@ -198,7 +205,6 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], list[
         from evalkit.sampling.factory import make_sampler
 
         sampler = make_sampler(args.backend, args.model_path, **sampler_options(args))
-        tokenizer = _tokenizer(template, args.model_path)
         for b in todo:
             print(f"{b.name}: sampling into {run_root / b.name}", file=sys.stderr)
             run_benchmark(

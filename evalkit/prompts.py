@@ -32,6 +32,8 @@ class PromptTemplate:
     """A prompt template. ``input_template`` is a ``str.format`` string with one ``{input}`` field.
 
     With ``chat`` the rendered text becomes the user message of the tokenizer's chat template.
+    ``stop`` strings end a completion; ``stop_tokens`` name special tokens whose ids (in the model's
+    vocabulary, where it has them) end it too: see :func:`stop_token_ids`.
     """
 
     name: str
@@ -39,6 +41,13 @@ class PromptTemplate:
     chat: bool = False
     description: str = ""
     areal_prompt_type: str | None = None
+    stop: tuple[str, ...] = ()
+    stop_tokens: tuple[str, ...] = ()
+
+    def stop_token_ids(self, tokenizer: Any) -> tuple[int, ...]:
+        """Ids of ``stop_tokens`` that are single tokens of ``tokenizer``'s vocabulary (others are skipped)."""
+        vocab = tokenizer.get_vocab()
+        return tuple(vocab[t] for t in self.stop_tokens if t in vocab)
 
     def render(self, problem: str, tokenizer: Any = None) -> str:
         """The prompt for ``problem``; chat templates need the model's ``tokenizer``."""
@@ -105,6 +114,8 @@ def parse_template(text: str, *, name: str, source: str) -> PromptTemplate:
         chat=bool(data.get("chat", False)),
         description=str(data.get("description", "")),
         areal_prompt_type=data.get("areal_prompt_type"),
+        stop=tuple(str(t) for t in data.get("stop", ())),
+        stop_tokens=tuple(str(t) for t in data.get("stop_tokens", ())),
     )
     try:
         rendered = template.input_template.format(input="\0")

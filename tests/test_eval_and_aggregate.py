@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from transformers import AutoTokenizer
 
 import evalkit.sampling.factory as factory
 from evalkit.data import load_benchmark
@@ -15,7 +16,7 @@ from evalkit.eval_and_aggregate import main
 from evalkit.metrics import pass_at_k
 from evalkit.prompts import load_template
 from evalkit.sampling.base import Completion, Job
-from evalkit.store import model_tag, read_records
+from evalkit.store import RunStore, model_tag, read_records
 
 TABLE_HEADER = "| dataset | num_questions | greedy_length | sample_length | greedy_acc | sample_pass@1 | pass@8 | pass@16 |"
 
@@ -261,3 +262,44 @@ def test_vllm_without_a_platform_fails_in_one_line(
     assert main(argv) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "vLLM finds no device to run on here" in line and "--backend transformers" in line
+
+
+def test_n_sampling_grows_a_run_and_a_lower_one_reads_its_prefix(
+    data_dir: Path,
+    tmp_path: Path,
+    tiny_model_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    template = load_template("r1-distilled-qwen")
+    golds = {template.render(p.problem): p.gold for p in load_benchmark("aime24", data_dir).problems}
+    asked: list[Job] = []
+
+    class Counting(ScriptedSampler):
+        def stream(
+            self, jobs: Iterable[Job], *, max_in_flight: int | None = None
+        ) -> Iterator[tuple[int, Completion]]:
+            jobs = list(jobs)
+            asked.extend(jobs)
+            return super().stream(jobs)
+
+    monkeypatch.setattr(factory, "make_sampler", lambda backend, model, **_: Counting(golds, model))
+    args = ["--backend", "transformers", "--model_path", str(tiny_model_dir), "--output_path", str(tmp_path)]
+    args += ["--data_dir", str(data_dir), "--data_names", "aime24", "--ks", "2"]
+    assert main([*args, "--n_sampling", "4"]) == 0
+    four = table_row(capsys.readouterr().out, "aime24")
+    assert len(asked) == 30 * (1 + 4)
+    asked.clear()
+    assert main([*args, "--n_sampling", "8"]) == 0
+    assert len(asked) == 30 * 4 and not any(
+        j.params.greedy for j in asked
+    )  # exactly the 4 missing per problem
+    assert table_row(capsys.readouterr().out, "aime24") != four
+    asked.clear()
+    assert main([*args, "--n_sampling", "4"]) == 0
+    assert asked == [] and table_row(capsys.readouterr().out, "aime24") == four  # the first 4 of the 8
+    (run_dir,) = tmp_path.glob("*/aime24")
+    assert len(read_records(run_dir / "samples.jsonl")) == 30 * 9
+    sampling = RunStore(run_dir).manifest()["sampling"]
+    eos = AutoTokenizer.from_pretrained(tiny_model_dir).convert_tokens_to_ids("<|endoftext|>")
+    assert sampling["stop"] == ["</s>", "<|im_end|>", "<|endoftext|>"] and sampling["stop_token_ids"] == [eos]

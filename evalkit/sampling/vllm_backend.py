@@ -7,15 +7,17 @@ access, a dead engine) are raised as ``EngineFailure`` carrying the fix.
 
 import importlib.util
 import itertools
+import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
 from typing import Any
 
 from evalkit.sampling.base import BatchCall, Completion, Job
 from evalkit.sampling.errors import BackendUnavailable, EngineFailure
-from evalkit.sampling.vllm_options import VLLMConfig, engine_kwargs, sampling_kwargs
+from evalkit.sampling.vllm_options import VLLMConfig, areal_max_model_len, engine_kwargs, sampling_kwargs
 from evalkit.troubleshooting import diagnose_exception
 
 log = logging.getLogger(__name__)
@@ -142,6 +144,12 @@ def to_completion(output: Any, seed: int | None) -> Completion:
     return Completion(text=first.text, num_tokens=len(first.token_ids), finish_reason=finish, seed=seed)
 
 
+def _model_config(model_path: str) -> dict[str, Any] | None:
+    """The model directory's ``config.json``, or ``None`` (a hub id, or no such file)."""
+    file = Path(model_path) / "config.json"
+    return json.loads(file.read_text(encoding="utf-8")) if file.is_file() else None
+
+
 def _engine(api: VLLMApi, model_path: str, kwargs: dict[str, Any]) -> Any:
     """The process's engine, built on first use; a second, different engine would not fit in GPU memory."""
     global _ENGINE
@@ -171,6 +179,8 @@ class VLLMSampler(BatchCall):
         self.model_path = model_path
         config = config or VLLMConfig()
         self._api = load_vllm(config.tensor_parallel_size)
+        if config.max_model_len is None:
+            config = replace(config, max_model_len=areal_max_model_len(_model_config(model_path)))
         self.config = config.on_platform(self._api.platform)
         self.engine_kwargs, self.notes = engine_kwargs(self.config, self._api.engine_options)
         for note in self.notes:

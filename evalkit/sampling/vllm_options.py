@@ -22,7 +22,18 @@ REPLACED_OPTIONS: dict[str, str] = {
 }
 
 AREAL_GPU_MEMORY_UTILIZATION = 0.9
+AREAL_MAX_MODEL_LEN = 32768
 CPU_KV_CACHE_BYTES = 2 * 1024**3
+
+
+def areal_max_model_len(model_config: Mapping[str, Any] | None) -> int:
+    """AReaL's ``max_model_len=32768``, capped at what the model supports (its ``max_position_embeddings``
+    times a rope-scaling ``factor``), which vLLM would otherwise refuse. ``None``: a config not at hand."""
+    if not model_config or not isinstance(model_config.get("max_position_embeddings"), int):
+        return AREAL_MAX_MODEL_LEN
+    scaling = model_config.get("rope_scaling") or {}
+    factor = scaling.get("factor", 1.0) if isinstance(scaling, Mapping) else 1.0
+    return min(AREAL_MAX_MODEL_LEN, int(model_config["max_position_embeddings"] * factor))
 
 
 @dataclass(frozen=True)
@@ -31,12 +42,14 @@ class VLLMConfig:
 
     ``None`` leaves an option to vLLM. ``swap_space`` is only passed to a vLLM that still accepts it.
     ``extra`` holds further ``vllm.LLM(...)`` keyword arguments, checked like the others.
-    ``gpu_memory_utilization`` and ``kv_cache_memory_bytes`` unset are settled by :meth:`on_platform`.
+    ``gpu_memory_utilization`` and ``kv_cache_memory_bytes`` unset are settled by :meth:`on_platform`;
+    ``max_model_len`` unset becomes AReaL's (:func:`areal_max_model_len`) when the sampler is built.
     """
 
     enforce_eager: bool = True
     tensor_parallel_size: int = 1
     max_model_len: int | None = None
+    disable_sliding_window: bool = True
     gpu_memory_utilization: float | None = None
     kv_cache_memory_bytes: int | None = None
     max_num_seqs: int | None = None

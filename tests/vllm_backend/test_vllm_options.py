@@ -10,7 +10,7 @@ from evalkit.sampling import vllm_backend
 from evalkit.sampling.base import Completion, Job, SampleRequest, SamplingParams
 from evalkit.sampling.errors import BackendUnavailable, EngineFailure
 from evalkit.sampling.vllm_backend import VLLMApi, VLLMSampler, load_vllm
-from evalkit.sampling.vllm_options import VLLMConfig, engine_kwargs, sampling_kwargs
+from evalkit.sampling.vllm_options import VLLMConfig, areal_max_model_len, engine_kwargs, sampling_kwargs
 
 AREAL_DEFAULTS = {
     "enforce_eager": True,
@@ -21,6 +21,7 @@ AREAL_DEFAULTS = {
     "disable_custom_all_reduce": True,
     "enable_chunked_prefill": False,
     "dtype": "auto",
+    "disable_sliding_window": True,
 }
 CURRENT = frozenset(AREAL_DEFAULTS) | {"max_model_len", "max_num_seqs", "attention_backend"}
 LEGACY = CURRENT | {"swap_space"}
@@ -28,6 +29,13 @@ LEGACY = CURRENT | {"swap_space"}
 
 def test_default_options_are_areals_and_leave_unset_ones_to_vllm() -> None:
     assert engine_kwargs(VLLMConfig().on_platform("cuda"), CURRENT) == (AREAL_DEFAULTS, [])
+
+
+def test_max_model_len_is_areals_capped_at_what_the_model_supports() -> None:
+    assert areal_max_model_len(None) == 32768
+    assert areal_max_model_len({"max_position_embeddings": 131072}) == 32768
+    assert areal_max_model_len({"max_position_embeddings": 4096}) == 4096
+    assert areal_max_model_len({"max_position_embeddings": 4096, "rope_scaling": {"factor": 4.0}}) == 16384
 
 
 def test_cpu_gets_a_fixed_kv_cache_instead_of_a_share_of_host_memory() -> None:
@@ -245,8 +253,8 @@ def test_closing_the_stream_aborts_the_requests_in_flight(fake_vllm: type[FakeLL
 def test_describe_lists_version_passed_flags_and_notes(fake_vllm: type[FakeLLM]) -> None:
     description = VLLMSampler("/models/m", VLLMConfig(swap_space=16)).describe()
     assert description["vllm_version"] == "0.0-fake"
-    assert description["engine"] == AREAL_DEFAULTS
-    assert fake_vllm.built == [{"model": "/models/m", **AREAL_DEFAULTS}]
+    assert description["engine"] == {**AREAL_DEFAULTS, "max_model_len": 32768}  # AReaL's: no config.json here
+    assert fake_vllm.built == [{"model": "/models/m", **AREAL_DEFAULTS, "max_model_len": 32768}]
     assert len(description["notes"]) == 1 and "swap_space" in description["notes"][0]
 
 

@@ -642,7 +642,7 @@ FAST = Leaves(fast_leaf, _unsure)
 def judge_long(pred: str, gold: str) -> Outcome:
     """Answers over ``MAX_ANSWER_CHARS`` characters (not normalised): integers written out or as
     arithmetic (a 5,000-digit gold, ``10^{5000}+7``) by exact value, anything else as a string."""
-    if max(len(pred), len(gold)) <= MAX_INTEGER_CHARS:
+    if pred != gold and max(len(pred), len(gold)) <= MAX_INTEGER_CHARS:
         values = integer_value(pred), integer_value(gold)
         if None not in values:
             correct = values[0] == values[1]

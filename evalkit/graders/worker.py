@@ -1,7 +1,8 @@
 """A grading worker process: ``python -m evalkit.graders.worker MEMORY_LIMIT_BYTES``.
 
-It imports sympy, caps its own address space, says it is ready, then answers (pred, gold) requests
-on stdin with outcomes on stdout (``multiprocessing.connection`` framing) until stdin closes.
+It imports sympy and judges a few warm-up pairs, caps its own address space, says it is ready, then
+answers (pred, gold) requests on stdin with outcomes on stdout (``multiprocessing.connection``
+framing) until stdin closes.
 :func:`serve` is that loop for any answer function (the Math-Verify audit worker uses it too).
 """
 
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 
 from evalkit.graders.compare import Outcome
-from evalkit.graders.symbolic import judge
+from evalkit.graders.symbolic import judge, warm_up
 
 READY = "ready"
 
@@ -52,4 +53,5 @@ def serve(answer: Callable[[str, str], object]) -> None:
 
 
 if __name__ == "__main__":
+    warm_up()  # before "ready": a task's time limit never pays for sympy's first imports
     serve(judge_in_worker)

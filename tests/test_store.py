@@ -48,6 +48,19 @@ def test_resume_returns_stored_records_and_appends(tmp_path: Path) -> None:
     assert store.manifest() == json.loads(json.dumps(FINGERPRINT))
 
 
+def test_mutable_fields_may_change_and_are_rewritten_others_still_refused(tmp_path: Path) -> None:
+    stored(tmp_path, 2)
+    grown = {**FINGERPRINT, "sampling": {"temperature": 0.6, "top_p": 0.95, "n": 8}}
+    store = RunStore(tmp_path / "run")
+    assert store.open(grown, mutable=("sampling.n",)) == [record(0), record(1)]
+    assert store.manifest()["sampling"]["n"] == 8
+    both = {**FINGERPRINT, "sampling": {"temperature": 0.7, "top_p": 0.95, "n": 4}}
+    with pytest.raises(StoreError) as err:
+        store.open(both, mutable=("sampling.n",))
+    assert "sampling.temperature" in str(err.value) and "sampling.n" not in str(err.value)
+    assert store.manifest()["sampling"]["n"] == 8  # a refused open changes nothing
+
+
 def test_changed_fingerprint_is_refused_naming_the_fields(tmp_path: Path) -> None:
     stored(tmp_path, 1)
     changed = {**FINGERPRINT, "sampling": {"temperature": 0.7, "top_p": 0.95}, "grader": {"x": True}}

@@ -99,12 +99,23 @@ _ALL_REALS = re.compile(r"(?:the set of )?all real(?: numbers)?|all reals|every 
 _INTERVAL_UNION = re.compile(r"(?<=[)\]])\s*U\s*(?=[(\[])")
 _SCALE_WORDS = {"hundred": 2, "thousand": 3, "million": 6, "billion": 9, "trillion": 12}
 _SCALE = re.compile(r"(?<=\d)\s*(" + "|".join(_SCALE_WORDS) + r")\b")  # "2.5 million"
+_VULGAR_FRACTIONS = {
+    "½": (1, 2), "⅓": (1, 3), "⅔": (2, 3), "¼": (1, 4), "¾": (3, 4), "⅕": (1, 5), "⅖": (2, 5),
+    "⅗": (3, 5), "⅘": (4, 5), "⅙": (1, 6), "⅚": (5, 6), "⅛": (1, 8), "⅜": (3, 8), "⅝": (5, 8), "⅞": (7, 8),
+}  # fmt: skip
+_UNICODE_COMMANDS = {
+    "∅": "emptyset", "÷": "div", "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "θ": "theta",
+    "λ": "lambda", "μ": "mu", "σ": "sigma", "φ": "phi", "ω": "omega", "∈": "in", "∩": "cap",
+}  # fmt: skip
 # full-width forms (``１２``, ``（１，２）``, ``－３``), the ideographic full stop, and Unicode spaces
 # (no-break, thin, narrow no-break: ``1 234``) as plain spaces
 _FULL_WIDTH = (
     {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
     | {code: " " for code in (0x00A0, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000)}
     | {0x3002: "."}
+    # vulgar fractions (``1½`` is a mixed number), and symbols models write as Unicode
+    | {ord(char): f"\\frac{{{num}}}{{{den}}}" for char, (num, den) in _VULGAR_FRACTIONS.items()}
+    | {ord(char): f"\\{name} " for char, name in _UNICODE_COMMANDS.items()}
 )
 # invisible formatting (soft hyphen, zero-width spaces and joiners, direction marks, byte order mark)
 _FORMAT_CHARACTERS = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
@@ -194,8 +205,10 @@ def _braced_call(text: str, opener: str, command: str) -> str:
     pos = 0
     while (start := text.find(opener, pos)) >= 0:
         pos = start + len(opener)
-        if opener[0].isalpha() and start > 0 and (text[start - 1].isalpha() or text[start - 1] == "\\"):
-            continue  # ``\\sqrt(`` is already LaTeX; ``xsqrt(`` is not this function
+        if opener[0].isalpha() and start > 0 and text[start - 1] == "\\":
+            start -= 1  # ``\\sqrt(x+1)`` too
+        elif opener[0].isalpha() and start > 0 and text[start - 1].isalpha():
+            continue  # ``xsqrt(`` is not this function
         depth = 1
         for end in range(pos, len(text)):
             depth += {"(": 1, ")": -1}.get(text[end], 0)

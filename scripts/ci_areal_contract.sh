@@ -16,8 +16,8 @@ areal_version="${EVALKIT_AREAL_VERSION:-1.0.4}"
 
 python3 -m venv "$tmp/venv"
 pip=("$tmp/venv/bin/pip" install --quiet --disable-pip-version-check)
-"${pip[@]}" --no-deps "areal==$areal_version" "$root"
 "${pip[@]}" "omegaconf==2.4.0.dev2" "hydra-core==1.4.0.dev1" pyyaml uvloop colorlog packaging numpy rich pytest
+"${pip[@]}" --no-deps "areal==$areal_version" "$root"
 echo "areal_contract: areal $areal_version installed in $((SECONDS - start))s ($(du -sh "$tmp/venv" | cut -f1))"
 
 cd "$tmp"

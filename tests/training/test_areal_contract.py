@@ -21,6 +21,7 @@ v0.2 without torch, a version record of the torch its runtime image has (v0.2 ch
 import ast
 import dataclasses
 import importlib
+import importlib.util
 import os
 import sys
 import tomllib
@@ -88,8 +89,6 @@ def _areal_root() -> tuple[Path, str]:
         installed = version("areal")
     except PackageNotFoundError:
         pytest.skip("no AReaL 1.0: install areal or set EVALKIT_AREAL_SRC to a checkout")
-    import importlib.util
-
     spec = importlib.util.find_spec("areal")
     assert spec is not None and spec.origin is not None
     return Path(spec.origin).parent.parent, installed

@@ -64,6 +64,7 @@ from evalkit.graders.parse import (
     is_text,
     parse_answer,
     parse_number,
+    stated_option,
 )
 
 MAX_INTEGER_CHARS = 25_000  # a longer answer is never read as an integer
@@ -608,8 +609,8 @@ def _resolve_choice(pred: str, gold: str) -> tuple[Outcome | None, str, str]:
     not a choice states that value."""
     choice = gold_choice(gold)
     if choice is None:
-        stated = gold_choice(pred) if choice_letter(pred) else None
-        return None, stated[1] if stated and stated[1] else pred, gold
+        stated = stated_option(pred) if choice_letter(pred) else None
+        return None, stated or pred, gold
     letter, option = choice
     chosen = choice_letter(pred)
     if chosen is None and option:

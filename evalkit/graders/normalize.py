@@ -86,8 +86,19 @@ _PLAIN_UNIT = re.compile(
     r"(?<=[\d}])\s+(?!(?:dozen|score|gross|percent|squared|cubed|factorial|"
     r"choose|over|plus|minus|half|halves|thirds?|fourths?|quarters?|fifths?|sixths?|sevenths?|eighths?|"
     r"ninths?|tenths?|hundredths?|thousandths?)\b)(?:square|sq\.?|cubic)?\s*"
-    r"(?:units?|cm|mm|km|ft|in|yd|mi|mph|kg|lb|oz|hr|[a-z]{3,}(?:[ -][a-z]{3,}){0,2})(?:\s*\^\s*\{?[23]\}?)?\s*$"
+    r"(?:units?|cm|mm|km|ft|in|yd|mi|mph|kg|lb|oz|hr|[a-z]{3,}(?:[ -](?:[a-z]{3,}|in|of|on|at|to|per)){0,6})"
+    r"(?:\s*\^\s*\{?[23]\}?)?\s*$"
 )
+# engineering units (``8 kHz``, ``8kHz``, ``5 GB``) and compound units after a space (``-120 m/(min^2)``, ``5 m/s``)
+_SI_UNIT = re.compile(
+    r"(?<=\d)\s*(?:[kMGT]?(?:Hz|bps|B|b)|[kMm]?(?:W|J|V|A|Pa)|kWh|ms|ns)\s*$"
+    r"|(?<=[\d}])\s+[A-Za-z]+(?:\s*/\s*\(?[A-Za-z]+(?:\^\{?\d\}?)?\)?)+\s*$"
+)
+# a parenthesised remark after a value: ``4 (Thursday is the fourth day)``
+_REMARK = re.compile(r"(?<=[\d}])\s+\((?:[A-Za-z][A-Za-z'’,.\-]*\s*){2,}\)\s*$")
+_MODULUS = re.compile(r"(?<=[\d}])\s*(?:\\[pb]mod\s*\{?\w+\}?|\(\s*mod\s*\w+\s*\)|\s+mod\s+\w+)\s*$")  # 3 (mod 7)
+_COMBINATIONS = re.compile(r"(?<![A-Za-z\d])(?:_\{?(\d+)\}?C_\{?(\d+)\}?|(\d+)C(\d+))(?![A-Za-z\d])")  # 8C3
+_END_TOKENS = re.compile(r"</?s>|<\|(?:im_end|eot_id|endoftext|end)\|>|<eoa>")
 _PLAIN_OPERATORS = ((">=", "\\ge "), ("<=", "\\le "), ("!=", "\\ne "))
 _PYTHON_POWER = re.compile(r"(?<=[\w)}])\*\*(?=[\w({])")  # 2**10, not **bold**
 _EMPHASIS = re.compile(r"(\*\*?)([^*]+)\1")  # a whole answer in markdown bold or italics
@@ -106,6 +117,8 @@ _VULGAR_FRACTIONS = {
 _UNICODE_COMMANDS = {
     "∅": "emptyset", "÷": "div", "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "θ": "theta",
     "λ": "lambda", "μ": "mu", "σ": "sigma", "φ": "phi", "ω": "omega", "∈": "in", "∩": "cap",
+    "τ": "tau", "ρ": "rho", "ε": "epsilon", "η": "eta", "ψ": "psi", "χ": "chi", "∠": "angle",
+    "△": "triangle",
 }  # fmt: skip
 # full-width forms (``１２``, ``（１，２）``, ``－３``), the ideographic full stop, and Unicode spaces
 # (no-break, thin, narrow no-break: ``1 234``) as plain spaces
@@ -155,6 +168,7 @@ def normalize_answer(answer: str) -> str:
 
 @functools.lru_cache(maxsize=NORMALIZED_CACHE)
 def _normalized(text: str) -> str:
+    text = _END_TOKENS.sub("", text).strip() if "<" in text else text
     if not text.isascii():
         text = _FORMAT_CHARACTERS.sub("", text)
         text = _SUPERSCRIPT.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_DIGITS) + "}", text)
@@ -191,6 +205,9 @@ def _plain_math(text: str) -> str:
     text = _PYTHON_POWER.sub("^", text)
     text = _PLAIN_WORDS.sub(lambda m: _PLAIN_WORD_LATEX[m.group().casefold()], text)
     text = _PERCENT_WORD.sub("%", text)
+    text = _COMBINATIONS.sub(lambda m: f"\\binom{{{m[1] or m[3]}}}{{{m[2] or m[4]}}}", text)
+    for remark in (_REMARK, _MODULUS, _SI_UNIT):
+        text = remark.sub("", text)
     text = _CHOOSE.sub(r"\\binom{\1}{\2}", text)
     if _ALL_REALS.fullmatch(text.strip()):
         return "(-\\infty,\\infty)"

@@ -93,13 +93,16 @@ _SET_BUILDER = re.compile(r"\\mid(?![A-Za-z])|:|\|")
 _PLUS_MINUS = re.compile(r"\\(?:pm|mp)(?![A-Za-z])")
 _SIMPLE_VARIABLE = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?'*|\\[A-Za-z]+|[A-Za-z](?:\^\{?-1\}?)?\([A-Za-z]\)")
 # a quantity named by letters (``AB``, ``|PQ|``, ``\angle ABC``, ``m+n``, ``[ABC]``): no numbers, powers or fractions
-_QUANTITY_NAME = re.compile(r"(?:[A-Za-z](?:_\{?\w+\}?)?'*|\\(?!frac|sqrt|binom)[A-Za-z]+|[{}\[\]()+| ])+")
+_QUANTITY_NAME = re.compile(
+    r"(?:[A-Za-z](?:_\{?\w+\}?)?'*(?:\((?:-?\d+(?:\.\d+)?|\\[A-Za-z]+)\))?|\\(?!frac|sqrt|binom)[A-Za-z]+|[{}\[\]()+| ])+"
+)  # also a function's value: f(2), p'(2), y(\tau)
 _TEXT = re.compile(r"[A-Za-z][A-Za-z' \-]*")
 _LETTER_RUN = re.compile(r"[A-Za-z]{3,}")
 _SHORT_WORDS = frozenset({"no"})  # answer words too short for _LETTER_RUN (else: symbols, case-sensitive)
 _GOLD_CHOICE = re.compile(r"\(([A-E])\)(.*)|([A-E])")
 # a letter alone, or "(B)" followed by its option text: not by an operator ("(B)+1"), nor another choice
 _PRED_CHOICE = re.compile(r"\(?([A-Ea-e])\)?|\(([A-Ea-e])\)(?![-+*/^_=<>,.!])(?!.*\([A-Ea-e]\)).+")
+_STATED_OPTION = re.compile(r"\([A-Ea-e]\)\s*(\S.*)")
 _BASED = re.compile(r"([0-9A-Fa-f]+)_\{?\(?(\d{1,2})\)?\}?")  # 52_8, 52_{8}, 52_{(8)}
 
 _SIGN = r"(?P<sign>[+-]?)"
@@ -526,6 +529,12 @@ def gold_choice(latex: str) -> tuple[str, str] | None:
     if match is None:
         return None
     return (match.group(1), match.group(2).strip()) if match.group(1) else (match.group(3), "")
+
+
+def stated_option(latex: str) -> str | None:
+    """The option text a prediction gives after its letter (``(C) 17``, ``(c) 18``), or None."""
+    match = _STATED_OPTION.fullmatch(latex)
+    return match.group(1).strip() if match else None
 
 
 def choice_letter(latex: str) -> str | None:

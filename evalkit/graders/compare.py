@@ -34,7 +34,18 @@ unknowns) match side by side, or when their ``lhs - rhs`` differ by a nonzero co
 same line or plane (``2x - 4y = 8`` is ``x - 2y = 4``, ``x = 2y`` is ``y = \\frac{x}{2}``). A
 multiple-choice gold (``(B)``) is decided by letter; a gold giving the option's value too (``(B)
 12``) also accepts the value. Words compare case-insensitively, a leading article aside (``the
-circle`` is ``circle``).
+circle`` is ``circle``), and a short sentence states a word answer that is its subject or its
+complement (``Priya walks the farthest``, ``it is an ellipse``; never with a negation, a second
+option or a comparison).
+
+Also: ``a=1, b=3`` is the tuple ``(1, 3)`` (named unknowns in any order match by name; the same
+unknowns again make a list of tuples); a ratio ``3:5`` matches part for part or as its quotient
+(``6:10``, ``\\frac35``); names include ``|PQ|``, ``S_1:S_2`` and function values (``p'(2)``);
+``-x \\ge -3``, ``2 \\le |x| \\le 3`` (constant bounds) and ``x \\ne 2`` state their sets; a list of
+equally long tuples (``[[1,2],[3,4]]``) is a matrix, and ``[1,2]`` a column vector against a vector
+gold. Exact values are decided here when they can be: integer arithmetic (``10^{5000}+7``,
+``\\binom{8}{3}``, ``5!``) by value, ``a\\sqrt{b}`` forms by sign and ``a^2 b``, and an expression
+with a free variable is never a number.
 """
 
 import re

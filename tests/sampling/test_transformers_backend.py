@@ -1,10 +1,11 @@
 """TransformersSampler on the tiny random model: seeds, greedy, batching, finish reasons, token counts."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
-from evalkit.sampling.base import SampleRequest, SamplingParams
+from evalkit.sampling.base import Job, SampleRequest, SamplingParams
 from evalkit.sampling.transformers_backend import TransformersSampler
 
 SAMPLE = SamplingParams(temperature=0.6, top_p=0.95, max_new_tokens=8)
@@ -70,3 +71,26 @@ def test_describe_names_versions_and_flags(sampler: TransformersSampler) -> None
     assert info["backend"] == "transformers" and info["model"] == str(sampler.model_path)
     assert {"transformers", "torch", "device", "dtype", "batch_size", "eos_token_ids"} <= info.keys()
     assert info["device"] == "cpu" and info["dtype"] == "float32" and info["batch_size"] == 3
+
+
+def test_a_stop_string_ends_the_completion_and_is_cut_from_its_text(sampler: TransformersSampler) -> None:
+    free_params = SamplingParams(temperature=1.0, top_p=1.0, max_new_tokens=16)
+    (free,) = sampler([SampleRequest(LONG, (3,))], free_params)[0]
+    assert free.finish_reason == "length"
+    at = next(
+        k
+        for k in range(1, len(free.text) - 2)
+        if free.text[k : k + 3].isascii() and free.text.find(free.text[k : k + 3]) == k
+    )
+    stop, cut = free.text[at : at + 3], free.text[:at]  # the first place these 3 characters appear
+    params = dataclasses.replace(free_params, stop=(stop,))
+    (stopped,) = sampler([SampleRequest(LONG, (3,)), SampleRequest(SHORT, (4,))], params)[0]
+    assert stopped.text == cut and stopped.finish_reason == "stop"
+    assert 0 < stopped.num_tokens < free.num_tokens
+
+
+def test_stream_yields_every_job_once_and_mixes_greedy_and_samples(sampler: TransformersSampler) -> None:
+    jobs = [Job(0, SHORT, None, GREEDY), Job(1, LONG, 7, SAMPLE), Job(2, SHORT, 8, SAMPLE)]
+    done = dict(sampler.stream(jobs, max_in_flight=2))
+    assert sorted(done) == [0, 1, 2] and done[0].seed is None and done[1].seed == 7
+    assert done[1] == sampler([SampleRequest(LONG, (7,))], SAMPLE)[0][0]

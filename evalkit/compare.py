@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 from prettytable import PrettyTable
 
+from evalkit.areal_files import AReaLFolderError
 from evalkit.metrics import DEFAULT_KS, ProblemRecords, group_by_problem
 from evalkit.records import SampleRecord
-from evalkit.store import StoreError, find_runs
-from evalkit.verdicts import current_records
+from evalkit.runs import load_runs, settings_diff
+from evalkit.store import StoreError
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,14 +112,15 @@ def compare_runs(
     ]
 
 
-def render_deltas(deltas: Sequence[Delta]) -> str:
+def render_deltas(deltas: Sequence[Delta], marked: Sequence[str] = ()) -> str:
+    """The deltas table; benchmarks in ``marked`` (run with different settings) get a ``*``."""
     table = PrettyTable()
     table.field_names = ["dataset", "metric", "problems", "A", "B", "B - A", "95% CI", "p-value"]
     table.align["dataset"] = table.align["metric"] = "l"
     for d in deltas:
         t = d.test
         table.add_row(
-            [d.benchmark, d.metric, d.num_problems, f"{d.a:.1f}", f"{d.b:.1f}", f"{t.mean:+.1f}",
+            [f"{d.benchmark} *" if d.benchmark in marked else d.benchmark, d.metric, d.num_problems, f"{d.a:.1f}", f"{d.b:.1f}", f"{t.mean:+.1f}",
              f"[{t.ci_low:+.1f}, {t.ci_high:+.1f}]", f"{t.p_value:.4f}"]
         )  # fmt: skip
     return table.get_string()
@@ -132,16 +134,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ks", default="8,16", help="pass@k values to compare (those above n are skipped)")
     parser.add_argument("--n_resamples", type=int, default=10000, help="permutations and bootstrap resamples")
     parser.add_argument("--seed", type=int, default=0, help="seed of the resampling")
+    parser.add_argument(
+        "--allow_different_settings",
+        action="store_true",
+        help="compare benchmarks run with another template or sampling settings (marked * in the table)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         ks = [int(k) for k in args.ks.split(",") if k.strip()]
-        dirs_a, dirs_b = find_runs(args.run_a), find_runs(args.run_b)
-        runs_a = {name: current_records(d) for name, d in dirs_a.items()}
-        runs_b = {name: current_records(d) for name, d in dirs_b.items()}
+        loaded_a, loaded_b = load_runs(args.run_a), load_runs(args.run_b)
+        differ = {
+            name: diff
+            for name in loaded_a
+            if name in loaded_b and (diff := settings_diff(loaded_a[name].settings, loaded_b[name].settings))
+        }
+        if differ and not args.allow_different_settings:
+            raise ValueError(
+                "the runs differ in settings, so their numbers are not comparable: "
+                + "; ".join(f"{name}: {', '.join(diff)}" for name, diff in differ.items())
+                + " (--allow_different_settings compares them anyway)"
+            )
+        runs_a = {name: run.records for name, run in loaded_a.items()}
+        runs_b = {name: run.records for name, run in loaded_b.items()}
         deltas = compare_runs(runs_a, runs_b, ks=ks, n_resamples=args.n_resamples, seed=args.seed)
-    except (FileNotFoundError, ValueError, StoreError) as e:
+    except (FileNotFoundError, ValueError, StoreError, AReaLFolderError) as e:
         print(f"evalkit compare: {e}", file=sys.stderr)
         return 2
     only = sorted(set(runs_a) ^ set(runs_b))
@@ -151,7 +169,9 @@ def run(args: argparse.Namespace) -> int:
         print("evalkit compare: the two runs share no benchmark", file=sys.stderr)
         return 2
     print(f"A = {args.run_a}\nB = {args.run_b}")
-    print(render_deltas(deltas))
+    print(render_deltas(deltas, marked=list(differ)))
+    for name, diff in differ.items():
+        print(f"* {name} was run with different settings: {'; '.join(diff)}")
     print(
         "B - A in percentage points over the problems both runs share; 95% CI: paired bootstrap; "
         "p-value: two-sided sign-flip permutation test over problems."

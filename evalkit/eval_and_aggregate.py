@@ -6,35 +6,31 @@ benchmark still has samples to generate: a complete run only re-aggregates and p
 
 import argparse
 import importlib.util
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from evalkit import areal_files, eval_inputs
 from evalkit.data import Benchmark, BenchmarkError, load_benchmark
 from evalkit.metrics import DEFAULT_KS, aggregate
 from evalkit.prompts import PromptError, PromptTemplate, load_template
+from evalkit.runlock import run_lock
 from evalkit.runner import RunConfig, is_complete, run_benchmark, select
 from evalkit.sampling.errors import BackendUnavailable, EngineFailure
-from evalkit.store import RunStore, StoreError, model_tag
-from evalkit.table import render_table
+from evalkit.store import RunStore, StoreError
+from evalkit.table import render_table, table_view
+from evalkit.usage import DefaultsHelpFormatter, UsageError
 from evalkit.verdicts import refresh_verdicts
 
 PROG = "eval_and_aggregate"
 # AReaL flags that no longer apply: name -> why.
 _LEGACY = {
-    "num_sample_nodes": "all samples come from one engine; use --n_sampling (and --data_parallel_size)",
-    "samples_per_node": "all samples come from one engine; use --n_sampling (and --data_parallel_size)",
     "evaluate_train": "every call resumes the stored run and re-aggregates",
 }
 
 
 _VLLM_ONLY = ("tensor_parallel_size", "max_model_len", "gpu_memory_utilization")
-
-
-class UsageError(Exception):
-    """A user error: printed as one line, exit code 2."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,10 +44,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     a("--prompt_type", default="r1-distilled-qwen", help="prompt template name or .toml path")
     a("--max_gen_tokens", type=int, default=32768, help="max new tokens per response")
-    a("--n_sampling", type=int, default=32, help="samples per problem (besides the greedy run)")
-    a("--temperature", type=float, default=0.6)
-    a("--top_p", type=float, default=0.95)
-    a("--top_k", type=int, default=-1)
+    a(
+        "--n_sampling",
+        type=int,
+        help="samples per problem besides the greedy run (default 32, or N x M below)",
+    )
+    a("--temperature", type=float, default=0.6, help="sampling temperature (greedy uses 0)")
+    a("--top_p", type=float, default=0.95, help="nucleus sampling, in (0, 1]")
+    a("--top_k", type=int, default=-1, help="top-k sampling (-1: off)")
     a("--seed", type=int, default=0, help="run seed; each sample's seed derives from it")
     a("--ks", help="pass@k columns, comma-separated (default 8,16; a default k above --n_sampling shows '-')")
     a("--overwrite", action="store_true", help="discard stored samples and start again")
@@ -71,9 +71,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--gpu_memory_utilization", type=float, help="vLLM GPU memory fraction")
     g.add_argument("--no_enforce_eager", action="store_true", help="let vLLM capture CUDA graphs")
     legacy = parser.add_argument_group("AReaL flags accepted for compatibility (no longer apply)")
-    legacy.add_argument("--num_sample_nodes", type=int, help=_LEGACY["num_sample_nodes"])
-    legacy.add_argument("--samples_per_node", type=int, help=_LEGACY["samples_per_node"])
     legacy.add_argument("--evaluate_train", action="store_true", help=_LEGACY["evaluate_train"])
+    eval_inputs.add_arguments(parser)
 
 
 def resolve_ks(text: str | None, n_sampling: int) -> tuple[list[int], list[int]]:
@@ -193,7 +192,7 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], list[
         stop=template.stop,
         stop_token_ids=template.stop_token_ids(tokenizer) if tokenizer is not None else (),
     )
-    run_root = Path(args.output_path or args.model_path) / (args.model_tag or model_tag(args.model_path))
+    run_root = eval_inputs.run_root(args)
     todo = [
         b
         for b in benchmarks
@@ -210,12 +209,13 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], list[
             run_benchmark(
                 b, template, sampler, run_root / b.name, config, tokenizer=tokenizer, overwrite=args.overwrite
             )
-    results = {}
+    results, selected = {}, {}
     for b in benchmarks:
         refresh_verdicts(run_root / b.name)  # verdicts from an older grader are re-graded, not reprinted
         store = RunStore(run_root / b.name)
         records = select(store.records(), config)  # a run grown past --n_sampling: its first n samples
         results[b.name] = aggregate(records, ks=ks) | {"fingerprint": store.manifest()}
+        selected[b.name] = (b, records)
     missing = [k for k in columns if k not in ks]
     if missing:
         print(
@@ -226,14 +226,17 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], list[
         run_root
         / f"aggregate_parallel_{template.name}_{args.temperature:.1f}_{args.top_p:.2f}_{args.top_k}.json"
     )
-    path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    areal_files.merge_json(path, results)  # benchmarks of earlier calls are kept
+    areal = areal_files.write_from_args(args, template.name, selected, run_root.name)
     print(f"Evaluation output to {path}")
-    return results, columns
+    return table_view(args.table, results, columns, areal)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        results, columns = evaluate(args)
+        eval_inputs.prepare(args)
+        with run_lock(eval_inputs.run_root(args), wait=args.lock_wait):
+            results, columns = evaluate(args)
     except (UsageError, BenchmarkError, PromptError, StoreError, BackendUnavailable) as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 2
@@ -248,6 +251,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=PROG, description="evaluate a model and print AReaL's table")
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="evaluate a model and print AReaL's table",
+        formatter_class=DefaultsHelpFormatter,
+    )
     add_arguments(parser)
     return run(parser.parse_args(argv))

@@ -115,6 +115,13 @@ def majority_correct(samples: Sequence[SampleRecord], equivalent: Equivalent) ->
     return winner is not None and samples[groups.index(winner)].correct
 
 
+def mean_length(records: Iterable[SampleRecord]) -> float | None:
+    """Mean ``completion_tokens`` over the records whose length is known (a negative count is unknown:
+    responses read from AReaL's files); ``None`` when none is."""
+    lengths = [r.completion_tokens for r in records if r.completion_tokens >= 0]
+    return float(np.mean(lengths)) if lengths else None
+
+
 def _percent(values: Sequence[float]) -> float | None:
     return float(np.mean(values)) * 100 if len(values) else None
 
@@ -157,8 +164,8 @@ def aggregate(
     pass_k = {k: [p.pass_at_k(k) for p in sampled] for k in ks}
     out: dict[str, Any] = {
         "num_questions": len(problems),
-        "greedy_length": float(np.mean([r.completion_tokens for r in greedy])) if greedy else None,
-        "sample_length": float(np.mean([r.completion_tokens for r in samples])) if samples else None,
+        "greedy_length": mean_length(greedy),
+        "sample_length": mean_length(samples),
         "greedy_acc": _percent(greedy_correct),
         "sample_pass@1": _percent(pass1),
         **{f"pass@{k}": _percent(v) for k, v in pass_k.items()},

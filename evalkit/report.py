@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 
+from evalkit.areal_files import AReaLFolderError
 from evalkit.data import BenchmarkError, load_benchmark
 from evalkit.graders import audit
 from evalkit.metrics import (
@@ -24,8 +25,8 @@ from evalkit.metrics import (
     majority_group,
 )
 from evalkit.records import SampleRecord
-from evalkit.store import StoreError, find_runs
-from evalkit.verdicts import current_records
+from evalkit.runs import load_runs, mixed_settings, settings_summary
+from evalkit.store import StoreError
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:1.5em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -86,13 +87,14 @@ def _verdict(correct: bool) -> str:
 
 def _sample_html(r: SampleRecord, minority: bool, max_chars: int) -> str:
     label = "greedy" if r.kind == "greedy" else f"sample {r.sample_index}"
+    tokens = "? tokens" if r.completion_tokens < 0 else f"{r.completion_tokens} tokens"
     flags = (
         f'data-wrong="{int(not r.correct)}" data-trunc="{int(r.truncated)}" data-minority="{int(minority)}"'
     )
     pred = "(no answer)" if r.pred is None else r.pred
     summary = (
         f"{label} · {_verdict(r.correct)} · answer <code>{escape(pred)}</code> · "
-        f'<span class="muted">{escape(r.method)} · {r.completion_tokens} tokens · {escape(r.finish_reason)}'
+        f'<span class="muted">{escape(r.method)} · {tokens} · {escape(r.finish_reason)}'
         f"{' · not the majority answer' if minority else ''}</span>"
     )
     return (
@@ -128,6 +130,29 @@ def _summary_table(results: Mapping[str, Mapping[str, object]]) -> str:
         cells = [f"{v:.1f}" if isinstance(v, float) else "-" if v is None else str(v) for v in values]
         rows.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in [key, *cells]) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def _settings_html(settings: Mapping[str, Mapping[str, object]]) -> str:
+    """Each run's model, template, sampling, backend, evalkit and grader versions; a warning when the
+    benchmarks of one directory were run with different settings."""
+    if not settings:
+        return ""
+    rows = {name: settings_summary(s) for name, s in settings.items()}
+    keys = list(next(iter(rows.values())))
+    head = "".join(f"<th>{escape(h)}</th>" for h in ["benchmark", *keys])
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in [name, *row.values()]) + "</tr>"
+        for name, row in rows.items()
+    )
+    mixed = mixed_settings(settings)
+    warning = (
+        '<p class="bad">These benchmarks were run with different settings: '
+        + "; ".join(escape(line) for line in mixed)
+        + "</p>"
+        if mixed
+        else ""
+    )
+    return f"<h2>Settings</h2>{warning}<table><tr>{head}</tr>{body}</table>"
 
 
 Audits = Mapping[str, Sequence[audit.Disagreement]]
@@ -195,9 +220,11 @@ def build_report(
     max_chars: int = 4000,
     equivalent: Equivalent | None = None,
     audits: Audits | str | None = None,
+    settings: Mapping[str, Mapping[str, object]] | None = None,
 ) -> str:
     """HTML of the report for ``runs`` (benchmark name -> records); ``texts`` maps name -> id -> problem;
-    ``audits`` are :func:`audit_runs`'s (None: no cross-check section)."""
+    ``audits`` are :func:`audit_runs`'s (None: no cross-check section); ``settings`` are each run's
+    manifest (shown in a Settings section)."""
     from evalkit.plots import length_histogram, pass_at_k_curve
 
     eq = equivalent or grader_equivalent()
@@ -212,11 +239,13 @@ def build_report(
         body = "\n".join(
             _problem_html(p, texts.get(name, {}).get(p.problem_id), eq, max_chars) for p in probs
         )
-        hist = _img(length_histogram(probs, name), f"{name} response lengths")
+        known = any(r.completion_tokens >= 0 for r in runs[name])  # AReaL's files keep no lengths
+        hist = _img(length_histogram(probs, name), f"{name} response lengths") if known else ""
         sections.append(f'<section id="{escape(name)}"><h2>{escape(name)}</h2>{hist}\n{body}</section>')
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title><style>{_CSS}</style></head>
 <body><h1>{escape(title)}</h1>
+{_settings_html(settings or {})}
 <h2>Summary</h2>{_summary_table(results)}
 <p class="muted">Accuracies in percent; stderr columns are standard errors in percentage points.</p>
 <div class="plots">{_img(pass_at_k_curve(problems), "pass@k against k")}</div>
@@ -254,13 +283,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        runs = {name: current_records(d) for name, d in find_runs(args.output_dir).items()}
-    except (FileNotFoundError, ValueError, StoreError) as e:
+        loaded = load_runs(args.output_dir)
+    except (FileNotFoundError, ValueError, StoreError, AReaLFolderError) as e:
         print(f"evalkit report: {e}", file=sys.stderr)
         return 2
+    runs = {name: run.records for name, run in loaded.items()}
     html = build_report(
         runs,
-        texts={name: problem_texts(name, args.data_dir) for name in runs},
+        texts={name: run.texts or problem_texts(name, args.data_dir) for name, run in loaded.items()},
+        settings={name: run.settings for name, run in loaded.items()},
         title=f"evalkit report: {args.output_dir}",
         max_chars=args.max_chars,
         audits=None if args.no_audit else audit_runs(runs),

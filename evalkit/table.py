@@ -16,16 +16,36 @@ BASE_FIELDS: tuple[str, ...] = (
 )
 
 
-def table_fields(ks: Sequence[int] = DEFAULT_KS) -> list[str]:
-    """Columns after ``dataset``: AReaL's fields, with one ``pass@k`` column per ``k``."""
-    return [*BASE_FIELDS, *(f"pass@{k}" for k in ks)]
+# AReaL v0.5.3's columns after the base fields (its eval_and_aggregate.py), shown with ``--table areal-v0.5.3``.
+AREAL_V053_COLUMNS: tuple[str, ...] = ("pass@8", "pass@16", "maj@32", "pass@32")
+
+Column = int | str
+
+
+def table_fields(ks: Sequence[Column] = DEFAULT_KS) -> list[str]:
+    """Columns after ``dataset``: AReaL's fields, then one ``pass@k`` column per int ``k`` and each
+    named field as it is."""
+    return [*BASE_FIELDS, *(f"pass@{k}" if isinstance(k, int) else k for k in ks)]
+
+
+def table_view(
+    table: str,
+    results: Mapping[str, Mapping[str, Any]],
+    columns: Sequence[Column],
+    areal: Mapping[str, Mapping[str, Any]],
+) -> tuple[Mapping[str, Mapping[str, Any]], list[Column]]:
+    """What to print: evalkit's results and pass@k columns, or (``table == "areal-v0.5.3"``) AReaL's
+    aggregate with AReaL v0.5.3's columns (``-`` where the run has fewer samples than k)."""
+    if table == "areal-v0.5.3":
+        return areal, list(AREAL_V053_COLUMNS)
+    return results, list(columns)
 
 
 def _cell(value: Any) -> Any:
     return round(value, 1) if isinstance(value, int | float) else "-"
 
 
-def render_table(results: Mapping[str, Mapping[str, Any]], ks: Sequence[int] = DEFAULT_KS) -> str:
+def render_table(results: Mapping[str, Mapping[str, Any]], ks: Sequence[Column] = DEFAULT_KS) -> str:
     """The table as AReaL printed it; a missing or ``None`` value shows as ``-``."""
     fields = table_fields(ks)
     table = PrettyTable()

@@ -298,7 +298,7 @@ def test_n_sampling_grows_a_run_and_a_lower_one_reads_its_prefix(
     asked.clear()
     assert main([*args, "--n_sampling", "4"]) == 0
     assert asked == [] and table_row(capsys.readouterr().out, "aime24") == four  # the first 4 of the 8
-    (run_dir,) = tmp_path.glob("*/aime24")
+    (run_dir,) = (m.parent for m in tmp_path.glob("*/aime24/manifest.json"))  # not AReaL's math_eval_*/
     assert len(read_records(run_dir / "samples.jsonl")) == 30 * 9
     sampling = RunStore(run_dir).manifest()["sampling"]
     eos = AutoTokenizer.from_pretrained(tiny_model_dir).convert_tokens_to_ids("<|endoftext|>")

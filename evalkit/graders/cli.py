@@ -13,6 +13,9 @@ reported as ``file:line: message`` on stderr and skipped. Exit status: 0, 1 if s
 
 Given a run directory of evalkit's run store instead (a benchmark run, a model tag or an output path),
 it re-grades the stored records in place with the run's own grader policy, e.g. after a grader upgrade.
+Given an AReaL output folder (``math_eval_<N>``, the folder holding it, or one dataset folder in it), it
+re-grades AReaL's responses with evalkit's grader and prints each dataset's accuracy by AReaL's own
+``score`` and by evalkit; ``-o DIR`` also saves them as evalkit runs there (for ``report``/``compare``).
 
 ``--audit`` also grades every response with Math-Verify (when installed) and lists each verdict on
 which the two disagree, side by side with both extracted answers (``OUTPUT.audit.jsonl`` beside the
@@ -248,10 +251,44 @@ def regrade_runs(path: Path, timeout: float, check: bool = False, workers: int |
     return 0
 
 
+def regrade_areal(path: Path, timeout: float, workers: int | None, output: str | None) -> int:
+    """Re-grade an AReaL output folder; print AReaL's and evalkit's accuracy per dataset; with ``output``,
+    store each dataset as an evalkit run under that directory."""
+    from evalkit.areal_files import AReaLFolderError, policy_for, read_areal_folder
+    from evalkit.store import RunStore
+    from evalkit.verdicts import accuracy, grader_section
+
+    try:
+        runs = read_areal_folder(path, timeout=timeout, workers=workers)
+    except (OSError, AReaLFolderError) as err:
+        print(f"evalkit grade: {err}", file=sys.stderr)
+        return 2
+    for name, areal_run in runs.items():
+        records = areal_run.records
+        stored = sum(areal_run.areal_scores)
+        changed = sum(r.correct != s for r, s in zip(records, areal_run.areal_scores, strict=True))
+        print(
+            f"{name}: {len(records)} responses: accuracy by AReaL's score "
+            f"{100 * stored / len(records):.2f}% -> by evalkit {accuracy(records)} ({changed} verdicts changed)"
+        )
+        if output:
+            store = RunStore(Path(output) / name)
+            policy = policy_for(name, areal_run.settings["template"]["name"])
+            store.write_manifest({**areal_run.settings, "grader": grader_section(policy)})
+            store.rewrite(records)
+    if output:
+        print(f"evalkit runs written to {output} (evalkit report / compare read them)")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.audit and not audit.available():
         print(f"evalkit grade --audit: {audit.MISSING}", file=sys.stderr)
         return 2
+    from evalkit.areal_files import is_areal_folder  # downstream of the grader: imported here only
+
+    if is_areal_folder(args.input):
+        return regrade_areal(args.input, args.timeout, args.workers, args.output)
     if args.input.is_dir():
         return regrade_runs(args.input, args.timeout, args.audit, args.workers)
     try:

@@ -1,0 +1,21 @@
+"""User errors of the command line: printed as one line, exit code 2."""
+
+import argparse
+
+
+class UsageError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """``--help`` shows each option's default, except where there is none (``None`` or an off switch)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if (
+            action.default in (None, False, argparse.SUPPRESS)
+            or "%(default)" in text
+            or not action.option_strings
+        ):
+            return text
+        return f"{text} (default: %(default)s)"

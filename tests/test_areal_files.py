@@ -1,0 +1,171 @@
+"""AReaL's files after an evalkit run, found as AReaL's scripts find them, and AReaL folders read back."""
+
+import json
+import shutil
+from glob import glob
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_eval_and_aggregate import ScriptedSampler, table_row
+
+import evalkit.sampling.factory as factory
+from evalkit.areal_files import AGGREGATE_KEYS, is_areal_folder, read_areal_folder
+from evalkit.cli import main as evalkit_main
+from evalkit.data import load_benchmark
+from evalkit.eval_and_aggregate import main
+from evalkit.prompts import load_template
+from evalkit.store import RunStore
+
+AREAL_KEYS = ["idx", "question", "gt_cot", "gt", "code", "pred", "report", "score"]
+PT = "r1-distilled-qwen"
+
+
+def areal_pass_at_k(scores: list[list[bool]], k: int) -> float:
+    """AReaL v0.5.3 eval_and_aggregate.pass_at_k, restated: the mean over problems of the unbiased estimator."""
+    values = []
+    for s in scores:
+        n, c = len(s), sum(s)
+        values.append(1.0 if n - c < k else 1.0 - float(np.prod(1.0 - k / np.arange(n - c + 1, n + 1))))
+    return float(np.mean(values)) * 100
+
+
+@pytest.fixture
+def scripted(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """A scripted sampler for amc23 and aime24; the base flags of a run with it."""
+    template = load_template(PT)
+    golds = {
+        template.render(p.problem): p.gold
+        for name in ("amc23", "aime24")
+        for p in load_benchmark(name, data_dir).problems
+    }
+    monkeypatch.setattr(factory, "make_sampler", lambda backend, model, **_: ScriptedSampler(golds, model))
+    return [
+        "--backend",
+        "transformers",
+        "--model_path",
+        "m",
+        "--data_dir",
+        str(data_dir),
+        "--max_gen_tokens",
+        "64",
+    ]
+
+
+def test_an_areal_script_finds_its_files_and_numbers(scripted: list[str], tmp_path: Path) -> None:
+    assert (
+        main([*scripted, "--output_path", str(tmp_path), "--data_names", "amc23", "--n_sampling", "8"]) == 0
+    )
+    base = tmp_path / "math_eval_64"
+    # the globs of AReaL's eval_and_aggregate.process_single_data_name (M = gcd(8, 4) = 4 per seed file)
+    (greedy,) = glob(str(base / "amc23" / f"test_{PT}_-1_seed0_t0.0_topp1.00_topk-1_s0_e-1_n1.jsonl"))
+    sampled = sorted(glob(str(base / "amc23" / f"test_{PT}_-1_seed*_t0.6_topp0.95_topk-1_s0_e-1_n4.jsonl")))
+    assert [Path(f).name.split("_seed")[1][0] for f in sampled] == ["1", "2"]
+    lines = [json.loads(t) for t in Path(greedy).read_text().splitlines()]
+    assert [list(line) for line in lines] == [AREAL_KEYS] * 40 and [li["idx"] for li in lines] == list(
+        range(40)
+    )
+    problems = load_benchmark("amc23").problems
+    assert [li["question"] for li in lines] == [p.problem for p in problems]
+    scores: dict[int, list[bool]] = {}
+    for f in sampled:
+        for line in map(json.loads, Path(f).read_text().splitlines()):
+            assert len(line["code"]) == len(line["pred"]) == len(line["score"]) == 4
+            scores.setdefault(line["idx"], []).extend(line["score"])
+    aggregate = json.loads((base / f"aggregate_parallel_{PT}_0.6_0.95_-1.json").read_text())["amc23"]
+    assert list(aggregate) == list(AGGREGATE_KEYS)
+    assert aggregate["num_questions"] == 40 and aggregate["maj@32"] == aggregate["pass@32"] == "-"
+    assert aggregate["pass@8"] == pytest.approx(areal_pass_at_k(list(scores.values()), 8), abs=1e-9)
+    assert aggregate["sample_pass@1"] == pytest.approx(areal_pass_at_k(list(scores.values()), 1), abs=1e-9)
+    assert aggregate["greedy_acc"] == pytest.approx(100 * np.mean([li["score"][0] for li in lines]), abs=1e-9)
+    ours = json.loads((tmp_path / "m" / f"aggregate_parallel_{PT}_0.6_0.95_-1.json").read_text())["amc23"]
+    assert ours["pass@8"] == aggregate["pass@8"] and ours["greedy_length"] == aggregate["greedy_length"]
+
+
+def test_nodes_times_samples_per_node_relayout_keeps_arealss_own_files(
+    scripted: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = [*scripted, "--output_path", str(tmp_path), "--data_names", "amc23"]
+    assert main([*base, "--n_sampling", "8"]) == 0
+    folder = tmp_path / "math_eval_64" / "amc23"
+    foreign = folder / f"test_{PT}_-1_seed9_t0.6_topp0.95_topk-1_s0_e-1_n4.jsonl"
+    foreign.write_text("")  # a file AReaL wrote: never evalkit's to delete
+    assert main([*base, "--num_sample_nodes", "4", "--samples_per_node", "2"]) == 0
+    names = sorted(p.name for p in folder.glob("*_n2.jsonl"))
+    assert len(names) == 4 and not list(folder.glob("*seed1_*_n4.jsonl")) and foreign.is_file()
+    capsys.readouterr()
+    assert main([*base, "--n_sampling", "6", "--num_sample_nodes", "4", "--samples_per_node", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "--n_sampling 6" in err and "--num_sample_nodes 4" in err and len(err.strip().splitlines()) == 1
+
+
+def test_aggregates_keep_every_benchmark_and_areal_table(
+    scripted: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = [*scripted, "--output_path", str(tmp_path), "--n_sampling", "4"]
+    assert main([*base, "--data_names", "amc23"]) == 0
+    assert main([*base, "--data_names", "aime24", "--table", "areal-v0.5.3"]) == 0
+    out = capsys.readouterr().out
+    assert "| pass@8 | pass@16 | maj@32 | pass@32 |" in out and table_row(out, "aime24")[-4:] == ["-"] * 4
+    for path in (tmp_path / "m").glob("aggregate_parallel_*.json"), (tmp_path / "math_eval_64").glob("agg*"):
+        (file,) = path
+        assert set(json.loads(file.read_text())) == {"amc23", "aime24"}
+
+
+def test_an_areal_folder_is_regraded_reported_and_compared(
+    scripted: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main([*scripted, "--output_path", str(tmp_path), "--data_names", "amc23", "--n_sampling", "4"]) == 0
+    )
+    areal = tmp_path / "areal"
+    shutil.copytree(tmp_path / "math_eval_64", areal / "math_eval_64")
+    assert is_areal_folder(areal) and is_areal_folder(areal / "math_eval_64" / "amc23")
+    stored = RunStore(tmp_path / "m" / "amc23").records()
+    (run,) = read_areal_folder(areal).values()
+    assert sorted((r.kind, r.correct) for r in run.records) == sorted((r.kind, r.correct) for r in stored)
+    assert run.areal_scores == [r.correct for r in run.records]
+    # AReaL's own verdict of one response differs: grade says so
+    greedy = areal / "math_eval_64" / "amc23" / f"test_{PT}_-1_seed0_t0.0_topp1.00_topk-1_s0_e-1_n1.jsonl"
+    lines = [json.loads(t) for t in greedy.read_text().splitlines()]
+    lines[0]["score"] = [not lines[0]["score"][0]]
+    greedy.write_text("".join(json.dumps(li) + "\n" for li in lines))
+    capsys.readouterr()
+    assert evalkit_main(["grade", str(areal), "-o", str(tmp_path / "converted")]) == 0
+    assert "(1 verdicts changed)" in capsys.readouterr().out
+    assert len(RunStore(tmp_path / "converted" / "amc23").records()) == 40 * 5
+    assert evalkit_main(["report", str(areal), "-o", str(tmp_path / "r.html"), "--no-audit"]) == 0
+    html = (tmp_path / "r.html").read_text()
+    assert "AReaL files" in html and load_benchmark("amc23").problems[0].problem[:30] in html
+    assert evalkit_main(["compare", str(tmp_path / "m"), str(areal), "--n_resamples", "200"]) == 0
+    assert "| amc23   | greedy_acc" in capsys.readouterr().out
+
+
+def test_compare_refuses_other_sampling_settings_unless_allowed(
+    scripted: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main([*scripted, "--output_path", str(tmp_path), "--data_names", "amc23", "--n_sampling", "2"]) == 0
+    )
+    other = tmp_path / "other"
+    shutil.copytree(tmp_path / "m", other / "m")
+    store = RunStore(other / "m" / "amc23")
+    manifest = store.manifest()
+    assert manifest is not None
+    manifest["sampling"]["temperature"] = 1.0
+    store.write_manifest(manifest)
+    capsys.readouterr()
+    assert evalkit_main(["compare", str(tmp_path / "m"), str(other / "m"), "--n_resamples", "100"]) == 2
+    err = capsys.readouterr().err
+    assert "sampling.temperature: 0.6 (A) vs 1.0 (B)" in err and len(err.strip().splitlines()) == 1
+    args = [
+        "compare",
+        str(tmp_path / "m"),
+        str(other / "m"),
+        "--n_resamples",
+        "100",
+        "--allow_different_settings",
+    ]
+    assert evalkit_main(args) == 0
+    out = capsys.readouterr().out
+    assert "| amc23 * |" in out and "* amc23 was run with different settings: sampling.temperature" in out

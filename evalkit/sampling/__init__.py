@@ -3,15 +3,27 @@
 Backends are imported by ``make_sampler`` only when chosen, so importing this package stays light.
 """
 
-from evalkit.sampling.base import Completion, Sampler, SampleRequest, SamplingParams, derive_seed
+from evalkit.sampling.base import (
+    BatchCall,
+    Completion,
+    Job,
+    Sampler,
+    SampleRequest,
+    SamplingParams,
+    derive_seed,
+    sample,
+)
 from evalkit.sampling.factory import BACKENDS, make_sampler
 
 __all__ = [
     "BACKENDS",
+    "BatchCall",
     "Completion",
+    "Job",
     "SampleRequest",
     "Sampler",
     "SamplingParams",
     "derive_seed",
     "make_sampler",
+    "sample",
 ]

@@ -89,15 +89,23 @@ _PLAIN_UNIT = re.compile(
     r"(?:units?|cm|mm|km|ft|in|yd|mi|mph|kg|lb|oz|hr|[a-z]{3,}(?:[ -](?:[a-z]{3,}|in|of|on|at|to|per)){0,6})"
     r"(?:\s*\^\s*\{?[23]\}?)?\s*$"
 )
+# words after a number that make it part of a computation ("2 raised to the third power"), never units
+_OPERATION_WORD = re.compile(
+    r"\b(?:times|raised|power|powers|divided|multiplied|less|more|fewer|greater|smaller|larger|root|roots"
+    r"|modulo|mod|plus|minus|over|squared|cubed|factorial|percent|choose)\b"
+)
 # engineering units (``8 kHz``, ``8kHz``, ``5 GB``) and compound units after a space (``-120 m/(min^2)``, ``5 m/s``)
+_UNIT_NAME = r"(?:[kcm]?m|s|sec|min|h|hr|hours?|days?|g|kg|mi|ft|in|L|mL|N|J|W|rad|deg|units?|gal|lb)"
 _SI_UNIT = re.compile(
     r"(?<=\d)\s*(?:[kMGT]?(?:Hz|bps|B|b)|[kMm]?(?:W|J|V|A|Pa)|kWh|ms|ns)\s*$"
-    r"|(?<=[\d}])\s+[A-Za-z]+(?:\s*/\s*\(?[A-Za-z]+(?:\^\{?\d\}?)?\)?)+\s*$"
+    r"|(?<=[\d}])\s+" + _UNIT_NAME + r"(?:\s*/\s*\(?" + _UNIT_NAME + r"(?:\^\{?\d\}?)?\)?)+\s*$"
 )
 # a parenthesised remark after a value: ``4 (Thursday is the fourth day)``
 _REMARK = re.compile(r"(?<=[\d}])\s+\((?:[A-Za-z][A-Za-z'’,.\-]*\s*){2,}\)\s*$")
 _MODULUS = re.compile(r"(?<=[\d}])\s*(?:\\[pb]mod\s*\{?\w+\}?|\(\s*mod\s*\w+\s*\)|\s+mod\s+\w+)\s*$")  # 3 (mod 7)
-_COMBINATIONS = re.compile(r"(?<![A-Za-z\d])(?:_\{?(\d+)\}?C_\{?(\d+)\}?|(\d+)C(\d+))(?![A-Za-z\d])")  # 8C3
+_COMBINATIONS = re.compile(  # 8C3, _{8}C_{3}, C(8,3)
+    r"(?<![A-Za-z\d])(?:_\{?(\d+)\}?C_\{?(\d+)\}?|(\d+)C(\d+)|C\((\d+),\s*(\d+)\))(?![A-Za-z\d])"
+)
 _END_TOKENS = re.compile(r"</?s>|<\|(?:im_end|eot_id|endoftext|end)\|>|<eoa>")
 _PLAIN_OPERATORS = ((">=", "\\ge "), ("<=", "\\le "), ("!=", "\\ne "))
 _PYTHON_POWER = re.compile(r"(?<=[\w)}])\*\*(?=[\w({])")  # 2**10, not **bold**
@@ -184,7 +192,7 @@ def _normalized(text: str) -> str:
     text = _PLAIN_CONNECTIVE.sub(", ", text)
     text = _plain_math(text)
     text = _SCALE.sub(lambda m: f"\\times10^{{{_SCALE_WORDS[m.group(1)]}}}", text)
-    text = _PLAIN_UNIT.sub("", text)
+    text = _PLAIN_UNIT.sub(lambda m: m.group() if _OPERATION_WORD.search(m.group()) else "", text)
     text = _braced_arguments(text)
     text = _COMMAND_SPACE.sub(" ", text).strip()
     text = _SPACED_MIXED.sub(r"\1\\frac{\2}{\3}", text)
@@ -205,7 +213,7 @@ def _plain_math(text: str) -> str:
     text = _PYTHON_POWER.sub("^", text)
     text = _PLAIN_WORDS.sub(lambda m: _PLAIN_WORD_LATEX[m.group().casefold()], text)
     text = _PERCENT_WORD.sub("%", text)
-    text = _COMBINATIONS.sub(lambda m: f"\\binom{{{m[1] or m[3]}}}{{{m[2] or m[4]}}}", text)
+    text = _COMBINATIONS.sub(lambda m: f"\\binom{{{m[1] or m[3] or m[5]}}}{{{m[2] or m[4] or m[6]}}}", text)
     for remark in (_REMARK, _MODULUS, _SI_UNIT):
         text = remark.sub("", text)
     text = _CHOOSE.sub(r"\\binom{\1}{\2}", text)

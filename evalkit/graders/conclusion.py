@@ -27,10 +27,12 @@ _BARE_TEX = re.compile(
 _NUMBER = r"[-−]?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?"
 _SCALE = r"(?:\s*%|\s+percent\b|\s+(?:thousand|million|billion|trillion)\b)?"
 # a number, or a plain-text arithmetic chain "12 + 30 + 41 = 83", with a percent or scale word
-_OPERATOR = r"(?:\s*[-+*/×÷·=–−]\s*|\s+[xX]\s+)"  # "128 x 0.50", "1000 – 750"
+_OPERATOR = r"(?:\s*[-+*/×÷·=–−^]\s*|\s+[xX]\s+)"  # "128 x 0.50", "1000 – 750", "2^99"
+_COEFFICIENT = re.compile(r"[A-Za-z](?![A-Za-z])")
 _UNIT = r"(?:\s+(?![xX]\s)[A-Za-z][A-Za-z/]*)?"  # "25 centimeters / 5 = 5", "20 crates + 15 crates"
 _TERM = rf"\(?{_NUMBER}\)?{_UNIT}"
 _PLAIN_VALUE = re.compile(rf"\(?{_NUMBER}\)?(?:{_UNIT}{_OPERATOR}{_TERM})*(?<![A-Za-z/]){_SCALE}")
+_LAST_NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
 _SMALL_NUMBERS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen twenty"
@@ -57,7 +59,10 @@ _CLAUSE = re.compile(
 )  # not a list's last item: "2, 3, and 5"
 _LIST_GAP = re.compile(r"(?:\s|,|\band\b|\bor\b)*", re.IGNORECASE)
 # commentary after the assertion: "..., which is more than Tom", "... because ..."
-_COMMENTARY = re.compile(r",\s*(?:because|since|so that|as)\b|\s(?:because|since)\b", re.IGNORECASE)
+_COMMENTARY = re.compile(
+    r",\s*(?:because|since|so that|as|assuming|provided|where|given|if|when|unless)\b|\s(?:because|since)\b",
+    re.IGNORECASE,
+)  # "..., assuming she had no supporters at t = 0"
 # what may stand between a copula and the value it asserts
 _FILLER = re.compile(
     r"(?:\s|[,:*]|\b(?:a|an|the|total|of|to|equal|approximately|about|around|roughly|exactly|just|only|then"
@@ -67,7 +72,7 @@ _FILLER = re.compile(
 )
 # the words a concluding statement may open with before its value: "So, 5 cars ...", "Thus $y > 7$ ..."
 _LEAD = re.compile(
-    r"(?:\s|[,:*>-]|\b(?:so|thus|hence|therefore|finally|overall|altogether|in\s+total|in\s+conclusion)\b)*",
+    r"(?:\s|[,:*>-]|\b(?:so|thus|hence|therefore|finally|overall|altogether|in\s+total|in\s+conclusion|that)\b)*",
     re.IGNORECASE,
 )
 _BOUNDARY = re.compile(r"[.!?。](?=\s|$)|\n")
@@ -152,7 +157,7 @@ def _open_value(statements: list[str], plain_style: bool) -> str | None:
     return _clause_value(clause) if _ENDS_WITH_VALUE[words].search(clause) else None
 
 
-def statement_value(statement: str) -> str | None:
+def statement_value(statement: str, *, figures: bool = True) -> str | None:
     """The value one statement asserts: in its last clause with a value, the first value after the
     first copula, else the clause's last value."""
     statement = statement.replace("**", "")
@@ -164,10 +169,10 @@ def statement_value(statement: str) -> str | None:
         statement = statement[opening.end() :]
     clauses = _split(statement, _CLAUSE)
     for clause in reversed(clauses[1:]):
-        value = _clause_value(clause)
+        value = _clause_value(clause, figures)
         if value is not None:
             return value
-    return _clause_value(clauses[0])
+    return _clause_value(clauses[0], figures)
 
 
 def _split(text: str, pattern: re.Pattern[str]) -> list[str]:
@@ -180,11 +185,11 @@ def _split(text: str, pattern: re.Pattern[str]) -> list[str]:
     return pieces
 
 
-def _clause_value(clause: str) -> str | None:
+def _clause_value(clause: str, figures: bool = True) -> str | None:
     """The value right after the last copula that has one ("is 6", "is equal to 6", "has a total of
     12", with any values listed after it: "are 2, 3 and 5"), else the value the clause opens with
-    ("5 cars drove through", "Three trucks are needed"), else the result of its last equality chain
-    ("take 459/51 = 9 minutes to blink 459 times"), else its last figure."""
+    ("5 cars drove through", "Three trucks are needed"), else (with ``figures``) the result of its
+    last equality chain ("take 459/51 = 9 minutes to blink 459 times"), else its last figure."""
     values = _values(clause)
     if not values:
         return None
@@ -201,10 +206,11 @@ def _clause_value(clause: str) -> str | None:
                 break
             listed.append(value)
         return ", ".join(value[2] for value in listed)
-    opening = masked[: values[0][0]]
-    if _LEAD.fullmatch(opening) or opening.rstrip().endswith(","):  # "Working backwards, twelve ..."
-        return values[0][2]
-    for kinds in (("chain",), ("chain", "figure")):
+    for start, _, value, _ in values:  # the value a comma-separated part opens with
+        part = masked[masked.rfind(",", 0, start) + 1 : start]  # "Working backwards, twelve ..."
+        if _LEAD.fullmatch(part) or ("," in masked[:start] and _FILLER.fullmatch(part)):
+            return value
+    for kinds in (("chain",), ("chain", "figure")) if figures else ():
         found = [value for _, _, value, kind in values if kind in kinds]
         if found:
             return found[-1]
@@ -224,7 +230,7 @@ def _values(statement: str) -> list[tuple[int, int, str, str]]:
     found += [
         (m.start(), m.end(), m.group().replace("$", "").strip(), True)
         for m in _PLAIN_VALUE.finditer(masked)
-        if not _inside_word(masked, m.start()) and not _UNFINISHED.match(masked, m.end())
+        if not _inside_word(masked, m.start(), m.end()) and not _UNFINISHED.match(masked, m.end())
     ]
     for start, end, expr, plain in found:
         if expr:
@@ -237,9 +243,11 @@ def _values(statement: str) -> list[tuple[int, int, str, str]]:
     return values
 
 
-def _inside_word(text: str, pos: int) -> bool:
-    """A digit glued to letters before it (``x2``, ``H2O``, ``Step3``) is not a value."""
-    return pos > 0 and (text[pos - 1].isalpha() or text[pos - 1] == "_")
+def _inside_word(text: str, start: int, end: int) -> bool:
+    """A number glued to letters before it (``x2``, ``H2O``, ``Step3``) or to a single letter after it
+    (``4x``, ``2x2``: a term of an expression written in plain text) is not a value."""
+    before = start > 0 and (text[start - 1].isalpha() or text[start - 1] == "_")
+    return before or _COEFFICIENT.match(text, end) is not None
 
 
 def _last_side(expr: str, plain: bool = False) -> str:
@@ -270,6 +278,20 @@ def _math_spans(text: str) -> list[tuple[int, int, str]]:
     masked = _mask(text, spans)
     spans += [(m.start(), m.end(), m.group()) for m in _BARE_TEX.finditer(masked)]
     return sorted(spans)
+
+
+def last_number(text: str) -> str | None:
+    """The last number in ``text`` that is not part of a name or a term (``x2``, ``4x``, ``2x2``)."""
+    found = None
+    for match in _LAST_NUMBER.finditer(text):
+        if not _inside_word(text, match.start(), match.end()):
+            found = match.group()
+    return found
+
+
+def is_prose(text: str) -> bool:
+    """Whether ``text`` has two plain words in a row outside its math ("will hire", not "x = 2 or 3")."""
+    return _PROSE.search(_outside_math(text)) is not None
 
 
 def _currency(content: str, text: str, end: int) -> bool:

@@ -16,7 +16,16 @@ import re
 from dataclasses import dataclass
 from typing import ClassVar, Literal, NamedTuple
 
-from evalkit.graders.conclusion import WORD_COPULA, Ending, concluding_value, ending, looping, statement_value
+from evalkit.graders.conclusion import (
+    WORD_COPULA,
+    Ending,
+    concluding_value,
+    ending,
+    is_prose,
+    last_number,
+    looping,
+    statement_value,
+)
 from evalkit.graders.escapes import repair_escapes
 
 BOX_COMMANDS = ("\\boxed", "\\fbox")
@@ -32,10 +41,12 @@ _BOX_SEPARATOR = re.compile(
 # "The final answer is", "Final Answer:", a "**Final Answer**" heading, "The answer is", "Answer:",
 # "答案是", "Answer \[ 14 \]", "Answer $$ 14 $$", GSM8K's "#### 42"; not "put your final answer within ...".
 _ANSWER_PHRASE = re.compile(
-    r"(?:final\s+answer(?:\s*(?:is\b|:)|\s*\*\*|[ \t]*(?=\n))|answer\s+is\b|answer\s*:|答案\s*[是为為:：]"
+    r"(?:final\s+answer(?:\s*(?:is\b|:)|\s*\*\*|[ \t]*(?=\n))|answer\s+is\b|answer\s*:|答案\s*[是为為:：]|【答案】"
     r"|\banswer[ \t]*(?=\$\$|\\\[)|####[ \t]*(?=[-$\d]))[\s:*]*",
     re.IGNORECASE,
 )
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_TAG = re.compile(r"<[a-z/][a-z_]{1,12}>")  # an end-of-answer tag after it: "10<eoa>"
 MAX_PHRASES = 8  # answer phrases inspected from the end of a response
 _CLOSING_A = re.compile(r"[ \t]*A:[ \t]*(?=\S)")  # a Q/A-format response's closing "A: 26" line
 # the answer field of a JSON object: {"reasoning": "...", "answer": "83"}
@@ -52,7 +63,6 @@ _INLINE_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]"
 _SENTENCE_END = re.compile(r"\.(?:\s|$)|。|\n")
 # where a plain-text answer gives way to commentary: "12, which checks", "5 because ..."
 _CLAUSE = re.compile(r",\s+(?!(?:and|or)\b)[a-z]{2,}\b|\s+\(?(?:because|since|which)\b")
-_LAST_NUMBER = re.compile(r"-?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?")
 
 Rule = Literal["box", "phrase", "structured", "conclusion", "think_box", "last_number"]
 
@@ -147,8 +157,8 @@ def find_answer(text: str, policy: ExtractionPolicy | None = None) -> Extraction
         box = _committed_box(reasoning)
         found = Extraction(box, "think_box") if box else None
     if found is None and policy.last_number_fallback and how is Ending.CLEAN and not unclosed:
-        numbers = _LAST_NUMBER.findall(text[-MAX_BOX_CHARS:])
-        found = Extraction(numbers[-1], "last_number") if numbers else None
+        number = last_number(text[-MAX_BOX_CHARS:])
+        found = Extraction(number, "last_number") if number else None
     return found
 
 
@@ -327,17 +337,25 @@ def _phrase_answer(text: str) -> str | None:
         rest = tail[match.end() :].lstrip()
         display = _DISPLAY.match(rest)
         answer = next(g for g in display.groups() if g is not None) if display else _line_answer(rest)
-        answer = answer.strip().strip("*`").strip().rstrip(".")
+        answer = _TAG.split(answer, 1)[0].strip().strip("*`").strip().rstrip(".")
+        if answer.endswith((":", "：")):  # "Answer: first we solve the system:" and a derivation
+            answer = concluding_value(_TAG.split(rest, 1)[0], Ending.CLEAN) or ""
+        elif _CJK.search(answer):  # "解方程得到n=8"
+            answer = statement_value(answer) or answer
         if answer and not _DELIMITER_ONLY.fullmatch(answer):
             return answer
     return None
 
 
 def _sentence_value(answer: str) -> str | None:
-    """What an answer written as a sentence ("The smallest $k$ is 12") asserts; None if it is not one."""
-    if not answer[:1].isalpha() or len(answer.split()) < 3 or WORD_COPULA.search(answer) is None:
-        return None
-    return statement_value(answer)
+    """What an answer written as a sentence asserts ("The smallest $k$ is 12", "that Carl will hire
+    200 workers", "64 filters in the first layer"); None if it is not one or asserts no value."""
+    words = answer.split()
+    if (len(words) >= 4 and is_prose(answer)) or (
+        len(words) >= 3 and answer[:1].isalpha() and WORD_COPULA.search(answer)
+    ):
+        return statement_value(answer, figures=False)  # only a value it asserts or opens with
+    return None
 
 
 def _line_answer(rest: str) -> str:

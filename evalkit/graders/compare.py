@@ -265,6 +265,7 @@ def match(pred: Node, gold: Node, leaf: Leaves) -> bool | None:
     if isinstance(pred, Relation) or isinstance(gold, Relation):
         return _match_relation(pred, gold, leaf)
     if isinstance(pred, Collection) or isinstance(gold, Collection):
+        pred, gold = _as_list(pred, gold), _as_list(gold, pred)
         pred_items = pred.items if isinstance(pred, Collection) else (pred,)
         if not isinstance(gold, Collection) and len(pred_items) > 1:  # one answer written several ways
             return _match_ordered(pred_items, (gold,) * len(pred_items), leaf)
@@ -303,6 +304,13 @@ def _quotient(node: Node) -> Expr | None:
         numerator, denominator = (item.latex for item in node.items)  # type: ignore[union-attr]
         return Expr(f"\\frac{{{numerator}}}{{{denominator}}}")
     return node if isinstance(node, Expr) and not node.percent else None
+
+
+def _as_list(node: Node, other: Node) -> Node:
+    """``[1, 2, 3]`` against a set or list is that list (three items or more: never an interval)."""
+    if isinstance(node, Bracketed) and node.open + node.close == "[]" and len(node.items) >= 3:
+        return Collection(node.items) if isinstance(other, Collection) else node
+    return node
 
 
 def _in_order_of(pred: Bracketed, gold: Bracketed) -> tuple[Node, ...]:

@@ -102,7 +102,9 @@ _SI_UNIT = re.compile(
 )
 # a parenthesised remark after a value: ``4 (Thursday is the fourth day)``
 _REMARK = re.compile(r"(?<=[\d}])\s+\((?:[A-Za-z][A-Za-z'’,.\-]*\s*){2,}\)\s*$")
-_MODULUS = re.compile(r"(?<=[\d}])\s*(?:\\[pb]mod\s*\{?\w+\}?|\(\s*mod\s*\w+\s*\)|\s+mod\s+\w+)\s*$")  # 3 (mod 7)
+_MODULUS = re.compile(
+    r"(?<=[\d}])\s*(?:\\[pb]mod\s*\{?\w+\}?|\(\s*mod\s*\w+\s*\)|\s+mod\s+\w+)\s*$"
+)  # 3 (mod 7)
 _COMBINATIONS = re.compile(  # 8C3, _{8}C_{3}, C(8,3)
     r"(?<![A-Za-z\d])(?:_\{?(\d+)\}?C_\{?(\d+)\}?|(\d+)C(\d+)|C\((\d+),\s*(\d+)\))(?![A-Za-z\d])"
 )

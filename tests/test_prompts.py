@@ -4,6 +4,7 @@ The expected prompts are written out from inclusionAI/AReaL evaluation/utils.py 
 construct_prompt, commit 183123f346c11efbe100b8d8fe2133fceb8a54c2): the problem is stripped, then formatted in.
 """
 
+import json
 from pathlib import Path
 
 import pytest
@@ -33,8 +34,19 @@ EXPECTED = {
 }
 
 
+ORIGINAL = ("chat", "deepscaler", "qwen-boxed", "r1-distilled-qwen", "raw")
+# AReaL v0.2.0's templates absent from v0.5.3 keep their names; those v0.5.3 changed get a -v0.2.0 suffix.
+V020 = {"AReaL-boba": "AReaL-boba", "AReaL-boba-SFT": "AReaL-boba-SFT"}
+V020 |= {"r1-distilled-qwen-v0.2.0": "r1-distilled-qwen", "r1-zero-box-v0.2.0": "r1-zero-box"}
+
+
 def test_shipped_templates() -> None:
-    assert list_templates() == ["chat", "deepscaler", "qwen-boxed", "r1-distilled-qwen", "raw"]
+    """evalkit's own, every template of AReaL v0.5.3 under its AReaL name (tests/test_areal_templates.py), v0.2.0's."""
+    areal = json.loads(
+        (Path(__file__).parent / "fixtures" / "areal_prompt_templates.json").read_text("utf-8")
+    )
+    expected = {*ORIGINAL, *areal["v0.5.3"]["PROMPT_TEMPLATES"], *V020}
+    assert set(list_templates()) == expected and len(list_templates()) == 43
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -80,7 +92,7 @@ def test_chat_with_a_tokenizer_lacking_a_chat_template_is_a_clear_error() -> Non
 
 
 def test_opens_think() -> None:
-    opens = {name: load_template(name).opens_think for name in list_templates()}
+    opens = {name: load_template(name).opens_think for name in ORIGINAL}
     assert opens == {
         "chat": False,
         "deepscaler": True,
@@ -95,14 +107,20 @@ def test_opens_think() -> None:
 def test_hash_identifies_the_definition_not_the_name() -> None:
     hashes = {name: load_template(name).sha256 for name in list_templates()}
     assert all(len(h) == 64 for h in hashes.values())
-    assert hashes["deepscaler"] == hashes["r1-distilled-qwen"]
-    assert len(set(hashes.values())) == len(hashes) - 1
+    same = [{"deepscaler", "deepscaler-fix", "r1-distilled-qwen", "AReaL-boba"}]
+    same.append({"r1-distilled-qwen-v0.2.0", "AReaL-boba-SFT"})
+    same.append({"cot", "direct"})  # AReaL's differ in few-shot demos only (and cot's stop string)
+    for group in same:
+        assert len({hashes[name] for name in group}) == 1
+    assert len(set(hashes.values())) == len(hashes) - sum(len(g) - 1 for g in same)
     edited = parse_template('input_template = "{input}\\n"', name="raw", source="raw.toml")
     assert edited.sha256 != hashes["raw"]
 
 
 def test_templates_record_their_areal_name() -> None:
     names = {name: load_template(name).areal_prompt_type for name in list_templates()}
+    assert {n: names.pop(n) for n in V020} == V020
+    assert all(names.pop(n) == n for n in list(names) if n not in ORIGINAL)
     assert names == {
         "chat": "mathstral",
         "deepscaler": "deepscaler-fix",
@@ -113,7 +131,9 @@ def test_templates_record_their_areal_name() -> None:
 
 
 def test_unknown_template_lists_the_known_ones() -> None:
-    with pytest.raises(PromptError, match=r"unknown prompt template 'r1'; known templates: chat, deepscaler"):
+    with pytest.raises(
+        PromptError, match=r"unknown prompt template 'r1'; known templates: AReaL-boba, AReaL-boba-SFT, abel, chat, cot"
+    ):
         load_template("r1")
 
 

@@ -86,7 +86,7 @@ _PLAIN_UNIT = re.compile(
     r"(?<=[\d}])\s+(?!(?:dozen|score|gross|percent|squared|cubed|factorial|"
     r"choose|over|plus|minus|half|halves|thirds?|fourths?|quarters?|fifths?|sixths?|sevenths?|eighths?|"
     r"ninths?|tenths?|hundredths?|thousandths?)\b)(?:square|sq\.?|cubic)?\s*"
-    r"(?:units?|cm|mm|km|ft|in|yd|mi|mph|kg|lb|oz|hr|[a-z]{3,}(?:[ -](?:[a-z]{3,}|in|of|on|at|to|per)){0,6})"
+    r"(?:units?|cm|mm|km|ft|in|yd|mi|mph|kg|lb|oz|hr|(?:of )?[a-z]{3,}(?:[ -](?:[a-z]{3,}|in|of|on|at|to|per)){0,6})"
     r"(?:\s*\^\s*\{?[23]\}?)?\s*$"
 )
 # words after a number that make it part of a computation ("2 raised to the third power"), never units
@@ -109,6 +109,12 @@ _COMBINATIONS = re.compile(  # 8C3, _{8}C_{3}, C(8,3)
     r"(?<![A-Za-z\d])(?:_\{?(\d+)\}?C_\{?(\d+)\}?|(\d+)C(\d+)|C\((\d+),\s*(\d+)\))(?![A-Za-z\d])"
 )
 _END_TOKENS = re.compile(r"</?s>|<\|(?:im_end|eot_id|endoftext|end)\|>|<eoa>")
+# a word or sign before the value that does not change it (never "at least", "at most")
+_LEADING_HEDGE = re.compile(
+    r"^\s*(?:(?:approximately|approx\.?|about|around|roughly|exactly|precisely|only|just)\s+|(?:=|\\approx)\s*)"
+    r"(?=[-+\d.\\$(])",
+    re.IGNORECASE,
+)
 _PLAIN_OPERATORS = ((">=", "\\ge "), ("<=", "\\le "), ("!=", "\\ne "))
 _PYTHON_POWER = re.compile(r"(?<=[\w)}])\*\*(?=[\w({])")  # 2**10, not **bold**
 _EMPHASIS = re.compile(r"(\*\*?)([^*]+)\1")  # a whole answer in markdown bold or italics
@@ -212,6 +218,7 @@ def _plain_math(text: str) -> str:
         text = text.replace(old, new)
     if emphasis := _EMPHASIS.fullmatch(text):
         text = emphasis.group(2)
+    text = _LEADING_HEDGE.sub("", text)
     text = _PYTHON_POWER.sub("^", text)
     text = _PLAIN_WORDS.sub(lambda m: _PLAIN_WORD_LATEX[m.group().casefold()], text)
     text = _PERCENT_WORD.sub("%", text)

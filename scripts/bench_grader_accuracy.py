@@ -23,6 +23,7 @@ import argparse
 import gzip
 import importlib
 import json
+import logging
 import sys
 import time
 from collections import defaultdict
@@ -151,6 +152,7 @@ def math_verify_grader() -> Grader | None:
         from math_verify import parse, verify
     except ImportError:
         return None
+    logging.getLogger("math_verify").setLevel(logging.CRITICAL)  # it logs every parse timeout, with the input
 
     def one(row: Row) -> Judged:
         try:

@@ -16,7 +16,7 @@ from evalkit.data import Benchmark, BenchmarkError, load_benchmark
 from evalkit.metrics import DEFAULT_KS, aggregate
 from evalkit.prompts import PromptError, PromptTemplate, load_template
 from evalkit.runlock import run_lock
-from evalkit.runner import RunConfig, is_complete, run_benchmark, select
+from evalkit.runner import RunConfig, is_complete, run_benchmarks, select
 from evalkit.sampling.errors import BackendUnavailable, EngineFailure
 from evalkit.store import RunStore, StoreError
 from evalkit.table import render_table, table_view
@@ -58,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--model_tag", help="run directory name under --output_path (default: derived from --model_path)")
     a("--task", default="math", help="only 'math' is supported")
     g = parser.add_argument_group("sampler")
-    g.add_argument("--backend", choices=("vllm", "transformers", "openai"), default="vllm")
+    g.add_argument("--backend", choices=("vllm", "transformers", "openai"), default="vllm", help="inference engine")
     g.add_argument("--base_url", help="OpenAI-compatible server URL (--backend openai)")
     g.add_argument("--tensor_parallel_size", type=int, help="vLLM tensor parallel size")
     g.add_argument(
@@ -206,9 +206,15 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], list[
         sampler = make_sampler(args.backend, args.model_path, **sampler_options(args))
         for b in todo:
             print(f"{b.name}: sampling into {run_root / b.name}", file=sys.stderr)
-            run_benchmark(
-                b, template, sampler, run_root / b.name, config, tokenizer=tokenizer, overwrite=args.overwrite
-            )
+        # one stream for every benchmark: no engine drains between them
+        run_benchmarks(
+            [(b, run_root / b.name) for b in todo],
+            template,
+            sampler,
+            config,
+            tokenizer=tokenizer,
+            overwrite=args.overwrite,
+        )
     results, selected = {}, {}
     for b in benchmarks:
         refresh_verdicts(run_root / b.name)  # verdicts from an older grader are re-graded, not reprinted

@@ -189,44 +189,108 @@ def run_benchmark(
 ) -> list[SampleRecord]:
     """Generate and grade what ``run_dir`` still lacks for ``config``; return the run's records in problem
     order (with a store grown past ``config.n_sampling``, its first ``n_sampling`` samples)."""
-    problems = benchmark.problems
-    prompts = [template.render(p.problem, tokenizer=tokenizer) for p in problems]
-    hashes = [prompt_hash(p) for p in prompts]
-    grader = {
-        "last_number_fallback": benchmark.spec.last_number_fallback,
-        "require_think_end": bool(prompts) and all(prompt_opens_think(p) for p in prompts),
-    }
-    store = RunStore(run_dir)
-    if not overwrite:
-        # another grader version or policy is no reason to resample: re-grade what is stored
-        refresh_verdicts(run_dir, policy=grader, timeout=config.grade_timeout)
-    fingerprint = run_fingerprint(benchmark, template, sampler.describe(), config, grader)
-    records = {r.key: r for r in store.open(fingerprint, overwrite=overwrite, mutable=MUTABLE)}
-    _check_prompts(records.values(), problems, hashes, store)
-    pending = [t for t in _tasks(len(problems), config) if _key(problems[t.problem_index], t) not in records]
-    total = len(_tasks(len(problems), config))
-    jobs = [Job(i, prompts[t.problem_index], t.seed, config.params(t.kind)) for i, t in enumerate(pending)]
+    (records,) = run_benchmarks(
+        [(benchmark, Path(run_dir))],
+        template,
+        sampler,
+        config,
+        tokenizer=tokenizer,
+        overwrite=overwrite,
+        progress=progress,
+    )
+    return records
+
+
+def run_benchmarks(
+    runs: Sequence[tuple[Benchmark, Path]],
+    template: PromptTemplate,
+    sampler: Sampler,
+    config: RunConfig,
+    *,
+    tokenizer: Any = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> list[list[SampleRecord]]:
+    """``run_benchmark`` for several (benchmark, run directory) pairs through ONE stream, so the engine
+    starts on the next benchmark while the longest completions of the previous one finish."""
+    prepared: list[_Run] = []
     tokens, arrived, start = 0, 0, time.monotonic()
-    appender = _Appender(store, records, problems, hashes, grader, config.grade_timeout)
-    with tqdm(
-        total=total, initial=total - len(pending), desc=benchmark.name, unit="sample", disable=not progress
-    ) as bar:
-        try:
+    try:
+        for benchmark, run_dir in runs:
+            prepared.append(_Run.open(benchmark, run_dir, template, sampler, config, tokenizer, overwrite))
+        owners = [(run, task) for run in prepared for task in run.pending]
+        jobs = [
+            Job(i, run.prompts[t.problem_index], t.seed, config.params(t.kind))
+            for i, (run, t) in enumerate(owners)
+        ]
+        total = sum(run.total for run in prepared)
+        desc = ",".join(b.name for b, _ in runs)
+        with tqdm(
+            total=total, initial=total - len(jobs), desc=desc, unit="sample", disable=not progress
+        ) as bar:
             for job_id, completion in sampler.stream(jobs):
-                appender.put(pending[job_id], completion)
+                run, task = owners[job_id]
+                run.appender.put(task, completion)
                 arrived += 1
                 tokens += completion.num_tokens
                 bar.update(1)
                 bar.set_postfix(tok_s=f"{tokens / max(time.monotonic() - start, 1e-9):.0f}", refresh=False)
-        finally:
-            appender.close()  # grades and stores what arrived, also when the stream failed
+    finally:
+        for run in prepared:
+            run.appender.close()  # grades and stores what arrived, also when the stream failed
     if arrived != len(jobs):
         raise RuntimeError(f"sampler {sampler.name!r} finished {arrived} of {len(jobs)} completions")
-    order = {p.id: i for i, p in enumerate(problems)}
-    return sorted(
-        select(records.values(), config),
-        key=lambda r: (order[r.problem_id], _KIND_ORDER[r.kind], r.sample_index),
-    )
+    return [run.result(config) for run in prepared]
+
+
+@dataclass
+class _Run:
+    """One benchmark's run being generated: its prompts, stored records, pending tasks and appender."""
+
+    problems: Sequence[Problem]
+    prompts: list[str]
+    records: dict[tuple[str, str, int], SampleRecord]
+    pending: list[_Task]
+    total: int
+    appender: "_Appender"
+
+    @classmethod
+    def open(
+        cls,
+        benchmark: Benchmark,
+        run_dir: Path,
+        template: PromptTemplate,
+        sampler: Sampler,
+        config: RunConfig,
+        tokenizer: Any,
+        overwrite: bool,
+    ) -> "_Run":
+        problems = benchmark.problems
+        prompts = [template.render(p.problem, tokenizer=tokenizer) for p in problems]
+        hashes = [prompt_hash(p) for p in prompts]
+        grader = {
+            "last_number_fallback": benchmark.spec.last_number_fallback,
+            "require_think_end": bool(prompts) and all(prompt_opens_think(p) for p in prompts),
+        }
+        store = RunStore(run_dir)
+        if not overwrite:
+            # another grader version or policy is no reason to resample: re-grade what is stored
+            refresh_verdicts(run_dir, policy=grader, timeout=config.grade_timeout)
+        fingerprint = run_fingerprint(benchmark, template, sampler.describe(), config, grader)
+        records = {r.key: r for r in store.open(fingerprint, overwrite=overwrite, mutable=MUTABLE)}
+        _check_prompts(records.values(), problems, hashes, store)
+        tasks = _tasks(len(problems), config)
+        pending = [t for t in tasks if _key(problems[t.problem_index], t) not in records]
+        appender = _Appender(store, records, problems, hashes, grader, config.grade_timeout)
+        return cls(problems, prompts, records, pending, len(tasks), appender)
+
+    def result(self, config: RunConfig) -> list[SampleRecord]:
+        """The run's records of ``config`` in problem order."""
+        order = {p.id: i for i, p in enumerate(self.problems)}
+        return sorted(
+            select(self.records.values(), config),
+            key=lambda r: (order[r.problem_id], _KIND_ORDER[r.kind], r.sample_index),
+        )
 
 
 class _Appender:

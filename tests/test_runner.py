@@ -17,7 +17,7 @@ from evalkit.data import Benchmark, BenchmarkSpec, Problem, load_benchmark
 from evalkit.graders import GRADER_VERSION
 from evalkit.prompts import PromptTemplate, load_template
 from evalkit.records import SampleRecord
-from evalkit.runner import RunConfig, is_complete, run_benchmark
+from evalkit.runner import RunConfig, is_complete, run_benchmark, run_benchmarks
 from evalkit.sampling.base import Completion, Job, derive_seed
 from evalkit.store import RunStore, StoreError, read_records
 from evalkit.verdicts import regrade
@@ -127,6 +127,22 @@ def test_raising_n_sampling_draws_only_the_new_indices_and_lowering_reads_a_pref
     assert len(RunStore(tmp_path).records()) == 4 * 9  # the stored samples stay
     with pytest.raises(StoreError, match=r"sampling\.max_new_tokens: 8 \(stored\) vs 16 \(now\)"):
         run(tmp_path, FakeSampler(), dataclasses.replace(eight, max_new_tokens=16))
+
+
+def test_several_benchmarks_share_one_stream_and_keep_their_own_stores(tmp_path: Path) -> None:
+    other = dataclasses.replace(
+        BENCH, spec=dataclasses.replace(BENCH.spec, name="toy2"), problems=BENCH.problems[:2]
+    )
+    sampler = FakeSampler()
+    both = run_benchmarks(
+        [(BENCH, tmp_path / "a"), (other, tmp_path / "b")], TEMPLATE, sampler, CONFIG, progress=False
+    )
+    assert len(sampler.jobs) == 16 + 8  # one stream for both
+    assert both == [
+        run(tmp_path / "a1", FakeSampler()),
+        run_benchmark(other, TEMPLATE, FakeSampler(), tmp_path / "b1", CONFIG, progress=False),
+    ]
+    assert len(read_records(tmp_path / "b" / "samples.jsonl")) == 8
 
 
 def test_changed_sampling_parameter_is_refused_by_name(tmp_path: Path) -> None:

@@ -23,14 +23,15 @@ from evalkit.data import Benchmark, Problem
 from evalkit.prompts import PromptTemplate, prompt_opens_think
 from evalkit.records import Kind, SampleRecord
 from evalkit.sampling.base import Completion, Job, Sampler, SamplingParams, derive_seed
-from evalkit.store import RunStore, StoreError, fingerprint_diff
+from evalkit.store import RunStore, StoreError, fingerprint_diff, within
 from evalkit.verdicts import grader_section, refresh_verdicts
 
 _KIND_ORDER = {"greedy": 0, "sample": 1}
 
 
-# Fields of the ``sampling`` fingerprint that change no stored sample: a run may grow or be read as a prefix.
-MUTABLE = ("sampling.n_sampling",)
+# Fingerprint fields that change no stored sample: the number of samples (a run grows, or is read as a
+# prefix) and the data-parallel layout (each sample has its own seed, whichever rank draws it).
+MUTABLE = ("sampling.n_sampling", "backend.data_parallel")
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +150,7 @@ def select(records: Iterable[SampleRecord], config: RunConfig) -> list[SampleRec
 def _refused(manifest: dict[str, Any], expected: dict[str, Any]) -> list[str]:
     """Differences between the stored manifest and ``expected`` that would change stored samples."""
     stored = {k: manifest.get(k) for k in expected}
-    return [line for line in fingerprint_diff(stored, expected) if line.split(":", 1)[0] not in MUTABLE]
+    return [line for line in fingerprint_diff(stored, expected) if not within(line.split(":", 1)[0], MUTABLE)]
 
 
 def is_complete(

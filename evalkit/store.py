@@ -105,6 +105,11 @@ def read_records(path: str | os.PathLike[str], *, repair: bool = False) -> list[
     return records
 
 
+def within(key: str, sections: Collection[str]) -> bool:
+    """Whether dotted ``key`` is one of ``sections`` or lies inside one."""
+    return any(key == s or key.startswith(s + ".") for s in sections)
+
+
 class RunStore:
     """One benchmark run of one model: its manifest and its append-only samples."""
 
@@ -131,8 +136,8 @@ class RunStore:
 
         A different stored fingerprint raises ``StoreError`` naming the differing fields, unless
         ``overwrite``, which moves the old files to ``overwritten/<time>/`` and starts empty. Fields named
-        in ``mutable`` (dotted, e.g. ``sampling.n_sampling``) may differ: they change no stored record, and
-        the manifest is rewritten with their new values.
+        in ``mutable`` (dotted, e.g. ``sampling.n_sampling``, or a section such as ``backend.data_parallel``)
+        may differ: they change no stored record, and the manifest is rewritten with their new values.
         """
         if overwrite:
             self._move_aside()
@@ -146,7 +151,7 @@ class RunStore:
             self.write_manifest(fingerprint)
             return []
         diff = fingerprint_diff(stored, fingerprint)
-        refused = [line for line in diff if line.split(":", 1)[0] not in mutable]
+        refused = [line for line in diff if not within(line.split(":", 1)[0], mutable)]
         if refused:
             raise StoreError(
                 f"{self.run_dir} holds a run with a different fingerprint:\n  "

@@ -129,6 +129,25 @@ def test_raising_n_sampling_draws_only_the_new_indices_and_lowering_reads_a_pref
         run(tmp_path, FakeSampler(), dataclasses.replace(eight, max_new_tokens=16))
 
 
+def test_another_data_parallel_layout_resumes_the_same_run(tmp_path: Path) -> None:
+    class TwoRanks(FakeSampler):
+        def describe(self) -> dict[str, Any]:
+            return {
+                **super().describe(),
+                "data_parallel": {"ray": "2.60", "num_ranks": 2, "gpus_per_rank": 1},
+            }
+
+    with pytest.raises(RuntimeError, match="engine died"):
+        run(tmp_path, FakeSampler(crash_after=5))
+    resumed = TwoRanks()
+    assert run(tmp_path, resumed) == run(tmp_path / "fresh", FakeSampler()) and len(resumed.jobs) == 16 - 5
+    with pytest.raises(StoreError, match=r"backend\.backend"):
+        run(
+            tmp_path,
+            type("Other", (FakeSampler,), {"name": "other", "describe": lambda self: {"backend": "other"}})(),
+        )
+
+
 def test_several_benchmarks_share_one_stream_and_keep_their_own_stores(tmp_path: Path) -> None:
     other = dataclasses.replace(
         BENCH, spec=dataclasses.replace(BENCH.spec, name="toy2"), problems=BENCH.problems[:2]

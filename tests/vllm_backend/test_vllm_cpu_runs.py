@@ -27,6 +27,7 @@ from real_vllm import (
 
 vllm = pytest.importorskip("vllm", reason=NO_VLLM)
 
+from evalkit.prompts import load_template  # noqa: E402
 from evalkit.sampling.base import derive_seed  # noqa: E402
 
 pytestmark = pytest.mark.vllm
@@ -154,3 +155,50 @@ def test_raising_n_sampling_generates_only_the_missing_samples(
     ]
     assert float(table_row(shrunk.stdout)["sample_length"]) == round(sum(prefix) / len(prefix), 1)
     assert samples_path(output).read_text() == after
+
+
+def _common_piece(responses: list[str]) -> str:
+    """A two-character string inside many responses (not at their start), to stop on."""
+    counts: dict[str, int] = {}
+    for text in responses:
+        for piece in {text[i : i + 2] for i in range(1, len(text) - 1)}:
+            if piece.strip() == piece and piece.isprintable() and "\ufffd" not in piece:
+                counts[piece] = counts.get(piece, 0) + 1
+    return max(counts, key=counts.__getitem__)
+
+
+def test_stop_strings_of_the_template_end_completions(
+    first_run: tuple[Path, str], vllm_model_dir: Path, tmp_path: Path
+) -> None:
+    """The default template with one more stop string: each completion is the unstopped one cut before it."""
+    first_output, _ = first_run
+    first = records(first_output)
+    stop = _common_piece([r["response"] for r in first.values()])
+    template = load_template("r1-distilled-qwen")
+    path = tmp_path / "stopping.toml"
+    path.write_text(
+        f"input_template = {json.dumps(template.input_template)}\nstop = {json.dumps([*template.stop, stop])}\n"
+    )
+    log = tmp_path / "requests.jsonl"
+    run_eval(
+        vllm_model_dir,
+        tmp_path / "out",
+        "--backend",
+        "vllm",
+        "--prompt_type",
+        str(path),
+        command=(*COUNTING_EVAL, str(log)),
+    )
+    assert all(stop in r["stop"] for r in _requests(log))
+    now = records(tmp_path / "out")
+    assert sorted(now) == sorted(first)
+    cut = 0
+    for key, record in now.items():
+        unstopped = first[key]["response"]
+        assert stop not in record["response"]
+        assert record["response"] == unstopped.split(stop)[0]
+        if stop in unstopped:
+            cut += 1
+            assert record["finish_reason"] == "stop"
+            assert record["completion_tokens"] <= first[key]["completion_tokens"]
+    assert cut >= 10, f"only {cut} completions contained {stop!r}"

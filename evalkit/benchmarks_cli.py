@@ -133,9 +133,21 @@ def _hf_rows(spec: BenchmarkSpec, loader: Loader) -> list[dict[str, Any]]:
 
 def download(spec: BenchmarkSpec, data_dir: Path | None = None, loader: Loader | None = None) -> int:
     """Write ``spec.file`` from the Hugging Face Hub into the data directory atomically, then verify it."""
-    if loader is None:
-        from datasets import load_dataset as loader
-    rows = _hf_rows(spec, loader)
+    offline = "without network, copy the files to a directory and run 'evalkit benchmarks import DIR'"
+    try:
+        if loader is None:
+            from datasets import load_dataset as loader
+        rows = _hf_rows(spec, loader)
+    except ImportError:
+        print(
+            f"evalkit benchmarks download: needs 'datasets' (pip install datasets); {offline}",
+            file=sys.stderr,
+        )
+        return 2
+    except OSError as err:  # ConnectionError, timeouts, HTTP errors of the Hub
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        print(f"evalkit benchmarks download: {spec.name}: {reason}; {offline}", file=sys.stderr)
+        return 2
     dest = resolve_data_dir(data_dir) / spec.file
     with _atomic_target(dest) as tmp:
         tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")

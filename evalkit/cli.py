@@ -4,11 +4,15 @@ Each subcommand module exposes ``add_arguments(parser)`` and ``run(args) -> int`
 """
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
 
 from evalkit import __version__
+from evalkit.usage import DefaultsHelpFormatter
+
+SIGPIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
 
 # name -> (module, one-line help). Order is the order shown by ``evalkit --help``.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -43,7 +47,10 @@ def _usage() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help"):
+    if not args:
+        print(_usage(), file=sys.stderr)
+        return 2
+    if args[0] in ("-h", "--help"):
         print(_usage())
         return 0
     if args[0] == "--version":
@@ -54,9 +61,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"evalkit: unknown command {name!r}\n\n{_usage()}", file=sys.stderr)
         return 2
     module = import_module(COMMANDS[name][0])
-    parser = argparse.ArgumentParser(prog=f"evalkit {name}", description=COMMANDS[name][1])
+    parser = argparse.ArgumentParser(
+        prog=f"evalkit {name}", description=COMMANDS[name][1], formatter_class=DefaultsHelpFormatter
+    )
     module.add_arguments(parser)
-    return int(module.run(parser.parse_args(args[1:])) or 0)
+    try:
+        code = int(module.run(parser.parse_args(args[1:])) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:  # e.g. `evalkit train-log --json | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return SIGPIPE_EXIT
 
 
 if __name__ == "__main__":

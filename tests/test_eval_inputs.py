@@ -1,0 +1,172 @@
+"""Each bad input is one line naming the flag or file, exit 2, before any model loads and with nothing stored."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import evalkit.sampling.factory as factory
+from evalkit.cli import main as evalkit_main
+from evalkit.eval_and_aggregate import main
+
+
+@pytest.fixture
+def no_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to build an engine fails the test: inputs are checked first."""
+
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("a sampler was built for a bad input")
+
+    monkeypatch.setattr(factory, "make_sampler", refuse)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    return err[0]
+
+
+def base(tmp_path: Path, tiny_model_dir: Path) -> list[str]:
+    out = tmp_path / "out"
+    return ["--backend", "transformers", "--model_path", str(tiny_model_dir), "--output_path", str(out)]
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--max_gen_tokens", "0"], "--max_gen_tokens 0: must be at least 1"),
+        (["--max_gen_tokens", "-5"], "--max_gen_tokens -5: must be at least 1"),
+        (["--temperature", "-1"], "--temperature -1.0: must be >= 0"),
+        (["--top_p", "0"], "--top_p 0.0: must be in (0, 1]"),
+        (["--top_p", "1.5"], "--top_p 1.5: must be in (0, 1]"),
+        (["--data_names", ""], "--data_names '': name at least one benchmark"),
+        (["--data_names", " , "], "--data_names ' , ': name at least one benchmark"),
+        (["--model_tag", "../../x"], "--model_tag '../../x': must be one directory name"),
+        (["--n_sampling", "0"], "--n_sampling 0: must be at least 1"),
+        (
+            ["--n_sampling", "6", "--samples_per_node", "4"],
+            "--n_sampling 6 conflicts with --samples_per_node 4",
+        ),
+    ],
+)
+def test_bad_flag_is_one_line_and_nothing_is_stored(
+    flags: list[str],
+    expected: str,
+    tmp_path: Path,
+    tiny_model_dir: Path,
+    no_model: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main([*base(tmp_path, tiny_model_dir), "--data_names", "aime24", *flags]) == 2
+    assert expected in one_error_line(capsys)
+    assert not list((tmp_path / "out").rglob("manifest.json")) and not (tmp_path / "x").exists()
+
+
+def test_output_path_that_is_a_file(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "out").write_text("not a directory")
+    assert main([*base(tmp_path, tiny_model_dir), "--data_names", "aime24"]) == 2
+    assert f"--output_path {tmp_path / 'out'}: is a file, not a directory" in one_error_line(capsys)
+
+
+def test_read_only_output_directory(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if os.geteuid() == 0:  # root writes anywhere a mode allows nothing; sysfs refuses even root
+        target = Path("/sys/evalkit-read-only")
+    else:
+        target = tmp_path / "ro"
+        target.mkdir(mode=0o555)
+    args = ["--backend", "transformers", "--model_path", str(tiny_model_dir), "--output_path", str(target)]
+    assert main([*args, "--data_names", "aime24"]) == 2
+    assert f"--output_path {target}: cannot write there" in one_error_line(capsys)
+
+
+def test_model_path_that_is_a_file(
+    tmp_path: Path, no_model: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = tmp_path / "model.safetensors"
+    model.write_bytes(b"")
+    assert (
+        main(["--backend", "transformers", "--model_path", str(model), "--output_path", str(tmp_path)]) == 2
+    )
+    assert f"--model_path {model}: is a file, not a model directory" in one_error_line(capsys)
+
+
+def test_unreachable_openai_server_fails_fast_naming_the_url(
+    tmp_path: Path, no_model: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    args = [
+        "--backend",
+        "openai",
+        "--base_url",
+        url,
+        "--model_path",
+        "served",
+        "--output_path",
+        str(tmp_path),
+    ]
+    started = time.monotonic()
+    assert main(args) == 2
+    assert time.monotonic() - started < 10
+    assert f"--base_url {url}: cannot connect to 127.0.0.1" in one_error_line(capsys)
+
+
+def test_cf_flags_are_accepted_with_a_note(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [*base(tmp_path, tiny_model_dir), "--cf_cache_file", "x.json", "--max_gen_tokens", "0"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "note: --cf_cache_file applies to AReaL's Codeforces ELO only; ignored for math" in err
+
+
+def test_help_shows_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for shown in ("(default: 0.6)", "(default: 32768)", "(default: r1-distilled-qwen)", "(default: vllm)"):
+        assert shown in text
+
+
+def test_bare_evalkit_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert evalkit_main([]) == 2
+    assert "usage: evalkit <command>" in capsys.readouterr().err
+
+
+def test_a_closed_pipe_is_no_traceback(tmp_path: Path) -> None:
+    """``evalkit train-log --json | head``: the reader is gone before the JSON is written."""
+    log = tmp_path / "trainer.log"
+    log.write_text("no step lines here\n")
+    read, write = os.pipe()
+    os.close(read)
+    cmd = [sys.executable, "-m", "evalkit", "train-log", str(log), "--json"]
+    done = subprocess.run(cmd, stdout=write, stderr=subprocess.PIPE, text=True, timeout=120)
+    os.close(write)
+    assert done.returncode == 141 and done.stderr == ""
+
+
+def test_benchmarks_download_without_network_names_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    datasets = pytest.importorskip("datasets")
+
+    def offline(*_: object, **__: object) -> None:
+        raise ConnectionError("Couldn't reach 'HuggingFaceH4/aime_2024' on the Hub (LocalEntryNotFoundError)")
+
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    assert evalkit_main(["benchmarks", "download", "aime24", "--data_dir", str(tmp_path)]) == 2
+    line = one_error_line(capsys)
+    assert "Couldn't reach 'HuggingFaceH4/aime_2024'" in line and "evalkit benchmarks import DIR" in line

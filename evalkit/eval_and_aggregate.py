@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit import areal_files, eval_inputs
-from evalkit.data import Benchmark, BenchmarkError, load_benchmark
+from evalkit.data import Benchmark, BenchmarkError
 from evalkit.metrics import DEFAULT_KS, aggregate
 from evalkit.prompts import PromptError, PromptTemplate, load_template
 from evalkit.runlock import run_lock
@@ -58,7 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--model_tag", help="run directory name under --output_path (default: derived from --model_path)")
     a("--task", default="math", help="only 'math' is supported")
     g = parser.add_argument_group("sampler")
-    g.add_argument("--backend", choices=("vllm", "transformers", "openai"), default="vllm", help="inference engine")
+    g.add_argument(
+        "--backend", choices=("vllm", "transformers", "openai"), default="vllm", help="inference engine"
+    )
     g.add_argument("--base_url", help="OpenAI-compatible server URL (--backend openai)")
     g.add_argument("--tensor_parallel_size", type=int, help="vLLM tensor parallel size")
     g.add_argument(
@@ -175,8 +177,7 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], list[
     """Run (or resume) every benchmark; return the aggregate per benchmark and the table's pass@k columns."""
     _check_args(args)
     columns, ks = resolve_ks(args.ks, args.n_sampling)
-    names = [n.strip() for n in args.data_names.split(",") if n.strip()]
-    benchmarks: list[Benchmark] = [load_benchmark(n, args.data_dir) for n in names]
+    benchmarks: list[Benchmark] = eval_inputs.load_benchmarks(args)  # a changed file is an error
     template = load_template(args.prompt_type)
     if template.chat:
         _check_model_path(args)  # the chat template comes from the model's tokenizer
@@ -235,7 +236,7 @@ def evaluate(args: argparse.Namespace) -> tuple[dict[str, dict[str, Any]], list[
     areal_files.merge_json(path, results)  # benchmarks of earlier calls are kept
     areal = areal_files.write_from_args(args, template.name, selected, run_root.name)
     print(f"Evaluation output to {path}")
-    return table_view(args.table, results, columns, areal)
+    return table_view(args.table, results, columns, areal, marked=args.changed_benchmarks)
 
 
 def run(args: argparse.Namespace) -> int:

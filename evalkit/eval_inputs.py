@@ -7,9 +7,11 @@ import os
 import socket
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from evalkit.data import Benchmark, BenchmarkWarning, load_benchmark
 from evalkit.store import model_tag
 from evalkit.usage import UsageError
 
@@ -42,6 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=TABLES,
         default="default",
         help="columns: evalkit's (pass@k per --ks), or AReaL v0.5.3's (pass@8, pass@16, maj@32, pass@32)",
+    )
+    parser.add_argument(
+        "--allow_changed_benchmark",
+        action="store_true",
+        help="run a benchmark whose file differs from its spec (marked * in the table) instead of refusing",
     )
     parser.add_argument(
         "--lock_wait",
@@ -134,3 +141,25 @@ def prepare(args: argparse.Namespace) -> None:
     _check_output(run_root(args).parent)
     if args.backend == "openai" and args.base_url:
         _check_server(args.base_url)
+
+
+def load_benchmarks(args: argparse.Namespace) -> list[Benchmark]:
+    """The ``--data_names`` benchmarks. A file that differs from its spec (count or hash) is an error
+    unless ``--allow_changed_benchmark``; then it is noted, and ``args.changed_benchmarks`` names it."""
+    args.changed_benchmarks = {}
+    benchmarks = []
+    for name in (n.strip() for n in args.data_names.split(",") if n.strip()):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", BenchmarkWarning)  # reported below, as an error or a note
+            benchmark = load_benchmark(name, args.data_dir)
+        changed = "; ".join(benchmark.mismatches())
+        if changed and not args.allow_changed_benchmark:
+            raise UsageError(
+                f"benchmark {name!r} differs from its spec: {changed} "
+                "(evalkit benchmarks verify; --allow_changed_benchmark runs it anyway, marked * in the table)"
+            )
+        if changed:
+            print(f"note: benchmark {name!r} differs from its spec: {changed}", file=sys.stderr)
+            args.changed_benchmarks[name] = changed
+        benchmarks.append(benchmark)
+    return benchmarks

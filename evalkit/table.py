@@ -1,6 +1,6 @@
 """AReaL's results table: one row per benchmark, values rounded to one decimal, accuracies in percent."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from prettytable import PrettyTable
@@ -33,12 +33,14 @@ def table_view(
     results: Mapping[str, Mapping[str, Any]],
     columns: Sequence[Column],
     areal: Mapping[str, Mapping[str, Any]],
+    *,
+    marked: Collection[str] = (),
 ) -> tuple[Mapping[str, Mapping[str, Any]], list[Column]]:
     """What to print: evalkit's results and pass@k columns, or (``table == "areal-v0.5.3"``) AReaL's
-    aggregate with AReaL v0.5.3's columns (``-`` where the run has fewer samples than k)."""
-    if table == "areal-v0.5.3":
-        return areal, list(AREAL_V053_COLUMNS)
-    return results, list(columns)
+    aggregate with AReaL v0.5.3's columns (``-`` where the run has fewer samples than k). Benchmarks in
+    ``marked`` (run from a file that differs from its spec) are shown as ``name *``."""
+    rows, shown = (areal, list(AREAL_V053_COLUMNS)) if table == "areal-v0.5.3" else (results, list(columns))
+    return {f"{name} *" if name in marked else name: row for name, row in rows.items()}, shown
 
 
 def _cell(value: Any) -> Any:

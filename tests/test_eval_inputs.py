@@ -170,3 +170,27 @@ def test_benchmarks_download_without_network_names_import(
     assert evalkit_main(["benchmarks", "download", "aime24", "--data_dir", str(tmp_path)]) == 2
     line = one_error_line(capsys)
     assert "Couldn't reach 'HuggingFaceH4/aime_2024'" in line and "evalkit benchmarks import DIR" in line
+
+
+def test_a_changed_benchmark_file_is_an_error_unless_allowed(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from test_eval_and_aggregate import ScriptedSampler, table_row
+
+    from evalkit.data import load_benchmark
+    from evalkit.prompts import load_template
+
+    changed = tmp_path / "data"
+    changed.mkdir()
+    lines = (data_dir / "aime24.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (changed / "aime24.jsonl").write_text("".join(lines[:-1]), encoding="utf-8")  # one problem fewer
+    template = load_template("r1-distilled-qwen")
+    golds = {template.render(p.problem): p.gold for p in load_benchmark("aime24", data_dir).problems}
+    monkeypatch.setattr(factory, "make_sampler", lambda backend, model, **_: ScriptedSampler(golds, model))
+    args = ["--backend", "transformers", "--model_path", "m", "--output_path", str(tmp_path / "out")]
+    args += ["--data_dir", str(changed), "--data_names", "aime24", "--n_sampling", "2"]
+    assert main(args) == 2
+    line = one_error_line(capsys)
+    assert "benchmark 'aime24' differs from its spec" in line and "expected 30 problems, found 29" in line
+    assert main([*args, "--allow_changed_benchmark"]) == 0
+    assert table_row(capsys.readouterr().out, "aime24 *")[1] == "29"

@@ -165,3 +165,34 @@ def test_report_cli_cross_checks_a_stored_run_with_math_verify(
     assert "<td>p1</td><td>greedy</td><td><code>3r^2</code></td>" in html
     assert cli_main(["report", str(tmp_path / "model"), "--no-audit"]) == 0
     assert "Math-Verify cross-check" not in (tmp_path / "model" / "report.html").read_text(encoding="utf-8")
+
+
+def test_report_shows_each_runs_settings_and_flags_a_mixed_directory(
+    runs: dict[str, list[SampleRecord]], tmp_path: Path
+) -> None:
+    for name, temperature in (("aime24", 0.6), ("amc23", 1.0)):
+        store = RunStore(tmp_path / "m" / name)
+        manifest = {
+            "evalkit": "9.9.9",
+            "model": {"path": "/ckpt/step-200"},
+            "benchmark": {"name": name},
+            "template": {"name": "qwen-boxed", "sha256": "abc"},
+            "sampling": {"n_sampling": 2, "temperature": temperature, "top_p": 0.95, "top_k": -1},
+            "backend": {"name": "vllm"},
+            "grader": {"version": GRADER_VERSION},
+        }
+        store.open(manifest)
+        store.append(runs["aime24"])
+    assert cli_main(["report", str(tmp_path / "m"), "-o", str(tmp_path / "r.html"), "--no-audit"]) == 0
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    settings = html[html.index("<h2>Settings</h2>") : html.index("<h2>Summary</h2>")]
+    for shown in (
+        "/ckpt/step-200",
+        "qwen-boxed",
+        "temperature=1.0",
+        "vllm",
+        "9.9.9",
+        f"<td>{GRADER_VERSION}</td>",
+    ):
+        assert shown in settings
+    assert "run with different settings: sampling.temperature: 0.6 (aime24), 1.0 (amc23)" in settings

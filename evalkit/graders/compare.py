@@ -12,8 +12,9 @@ Number rules (documented policy):
   (4.46) nor ``\\frac13`` matches a gold ``0.33`` (whose question asked for a decimal); an exact
   prediction may differ from a decimal gold by float noise only (relative 1e-9: ``\\frac97`` matches
   ``1.2857142857142858``, ``10^{-3}`` matches ``0.001``);
-- a gold written with ``%`` accepts the number as written or divided by 100 (gold ``50\\%``:
-  ``50`` or ``0.5``); a prediction's ``%`` never rescales it.
+- a percent sign on one side accepts the number as written or rescaled by 100 (gold ``50\\%``:
+  ``50`` or ``0.5``; prediction ``7.6\\%``: gold ``7.6`` or ``0.076``); with a sign on both sides the
+  numbers must be equal, and two bare numbers are never rescaled (``0.5`` is not ``50``).
 - exact values evaluated by sympy get enough digits to tell integers apart (up to 4,000 digits):
   ``2^{100}`` is not ``2^{100}+1``.
 - degrees inside a trigonometric argument are converted (``\\sin 30^\\circ`` is 1/2); elsewhere a degree
@@ -135,12 +136,15 @@ def within(
     return diff <= (exact_tol if gold_exact else max(exact_tol, GOLD_DECIMAL_TOL)) * scale
 
 
-def gold_candidates(gold: Expr, value: Value) -> list[Value]:
-    """A gold value, and the value over 100 when the gold was written as a percentage."""
-    return [value, value / 100] if gold.percent else [value]
+def gold_candidates(pred: Expr, gold: Expr, value: Value) -> list[Value]:
+    """The gold's value, and its rescaling when one side only has a percent sign: a gold ``50\\%`` is
+    also 0.5, and a prediction ``7.6\\%`` matches a gold 0.076 (or 7.6)."""
+    if pred.percent == gold.percent:
+        return [value]
+    return [value, value / 100] if gold.percent else [value, value * 100]
 
 
-def numbers_match(pred: Number, gold: Number, gold_expr: Expr) -> bool:
+def numbers_match(pred: Number, gold: Number, pred_expr: Expr, gold_expr: Expr) -> bool:
     return any(
         within(
             abs(pred.value - value),
@@ -149,7 +153,7 @@ def numbers_match(pred: Number, gold: Number, gold_expr: Expr) -> bool:
             gold_exact=gold.exact,
             exact_tol=Fraction(0),
         )
-        for value in gold_candidates(gold_expr, gold.value)
+        for value in gold_candidates(pred_expr, gold_expr, gold.value)
     )
 
 
@@ -193,11 +197,11 @@ def fast_leaf(pred: Expr, gold: Expr) -> bool | None:
         return True
     pred_number, gold_number = plain_number(pred.latex), plain_number(gold.latex)
     if pred_number is not None and gold_number is not None:
-        return numbers_match(pred_number, gold_number, gold)
+        return numbers_match(pred_number, gold_number, pred, gold)
     if (pred_number or gold_number) and _has_free_variable((pred if gold_number else gold).latex):
         return False  # ``(x-3)(x+22)`` is not the number 106: it has a free variable
     surds = _surd(pred.latex, pred_number), _surd(gold.latex, gold_number)
-    if None not in surds and not gold.percent:
+    if None not in surds and not gold.percent and not pred.percent:
         (pred_sign, pred_square), (gold_sign, gold_square) = surds  # type: ignore[misc]
         return pred_sign == gold_sign and pred_square == gold_square
     if is_text(gold.latex) or is_text(pred.latex):

@@ -27,6 +27,7 @@ _REPLACEMENTS = (
     ("\\leq", "\\le"),
     ("\\geq", "\\ge"),
     ("\\neq", "\\ne"),
+    ("\\equiv", "="),  # n \equiv 12 \pmod{13} states 12
     ("\\lt", "<"),
     ("\\gt", ">"),
     ("\\varnothing", "\\emptyset"),
@@ -92,7 +93,8 @@ _PLAIN_UNIT = re.compile(
 # words after a number that make it part of a computation ("2 raised to the third power"), never units
 _OPERATION_WORD = re.compile(
     r"\b(?:times|raised|power|powers|divided|multiplied|less|more|fewer|greater|smaller|larger|root|roots"
-    r"|modulo|mod|plus|minus|over|squared|cubed|factorial|percent|choose)\b"
+    r"|modulo|mod|plus|minus|over|squared|cubed|factorial|percent|choose|and|or|nor|but|than|between|except"
+    r"|not)\b"
 )
 # engineering units (``8 kHz``, ``8kHz``, ``5 GB``) and compound units after a space (``-120 m/(min^2)``, ``5 m/s``)
 _UNIT_NAME = r"(?:[kcm]?m|s|sec|min|h|hr|hours?|days?|g|kg|mi|ft|in|L|mL|N|J|W|rad|deg|units?|gal|lb)"

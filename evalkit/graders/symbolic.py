@@ -64,7 +64,7 @@ def symbolic_leaf(pred: Expr, gold: Expr) -> bool:
         "gold_exact": _DECIMAL.search(gold.latex) is None,
     }
     return any(
-        _values_equal(pred_value, candidate, **exact) for candidate in gold_candidates(gold, gold_value)
+        _values_equal(pred_value, candidate, **exact) for candidate in gold_candidates(pred, gold, gold_value)
     )
 
 

@@ -284,8 +284,10 @@ def _eval_dirs(path: Path) -> list[Path]:
 
 
 def is_areal_folder(path: Path) -> bool:
-    """Whether ``path`` is (or holds, or is a dataset folder of) an AReaL ``math_eval_<N>`` folder."""
-    return path.is_dir() and bool(_eval_dirs(path))
+    """Whether ``path`` is (or holds, or is a dataset folder of) an AReaL ``math_eval_<N>`` folder, and holds
+    no evalkit run store: an output path holding both is read through its store, evalkit's own records."""
+    stores = ("samples.jsonl", "*/samples.jsonl", "*/*/samples.jsonl")  # a run, a model tag, an output path
+    return path.is_dir() and not any(any(path.glob(p)) for p in stores) and bool(_eval_dirs(path))
 
 
 def _configs(eval_root: Path, only: str | None) -> dict[str, dict[str, re.Match[str]]]:

@@ -42,7 +42,7 @@ class Run:
 def load_runs(path: Path) -> dict[str, Run]:
     """Runs by benchmark name under ``path``: evalkit's run store (re-graded when another grader graded it)
     or an AReaL output folder (always re-graded with evalkit's grader)."""
-    if not (path / "samples.jsonl").is_file() and is_areal_folder(path):
+    if is_areal_folder(path):
         return {
             name: Run(run.records, run.settings, run.texts) for name, run in read_areal_folder(path).items()
         }

@@ -121,6 +121,7 @@ def test_an_areal_folder_is_regraded_reported_and_compared(
     areal = tmp_path / "areal"
     shutil.copytree(tmp_path / "math_eval_64", areal / "math_eval_64")
     assert is_areal_folder(areal) and is_areal_folder(areal / "math_eval_64" / "amc23")
+    assert not is_areal_folder(tmp_path)  # evalkit's output path: its run store is read, not its AReaL copy
     stored = RunStore(tmp_path / "m" / "amc23").records()
     (run,) = read_areal_folder(areal).values()
     assert sorted((r.kind, r.correct) for r in run.records) == sorted((r.kind, r.correct) for r in stored)

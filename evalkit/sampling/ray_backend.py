@@ -130,10 +130,11 @@ class RaySampler(BatchCall):
                 if item is None or time.monotonic() - checked > 1.0:
                     checked = time.monotonic()
                     self._check(tasks, results, remaining)
+            ray.get(tasks)  # every rank found the queue empty and ended its stream
         finally:
             if remaining:
                 ray.get(queue.clear.remote())
-                results.shutdown(force=True)  # a rank's next put fails: its stream closes and aborts
+            results.shutdown(force=True)  # a rank still streaming fails its next put: it closes and aborts
             ray.kill(queue)
 
     @staticmethod

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.data import Benchmark
-from evalkit.metrics import aggregate
+from evalkit.metrics import Equivalent, aggregate, grader_equivalent, majority_correct, pass_at_k
 from evalkit.records import SampleRecord
 
 # AReaL v0.5.3's aggregate keys, in its order; "-" where a value cannot be computed.
@@ -97,11 +97,12 @@ def _cell(value: Any) -> Any:
     return MISSING if value is None else value
 
 
-def areal_aggregate(records: Sequence[SampleRecord]) -> dict[str, Any]:
-    """AReaL's aggregate keys of one benchmark, computed by evalkit's metrics (``"-"`` where n < k)."""
+def areal_aggregate(records: Sequence[SampleRecord], equivalent: Equivalent | None = None) -> dict[str, Any]:
+    """AReaL's aggregate keys of one benchmark, computed by evalkit's metrics (``"-"`` where n < k);
+    ``equivalent`` groups maj@32's answers (default: the grader's)."""
     n = min((c for c in _sample_counts(records).values()), default=0)
     ks = [k for k in (8, 16, 32) if k <= n]
-    metrics = aggregate(records, ks=ks, maj_ks=(32,) if n >= 32 else ())
+    metrics = aggregate(records, ks=ks, maj_ks=(32,) if n >= 32 else (), equivalent=equivalent)
     metrics["num_questions"] = sum(r.kind == "greedy" for r in records)  # AReaL counts greedy responses
     return {key: _cell(metrics.get(key)) for key in AGGREGATE_KEYS}
 
@@ -143,23 +144,22 @@ def _line(index: int, question: str, records: Sequence[SampleRecord]) -> dict[st
     }
 
 
-def _file_metrics(lines: Sequence[Mapping[str, Any]], n: int) -> dict[str, Any]:
-    """``math_eval.py``'s ``*_metrics.json`` for one file (its maj@n is evalkit's, see docs/evaluation.md)."""
-    scores = [s for line in lines for s in line["score"]]
-    first = [float(line["score"][0]) for line in lines if line["score"]]
+def _file_metrics(chunks: Sequence[Sequence[SampleRecord]], n: int, equivalent: Equivalent) -> dict[str, Any]:
+    """``math_eval.py``'s ``*_metrics.json`` of one file of ``n`` responses per problem (``maj@n`` is
+    evalkit's, see docs/evaluation.md; what evalkit does not measure is ``"-"``)."""
     out: dict[str, Any] = {
-        "num_samples": len(lines),
-        "num_scores": len(scores),
+        "num_samples": len(chunks),
+        "num_scores": sum(map(len, chunks)),
         "timeout_samples": MISSING,
-        "empty_samples": sum(not line["pred"][-1] for line in lines if line["pred"]),
-        "acc": round(100 * sum(first) / len(first), 1) if first else MISSING,
+        "empty_samples": sum(c[-1].pred is None for c in chunks),
+        "acc": round(100 * sum(c[0].correct for c in chunks) / len(chunks), 1),
     }
-    if n > 1 and lines:
-        from evalkit.metrics import pass_at_k
+    if n > 1:
 
         def mean_pass(k: int) -> float:
-            return 100 * sum(pass_at_k(len(li["score"]), sum(li["score"]), k) for li in lines) / len(lines)
+            return 100 * sum(pass_at_k(len(c), sum(r.correct for r in c), k) for c in chunks) / len(chunks)
 
+        out[f"maj@{n}"] = 100 * sum(majority_correct(c, equivalent) for c in chunks) / len(chunks)
         out[f"pass@{n}"] = mean_pass(n)
         out |= {f"pass@{k}": mean_pass(k) for k in (16, 8) if n > k}
         out["pass@1"] = out["acc"] = mean_pass(1)
@@ -167,35 +167,40 @@ def _file_metrics(lines: Sequence[Mapping[str, Any]], n: int) -> dict[str, Any]:
     return out
 
 
-def _write_dataset(layout: Layout, benchmark: Benchmark, records: Sequence[SampleRecord]) -> list[str]:
+def _write_dataset(
+    layout: Layout, benchmark: Benchmark, records: Sequence[SampleRecord], equivalent: Equivalent
+) -> list[str]:
     """The greedy file and the per-seed sample files of one benchmark; return the names written."""
     greedy = {r.problem_id: r for r in records if r.kind == "greedy"}
     samples: dict[str, dict[int, SampleRecord]] = {}
     for r in records:
         if r.kind == "sample":
             samples.setdefault(r.problem_id, {})[r.sample_index] = r
-    files: dict[str, tuple[list[dict[str, Any]], int]] = {layout.greedy_file: ([], 1)}
     m = layout.samples_per_node
-    for seed in range(1, layout.num_sample_nodes + 1):
-        files[layout.sample_file(seed)] = ([], m)
+    files: dict[str, tuple[int, list[tuple[int, list[SampleRecord]]]]] = {layout.greedy_file: (1, [])}
+    files |= {layout.sample_file(seed): (m, []) for seed in range(1, layout.num_sample_nodes + 1)}
     for index, problem in enumerate(benchmark.problems):
         if problem.id in greedy:
-            files[layout.greedy_file][0].append(_line(index, problem.problem, [greedy[problem.id]]))
+            files[layout.greedy_file][1].append((index, [greedy[problem.id]]))
         by_index = samples.get(problem.id, {})
         for seed in range(1, layout.num_sample_nodes + 1):
-            chunk = [by_index.get(j) for j in range((seed - 1) * m, seed * m)]
-            if all(chunk):
-                files[layout.sample_file(seed)][0].append(_line(index, problem.problem, chunk))  # type: ignore[arg-type]
+            chunk = [by_index[j] for j in range((seed - 1) * m, seed * m) if j in by_index]
+            if len(chunk) == m:
+                files[layout.sample_file(seed)][1].append((index, chunk))
+    questions = [p.problem for p in benchmark.problems]
     folder = layout.eval_dir / benchmark.name
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, (lines, n) in files.items():
-        if not lines:
+    for name, (n, chunks) in files.items():
+        if not chunks:
             continue
-        text = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
-        (folder / name).write_text(text, encoding="utf-8")
+        lines = (_line(index, questions[index], chunk) for index, chunk in chunks)
+        (folder / name).write_text(
+            "".join(json.dumps(li, ensure_ascii=False) + "\n" for li in lines), "utf-8"
+        )
         metrics = folder / name.replace(".jsonl", f"_{layout.prompt_type}_metrics.json")
-        metrics.write_text(json.dumps(_file_metrics(lines, n), indent=4) + "\n", encoding="utf-8")
+        per_file = _file_metrics([c for _, c in chunks], n, equivalent)
+        metrics.write_text(json.dumps(per_file, indent=4) + "\n", encoding="utf-8")
         written += [name, metrics.name]
     return written
 
@@ -223,10 +228,11 @@ def write_areal_files(
     """Write AReaL's per-sample files of every run and merge their aggregate into AReaL's aggregate JSON;
     return that aggregate (benchmark -> AReaL's keys) for this call's runs."""
     results = {}
+    equivalent = grader_equivalent()
     for name, (benchmark, records) in runs.items():
-        written = _write_dataset(layout, benchmark, records)
+        written = _write_dataset(layout, benchmark, records, equivalent)
         _replace_written(layout.eval_dir / name, written, tag)
-        results[name] = areal_aggregate(records)
+        results[name] = areal_aggregate(records, equivalent)
     merge_json(layout.aggregate_path, results)
     return results
 

@@ -72,6 +72,10 @@ def test_an_areal_script_finds_its_files_and_numbers(scripted: list[str], tmp_pa
         for line in map(json.loads, Path(f).read_text().splitlines()):
             assert len(line["code"]) == len(line["pred"]) == len(line["score"]) == 4
             scores.setdefault(line["idx"], []).extend(line["score"])
+    per_file = json.loads(Path(sampled[0].replace(".jsonl", f"_{PT}_metrics.json")).read_text())
+    keys = "num_samples num_scores timeout_samples empty_samples acc maj@4 pass@4 pass@1 time_use_in_second"
+    assert list(per_file) == [*keys.split(), "time_use_in_minite"]  # math_eval.py's keys, in its order
+    assert per_file["num_scores"] == 160 and per_file["acc"] == per_file["pass@1"]
     aggregate = json.loads((base / f"aggregate_parallel_{PT}_0.6_0.95_-1.json").read_text())["amc23"]
     assert list(aggregate) == list(AGGREGATE_KEYS)
     assert aggregate["num_questions"] == 40 and aggregate["maj@32"] == aggregate["pass@32"] == "-"

@@ -1,4 +1,4 @@
-"""Samplers: vLLM (GPU), transformers (CPU or one GPU), OpenAI-compatible servers, Ray data parallel.
+"""Samplers: vLLM (GPU, or a CPU build of vLLM), transformers (CPU or one GPU), OpenAI-compatible servers, Ray data parallel.
 
 Backends are imported by ``make_sampler`` only when chosen, so importing this package stays light.
 """

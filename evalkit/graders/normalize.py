@@ -99,7 +99,7 @@ _OPERATION_WORD = re.compile(
 # engineering units (``8 kHz``, ``8kHz``, ``5 GB``) and compound units after a space (``-120 m/(min^2)``, ``5 m/s``)
 _UNIT_NAME = r"(?:[kcm]?m|s|sec|min|h|hr|hours?|days?|g|kg|mi|ft|in|L|mL|N|J|W|rad|deg|units?|gal|lb)"
 _SI_UNIT = re.compile(
-    r"(?<=\d)\s*(?:[kMGT]?(?:Hz|bps|B|b)|[kMm]?(?:W|J|V|A|Pa)|kWh|ms|ns)\s*$"
+    r"(?<=\d)\s*(?:[kMGT]?(?:Hz|bps)|[kMGT][Bb]|[kMm](?:W|J|V|A|Pa)|Pa|kWh|ms|ns)\s*$"
     r"|(?<=[\d}])\s+" + _UNIT_NAME + r"(?:\s*/\s*\(?" + _UNIT_NAME + r"(?:\^\{?\d\}?)?\)?)+\s*$"
 )
 # a parenthesised remark after a value: ``4 (Thursday is the fourth day)``

@@ -6,10 +6,13 @@ last value); "so the total is 12 + 30 + 41 = 83." states 83 (the last side of an
 Only string scanning on a bounded tail of the text: linear time, nothing evaluated.
 """
 
+import functools
 import re
+from collections.abc import Sequence
 from enum import Enum
 
-TAIL_CHARS = 3_000  # the concluding statements are looked for in this many final characters
+TAIL_CHARS = 1_500  # the concluding statements are looked for in this many final characters
+SHORT_TAIL_CHARS = 500  # ... first in the paragraphs that start within this many
 MAX_STATEMENTS = 3  # statements looked at from the end (closing remarks without a value are skipped)
 LOOP_WINDOW = 8_000
 LOOP_UNIT = 40
@@ -21,9 +24,8 @@ _MATH = re.compile(
 # two plain words in a row inside "$...$": currency ("$5 and gets $"), not math
 _PROSE = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}\s+[a-zA-Z]{2,}\b")
 # LaTeX written without math delimiters: "the value is \\frac{3}{4}"
-_BARE_TEX = re.compile(
-    r"[-−]?(?:\d+\s*)?\\(?:[dt]?frac\{[^{}$]{1,40}\}\{[^{}$]{1,40}\}|sqrt\{[^{}$]{1,40}\}|pi\b)"
-)
+_BARE_TEX = re.compile(r"\\(?:[dt]?frac\{[^{}$]{1,40}\}\{[^{}$]{1,40}\}|sqrt\{[^{}$]{1,40}\}|pi\b)")
+_COEFFICIENT_BEFORE = re.compile(r"(?:[-−]?\d{1,6}\s?|[-−]?)$")  # "2\\sqrt{3}", "-\\frac{1}{2}"
 _NUMBER = r"[-−]?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?"
 _SCALE = r"(?:\s*%|\s+percent\b|\s+(?:thousand|million|billion|trillion)\b)?"
 # a number, or a plain-text arithmetic chain "12 + 30 + 41 = 83", with a percent or scale word
@@ -83,12 +85,19 @@ _OPERATOR_COMMANDS = frozenset({"\\times", "\\cdot", "\\frac", "\\dfrac", "\\div
 _MARKER = re.compile(r"\b(?:therefore|thus|hence|so|total|altogether|finally|answer|result)\b", re.IGNORECASE)
 # an unpunctuated last clause that ends with its value and a few words: "is 14 years old", "30 elves"
 _ENDS_WITH_VALUE = {
-    words: re.compile(rf"[\d$}}%](?:[\s,]+[A-Za-z'’/]+){{0,{words}}}\s*$") for words in (2, 3, 5)
+    words: re.compile(rf"[\d$}}%](?:(?:[\s,]+|/)[A-Za-z'’/-]+){{0,{words}}}\s*$") for words in (2, 3, 8)
 }
 # a statement's opening subordinate clause: "Since there are 4 harvests per year, ..."
 _SUBORDINATE = re.compile(r"\s*(?:since|if|as|because|when|given\s+that)\b[^,]{0,200},", re.IGNORECASE)
 _CALCULATOR = re.compile(r"<<[^<>\n]{0,200}>>")  # GSM8K's calculator annotations: 2+1=<<2+1=3>>3
 _UNFINISHED = re.compile(r"\s*[=<]")  # "2+1=" with nothing after it is no value
+_MATH_OPERATOR = re.compile(r"[=+*/^\\{]")
+# a first-person statement that the response gives no answer
+_DISCLAIMER = re.compile(
+    r"\b(?:I|we)(?:'m| am| are)?\s+(?:not able|unable|cannot|can't|could not|couldn't|not sure|don't know"
+    r"|do not know|failed)\b",
+    re.IGNORECASE,
+)
 _TRUNCATED_END = frozenset(",;:([{+-=\\^_&/<|")
 
 
@@ -112,8 +121,14 @@ def ending(text: str) -> Ending:
         question = tail[max(tail.rfind(". "), tail.rfind("\n")) + 1 :]
         return Ending.NONE if re.search(r"[\d$\\]", question) else Ending.CLEAN
     line = tail[tail.rfind("\n") + 1 :]
-    if line.count("{") > line.count("}") or line.rfind("<<") > line.rfind(">>"):  # cut off inside a box,
-        return Ending.NONE  # a fraction or a calculator annotation
+    if disclaims(line):  # "I am not able to finish this.": nothing before it is an answer
+        return Ending.NONE
+    if (
+        line.count("{") > line.count("}")
+        or line.rfind("<<") > line.rfind(">>")
+        or _open_math(_CALCULATOR.sub("", line))
+    ):
+        return Ending.NONE  # cut off inside a box, a fraction, a calculator annotation or math
     if last.isalpha():
         return Ending.OPEN
     return Ending.CLEAN
@@ -130,12 +145,22 @@ def concluding_value(text: str, end: Ending) -> str | None:
     """The value the concluding statement of ``text`` asserts, or None.
 
     Statements from the end are read until one holds a value (at most ``MAX_STATEMENTS``); a response
-    that ends in an unpunctuated word counts only when its last statement is a marked conclusion."""
+    that ends in an unpunctuated word counts only when its last statement is a marked conclusion.
+    The last paragraphs are read first (most conclusions are short), the whole tail only if needed."""
     if end is Ending.NONE:
         return None
-    statements = _statements(_CALCULATOR.sub("", text[-TAIL_CHARS:]))
+    short = text[-SHORT_TAIL_CHARS:]
+    paragraph = short.find("\n\n")
+    if len(text) > SHORT_TAIL_CHARS and paragraph >= 0:
+        statements = _statements(_CALCULATOR.sub("", short[paragraph + 2 :]))
+        if len(statements) > MAX_STATEMENTS or end is Ending.OPEN:
+            return _value(statements, end, text)
+    return _value(_statements(_CALCULATOR.sub("", _tail(text))), end, text)
+
+
+def _value(statements: list[str], end: Ending, text: str) -> str | None:
     if end is Ending.OPEN:
-        lines = [line for line in text[-TAIL_CHARS:].split("\n") if line.strip()][-3:]
+        lines = [line for line in _tail(text).split("\n") if line.strip()][-3:]
         plain = len(lines) >= 2 and not any(line.rstrip()[-1] in ".!?:" for line in lines[:-1])
         return _open_value(statements, plain)
     for statement in reversed(statements[-MAX_STATEMENTS:]):
@@ -145,14 +170,28 @@ def concluding_value(text: str, end: Ending) -> str | None:
     return None
 
 
+def disclaims(line: str) -> bool:
+    """Whether the last line says, in the first person, that the response gives no answer."""
+    return _DISCLAIMER.search(line[-200:]) is not None
+
+
+def _open_math(line: str) -> bool:
+    """Whether ``line`` ends inside inline math: an unpaired ``$`` before an unfinished expression
+    (``$13 + 23 = 29``), not a dollar amount (``costs $5``)."""
+    if line.count("$") % 2 == 0:
+        return False
+    after = line[line.rfind("$") + 1 :]
+    return _MATH_OPERATOR.search(after) is not None and not after.rstrip().endswith((".", "!"))
+
+
 def _open_value(statements: list[str], plain_style: bool) -> str | None:
     """The value of an unpunctuated last statement: only its last clause, and only when it ends in its
-    value and at most two words, three in a marked conclusion ("so Maria is 14 years old"), five where
+    value and at most two words, three in a marked conclusion ("so Maria is 14 years old"), eight where
     the response writes its lines unpunctuated (GSM8K style)."""
     if not statements:
         return None
     last = statements[-1]
-    words = 5 if plain_style else 3 if _MARKER.search(_outside_math(last)) else 2
+    words = 8 if plain_style else 3 if _MARKER.search(_outside_math(last)) else 2
     clause = _split(last, _CLAUSE)[-1]
     return _clause_value(clause) if _ENDS_WITH_VALUE[words].search(clause) else None
 
@@ -260,7 +299,8 @@ def _last_side(expr: str, plain: bool = False) -> str:
     return expr.rsplit("=", 1)[1].strip() if plain or not letters else expr
 
 
-def _math_spans(text: str) -> list[tuple[int, int, str]]:
+@functools.lru_cache(maxsize=256)
+def _math_spans(text: str) -> tuple[tuple[int, int, str], ...]:
     """(start, end, content) of the math in ``text``; a ``$`` pair around prose is currency, not math."""
     spans = []
     pos = 0
@@ -275,9 +315,14 @@ def _math_spans(text: str) -> list[tuple[int, int, str]]:
             continue
         spans.append((match.start(), match.end(), content))
         pos = match.end()
-    masked = _mask(text, spans)
-    spans += [(m.start(), m.end(), m.group()) for m in _BARE_TEX.finditer(masked)]
-    return sorted(spans)
+    if "\\" in text:
+        masked = _mask(text, spans)
+        for match in _BARE_TEX.finditer(masked):
+            start = match.start() - len(
+                _COEFFICIENT_BEFORE.search(masked, max(0, match.start() - 8), match.start()).group()
+            )
+            spans.append((start, match.end(), text[start : match.end()]))
+    return tuple(sorted(spans))
 
 
 def last_number(text: str) -> str | None:
@@ -302,14 +347,26 @@ def _currency(content: str, text: str, end: int) -> bool:
     return content[:1].isdigit() and (content[-1:] in " +-*/=x–" or text[end : end + 1].isdigit())
 
 
-def _mask(text: str, spans: list[tuple[int, int, str]]) -> str:
-    """``text`` with its math replaced by spaces (same length), and currency signs dropped to spaces."""
-    chars = list(text)
+def _tail(text: str) -> str:
+    """The last ``TAIL_CHARS`` characters, from a paragraph (else line) start so that no math is cut."""
+    if len(text) <= TAIL_CHARS:
+        return text
+    tail = text[-TAIL_CHARS:]
+    start = tail.find("\n\n")
+    return tail[start + 2 :] if start >= 0 else tail[tail.find("\n") + 1 :]
+
+
+def _mask(text: str, spans: Sequence[tuple[int, int, str]]) -> str:
+    """``text`` with its math replaced by "§" and spaces (same length), currency signs by spaces."""
+    pieces, last = [], 0
     for start, end, _ in spans:
-        chars[start:end] = "§" + " " * (end - start - 1)  # "§" marks where math stood
-    return "".join(chars).replace("$", " ")
+        pieces += [text[last:start], "§", " " * (end - start - 1)]
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces).replace("$", " ")
 
 
+@functools.lru_cache(maxsize=256)
 def _outside_math(text: str) -> str:
     return _mask(text, _math_spans(text))
 

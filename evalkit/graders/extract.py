@@ -20,13 +20,14 @@ from evalkit.graders.conclusion import (
     WORD_COPULA,
     Ending,
     concluding_value,
+    disclaims,
     ending,
     is_prose,
     last_number,
     looping,
     statement_value,
 )
-from evalkit.graders.escapes import repair_escapes
+from evalkit.graders.escapes import damaged, repair_escapes
 
 BOX_COMMANDS = ("\\boxed", "\\fbox")
 MAX_BOXES = 32  # boxes inspected from the end of a response
@@ -131,8 +132,14 @@ def extract_answer(text: str, policy: ExtractionPolicy | None = None) -> str | N
 def find_answer(text: str, policy: ExtractionPolicy | None = None) -> Extraction | None:
     """The final answer written in ``text`` and the rule that found it, or None."""
     policy = policy or DEFAULT_POLICY
-    if policy.repair_escapes:
-        text = repair_escapes(text)
+    found = _find(repair_escapes(text) if policy.repair_escapes and damaged(text) else text, policy)
+    if found and policy.repair_escapes and "\n" in found.answer:  # "x\neq 2" was "x \\neq 2"
+        return Extraction(repair_escapes(found.answer, math=True), found.rule)
+    return found
+
+
+def _find(text: str, policy: ExtractionPolicy) -> Extraction | None:
+    """:func:`find_answer` on a repaired text."""
     close = text.rfind("</think>")
     if close >= 0:
         reasoning, text = text[:close], text[close + len("</think>") :]
@@ -140,20 +147,21 @@ def find_answer(text: str, policy: ExtractionPolicy | None = None) -> Extraction
         return None
     else:
         reasoning = ""
-    how = ending(text)
     unclosed = close < 0 and "<think>" in text
-    if unclosed and how is not Ending.CLEAN:
+    if unclosed and ending(text) is not Ending.CLEAN:
         return None  # reasoning cut off before it closed: what it tried along the way is no answer
     box = _boxed_answer(text)
     if box is not None:
         return Extraction(box, "box") if box else None
+    how = ending(text)
     if looping(text):
         return None
     found = _stated_answer(text, policy)
     if found is None and policy.conclusion and not unclosed:
         value = concluding_value(text, how)
         found = Extraction(value, "conclusion") if value else None
-    if found is None and policy.think_box and reasoning and (how is not Ending.NONE or not text.strip()):
+    after = not text.strip() or how is not Ending.NONE or disclaims(text.rstrip()[-200:])  # no answer after
+    if found is None and policy.think_box and reasoning and after:
         box = _committed_box(reasoning)
         found = Extraction(box, "think_box") if box else None
     if found is None and policy.last_number_fallback and how is Ending.CLEAN and not unclosed:
@@ -190,6 +198,8 @@ def _stated_answer(text: str, policy: ExtractionPolicy) -> Extraction | None:
 def _part_boxes(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]] | None:
     """The last box of each part when the response answers parts (a), (b), ... in turn, each with a
     box (the last run of part labels from "(a)"); None otherwise."""
+    if "a)" not in text and "art a" not in text:
+        return None
     labels = [(m.start(), m.group(1) or m.group(2)) for m in _PART_LABEL.finditer(text)]
     first = next((i for i in range(len(labels) - 1, -1, -1) if labels[i][1] == "a"), None)
     if first is None:
@@ -233,6 +243,8 @@ def _json_answer(text: str) -> tuple[int, str] | None:
     """(end, answer) of the last JSON answer field; the value is read with ``json`` (a string that is
     not valid JSON, such as ``"\\sqrt{2}"``, is taken as written)."""
     tail = text[-MAX_BOX_CHARS:]
+    if 'answer"' not in tail.lower():
+        return None
     match = None
     for match in _JSON_FIELD.finditer(tail):  # noqa: B007 - the last one is wanted
         pass
@@ -263,12 +275,12 @@ def _box_spans(text: str) -> list[tuple[int, int, str]] | None:
     spans: list[tuple[int, int, str]] = []
     pos = len(text)
     for _ in range(MAX_BOXES):
-        start = max(text.rfind(cmd, 0, pos) for cmd in BOX_COMMANDS)
+        boxed, fbox = text.rfind("\\boxed", 0, pos), text.rfind("\\fbox", 0, pos)  # BOX_COMMANDS
+        start = max(boxed, fbox)
         if start < 0:
             break
         pos = start
-        command = next(cmd for cmd in BOX_COMMANDS if text.startswith(cmd, start))
-        argument = start + len(command)
+        argument = start + (len("\\boxed") if start == boxed else len("\\fbox"))
         found = _box_argument(text, argument)
         if found is None and text.startswith("{", argument) and argument + MAX_BOX_CHARS < len(text):
             if not spans:
@@ -329,7 +341,8 @@ def _phrase_answer(text: str) -> str | None:
     clause ("12, which checks") and the math in that; a sentence asserts its value ("Final Answer:
     The smallest $k$ is 12." states 12)."""
     tail = text[-MAX_BOX_CHARS:]
-    matches = list(_ANSWER_PHRASE.finditer(tail))[-MAX_PHRASES:]
+    phrased = "answer" in tail.lower() or "答案" in tail or "####" in tail  # the scan is slow: skip it
+    matches = list(_ANSWER_PHRASE.finditer(tail))[-MAX_PHRASES:] if phrased else []
     closing = _CLOSING_A.match(tail, tail.rstrip().rfind("\n") + 1)
     if closing is not None:
         matches.append(closing)

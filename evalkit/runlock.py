@@ -24,6 +24,7 @@ from evalkit.usage import UsageError
 
 LOCK = ".evalkit.lock"
 _POLL = 0.5
+_UNREADABLE_RETRIES = 20  # a lock file read between its creation and its first write
 
 
 class LockHeld(UsageError):
@@ -122,10 +123,15 @@ def acquire(run_dir: Path, *, wait: float = 0.0) -> Path:
     me = _me()
     deadline = time.monotonic() + wait
     announced = False
+    unreadable = 0
     while True:
         if _try_create(path, me):
             return path
         holder = _read(path)
+        if holder == {} and unreadable < _UNREADABLE_RETRIES:  # its holder is still writing it
+            unreadable += 1
+            time.sleep(_POLL / 10)
+            continue
         if holder is not None and not _take_over_stale(path):
             if time.monotonic() >= deadline:
                 hint = (

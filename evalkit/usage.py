@@ -13,7 +13,7 @@ class DefaultsHelpFormatter(argparse.HelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str | None:
         text = action.help or ""
         if (
-            action.default in (None, False, argparse.SUPPRESS)
+            any(action.default is v for v in (None, False, argparse.SUPPRESS))
             or "%(default)" in text
             or not action.option_strings
         ):

@@ -137,7 +137,12 @@ def test_help_shows_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for shown in ("(default: 0.6)", "(default: 32768)", "(default: r1-distilled-qwen)", "(default: vllm)"):
+    shown_defaults = ("(default: 0.6)", "(default: 32768)", "(default: r1-distilled-qwen)", "(default: vllm)")
+    assert (
+        "from it (default: 0)" in text
+        and "--overwrite discard stored samples and start again --model_tag" in text
+    )
+    for shown in shown_defaults:
         assert shown in text
 
 

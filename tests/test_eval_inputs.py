@@ -199,3 +199,30 @@ def test_a_changed_benchmark_file_is_an_error_unless_allowed(
     assert "benchmark 'aime24' differs from its spec" in line and "expected 30 problems, found 29" in line
     assert main([*args, "--allow_changed_benchmark"]) == 0
     assert table_row(capsys.readouterr().out, "aime24 *")[1] == "29"
+
+
+@pytest.mark.parametrize(
+    ("n", "nodes", "per_node", "expected"),
+    [
+        (None, None, None, (32, 8, 4)),  # AReaL's defaults
+        (8, None, None, (8, 2, 4)),
+        (6, None, None, (6, 3, 2)),  # M = gcd(n, 4)
+        (5, None, None, (5, 5, 1)),
+        (None, 4, 2, (8, 4, 2)),
+        (None, 2, None, (8, 2, 4)),  # the other one at AReaL's default
+        (None, None, 8, (64, 8, 8)),
+        (12, 3, None, (12, 3, 4)),
+        (12, None, 6, (12, 2, 6)),
+        (8, 4, 2, (8, 4, 2)),
+    ],
+)
+def test_n_sampling_and_areal_nodes_resolve_together(
+    n: int | None, nodes: int | None, per_node: int | None, expected: tuple[int, int, int]
+) -> None:
+    import argparse
+
+    from evalkit.eval_inputs import resolve_samples
+
+    args = argparse.Namespace(n_sampling=n, num_sample_nodes=nodes, samples_per_node=per_node)
+    resolve_samples(args)
+    assert (args.n_sampling, args.num_sample_nodes, args.samples_per_node) == expected

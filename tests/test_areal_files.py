@@ -14,6 +14,7 @@ from evalkit.areal_files import AGGREGATE_KEYS, is_areal_folder, read_areal_fold
 from evalkit.cli import main as evalkit_main
 from evalkit.data import load_benchmark
 from evalkit.eval_and_aggregate import main
+from evalkit.graders import audit
 from evalkit.prompts import load_template
 from evalkit.store import RunStore
 
@@ -136,8 +137,11 @@ def test_an_areal_folder_is_regraded_reported_and_compared(
     lines[0]["score"] = [not lines[0]["score"][0]]
     greedy.write_text("".join(json.dumps(li) + "\n" for li in lines))
     capsys.readouterr()
-    assert evalkit_main(["grade", str(areal), "-o", str(tmp_path / "converted")]) == 0
+    assert evalkit_main(["grade", str(areal), "--audit"]) == 2  # an audit needs -o DIR here
+    assert "-o DIR" in capsys.readouterr().err or not audit.available()
+    assert evalkit_main(["grade", str(areal), "-o", str(tmp_path / "converted"), "--audit"]) == 0
     assert "(1 verdicts changed)" in capsys.readouterr().out
+    assert (tmp_path / "converted" / "amc23" / "audit.jsonl").is_file()
     assert len(RunStore(tmp_path / "converted" / "amc23").records()) == 40 * 5
     assert evalkit_main(["report", str(areal), "-o", str(tmp_path / "r.html"), "--no-audit"]) == 0
     html = (tmp_path / "r.html").read_text()

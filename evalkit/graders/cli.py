@@ -251,9 +251,11 @@ def regrade_runs(path: Path, timeout: float, check: bool = False, workers: int |
     return 0
 
 
-def regrade_areal(path: Path, timeout: float, workers: int | None, output: str | None) -> int:
+def regrade_areal(
+    path: Path, timeout: float, workers: int | None, output: str | None, check: bool = False
+) -> int:
     """Re-grade an AReaL output folder; print AReaL's and evalkit's accuracy per dataset; with ``output``,
-    store each dataset as an evalkit run under that directory."""
+    store each dataset as an evalkit run under that directory (and with ``check``, its audit there)."""
     from evalkit.areal_files import AReaLFolderError, policy_for, read_areal_folder
     from evalkit.store import RunStore
     from evalkit.verdicts import accuracy, grader_section
@@ -276,6 +278,16 @@ def regrade_areal(path: Path, timeout: float, workers: int | None, output: str |
             policy = policy_for(name, areal_run.settings["template"]["name"])
             store.write_manifest({**areal_run.settings, "grader": grader_section(policy)})
             store.rewrite(records)
+            if check:
+                write_audit(
+                    [f"{r.problem_id} {r.kind} {r.sample_index}" for r in records],
+                    [r.response for r in records],
+                    [Verdict(r.correct, r.pred, r.gold, r.method, r.reason) for r in records],
+                    store.run_dir / "audit.jsonl",
+                    timeout=timeout,
+                    workers=workers,
+                    out=sys.stdout,
+                )
     if output:
         print(f"evalkit runs written to {output} (evalkit report / compare read them)")
     return 0
@@ -288,7 +300,12 @@ def run(args: argparse.Namespace) -> int:
     from evalkit.areal_files import is_areal_folder  # downstream of the grader: imported here only
 
     if is_areal_folder(args.input):
-        return regrade_areal(args.input, args.timeout, args.workers, args.output)
+        if args.audit and not args.output:
+            print(
+                "evalkit grade --audit: with an AReaL folder, name where to write (-o DIR)", file=sys.stderr
+            )
+            return 2
+        return regrade_areal(args.input, args.timeout, args.workers, args.output, args.audit)
     if args.input.is_dir():
         return regrade_runs(args.input, args.timeout, args.audit, args.workers)
     try:

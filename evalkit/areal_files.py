@@ -223,17 +223,23 @@ def _replace_written(folder: Path, written: list[str], tag: str) -> None:
 
 
 def write_areal_files(
-    layout: Layout, runs: Mapping[str, tuple[Benchmark, Sequence[SampleRecord]]], *, tag: str
+    layout: Layout,
+    runs: Mapping[str, tuple[Benchmark, Sequence[SampleRecord]]],
+    *,
+    tag: str,
+    write: bool = True,
 ) -> dict[str, dict[str, Any]]:
-    """Write AReaL's per-sample files of every run and merge their aggregate into AReaL's aggregate JSON;
-    return that aggregate (benchmark -> AReaL's keys) for this call's runs."""
+    """Write AReaL's per-sample files of every run and merge their aggregate into AReaL's aggregate JSON
+    (unless not ``write``); return that aggregate (benchmark -> AReaL's keys) for this call's runs."""
     results = {}
     equivalent = grader_equivalent()
     for name, (benchmark, records) in runs.items():
-        written = _write_dataset(layout, benchmark, records, equivalent)
-        _replace_written(layout.eval_dir / name, written, tag)
+        if write:
+            written = _write_dataset(layout, benchmark, records, equivalent)
+            _replace_written(layout.eval_dir / name, written, tag)
         results[name] = areal_aggregate(records, equivalent)
-    merge_json(layout.aggregate_path, results)
+    if write:
+        merge_json(layout.aggregate_path, results)
     return results
 
 
@@ -251,8 +257,11 @@ def write_from_args(
         num_sample_nodes=args.num_sample_nodes,
         samples_per_node=args.samples_per_node,
     )
-    results = write_areal_files(layout, runs, tag=tag)
-    print(f"AReaL's files in {layout.eval_dir} (aggregate: {layout.aggregate_path.name})", file=sys.stderr)
+    results = write_areal_files(layout, runs, tag=tag, write=not args.no_areal_files)
+    if not args.no_areal_files:
+        print(
+            f"AReaL's files in {layout.eval_dir} (aggregate: {layout.aggregate_path.name})", file=sys.stderr
+        )
     return results
 
 

@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="M, samples per seed run (default: gcd(--n_sampling, 4); AReaL's 4 with --num_sample_nodes alone)",
     )
+    g.add_argument(
+        "--no_areal_files",
+        action="store_true",
+        help="do not write AReaL's files under --output_path (e.g. when many model tags share it)",
+    )
     cf = parser.add_argument_group("AReaL's Codeforces flags (accepted; they do not apply to math)")
     for name in CF_FLAGS:
         cf.add_argument(f"--{name}", help="Codeforces ELO input of AReaL; ignored")

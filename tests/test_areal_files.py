@@ -115,6 +115,9 @@ def test_aggregates_keep_every_benchmark_and_areal_table(
     for path in (tmp_path / "m").glob("aggregate_parallel_*.json"), (tmp_path / "math_eval_64").glob("agg*"):
         (file,) = path
         assert set(json.loads(file.read_text())) == {"amc23", "aime24"}
+    other = tmp_path / "other"
+    assert main([*scripted, "--output_path", str(other), "--data_names", "amc23", "--no_areal_files"]) == 0
+    assert not list(other.glob("math_eval_*")) and list(other.glob("m/amc23/samples.jsonl"))
 
 
 def test_an_areal_folder_is_regraded_reported_and_compared(

@@ -45,10 +45,11 @@ unknowns again make a list of tuples); a ratio ``3:5`` matches part for part or 
 ``-x \\ge -3``, ``2 \\le |x| \\le 3`` (constant bounds) and ``x \\ne 2`` state their sets; a list of
 equally long tuples (``[[1,2],[3,4]]``) is a matrix, and ``[1,2]`` a column vector against a vector
 gold. Exact values are decided here when they can be: integer arithmetic (``10^{5000}+7``,
-``\\binom{8}{3}``, ``5!``) by value, ``a\\sqrt{b}`` forms by sign and ``a^2 b``, and an expression
-with a free variable is never a number.
+``\\binom{8}{3}``, ``5!``) by value, ``a\\sqrt{b}`` forms by sign and ``a^2 b``, and rational
+expressions in letters (``8n^2+4n+1``, ``(x-3)(x+22)`` against ``106``) exactly at random points.
 """
 
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,6 +70,8 @@ from evalkit.graders.parse import (
     Union,
     based_number,
     choice_letter,
+    exact_letters,
+    exact_value,
     gold_choice,
     integer_value,
     is_quantity_name,
@@ -80,6 +83,8 @@ from evalkit.graders.parse import (
 )
 
 MAX_INTEGER_CHARS = 25_000  # a longer answer is never read as an integer
+POINTS = 3  # random points at which expressions in letters are compared exactly, in this process
+MAX_POINT_LETTERS = 6
 REL_TOL = Fraction(1, 10**6)  # a decimal prediction
 GOLD_DECIMAL_TOL = Fraction(1, 10**9)  # an exact prediction against a decimal gold
 
@@ -102,12 +107,6 @@ class Leaves:
 _INEQUALITY = {"<": ("(", ")"), "\\le": ("[", "]"), ">": ("(", ")"), "\\ge": ("[", "]")}
 _ARTICLE = re.compile(r"^(?:the|an?)\s+(?=\S)")
 _ARTICLES = frozenset({"the", "a", "an"})
-# a single letter outside commands, other than the constants e and i: a free variable
-_FREE_LETTER = re.compile(r"(?<![A-Za-z])[A-DF-HJ-Za-df-hj-z](?![A-Za-z])")
-_COMMANDS = re.compile(r"\\[A-Za-z]+")
-_BOUND = re.compile(r"_\{([A-Za-z])(?:=|\\to)|\bd([A-Za-z])(?![A-Za-z])")  # sum_{k=..}, lim_{x\to..}, dx
-_DIFFERENTIAL = re.compile(r"\bd[A-Za-z](?![A-Za-z])")
-_UNREAD_BINDING = re.compile(r"\\(?:iint|oint|frac\{d)|\|_|\\Big")  # derivatives, evaluation bars
 # a\sqrt{b}, a\sqrt{b}/d, \frac{a\sqrt{b}}{d} with integer a, d (b may be integer arithmetic)
 _SURD = re.compile(
     r"(?P<sign>-?)(?:(?P<a>\d*)\\sqrt\{(?P<b>[^{}]+)\}(?:/(?P<d2>[1-9]\d*))?"
@@ -165,14 +164,26 @@ def plain_number(latex: str) -> Number | None:
     return number
 
 
-def _has_free_variable(latex: str) -> bool:
-    """A letter that names an unknown (``x`` in ``(x-3)(x+22)``, in ``\\sum_{k=0}^{8} x^k``); not one
-    bound by a sum, product, limit (``k`` there) or integral (``x`` in ``\\int_0^1 x\\,dx``)."""
-    if _UNREAD_BINDING.search(latex):
-        return False
-    bound = {match.group(1) or match.group(2) for match in _BOUND.finditer(latex)}
-    text = _DIFFERENTIAL.sub(" ", latex) if "\\int" in latex else latex
-    return any(letter.group() not in bound for letter in _FREE_LETTER.finditer(_COMMANDS.sub(" ", text)))
+def _agree_at_points(pred: str, gold: str) -> bool | None:
+    """Two rational expressions in letters (``8n^2+4n+1``, ``(a+5)(b+2)``, ``\\frac{11+9a}{20}``)
+    evaluated exactly at pseudo-random integer points: False when they differ at one, True when they
+    agree at all (unequal polynomials and rational functions almost never agree at a random point);
+    None when either cannot be read that way (sympy decides)."""
+    letters = exact_letters(pred), exact_letters(gold)
+    if letters[0] is None or letters[1] is None:
+        return None
+    names = sorted(letters[0] | letters[1])
+    if not names or len(names) > MAX_POINT_LETTERS or {"e", "i"} & set(names):
+        return None
+    rng = random.Random(f"{pred}|{gold}")
+    for _ in range(POINTS):
+        point = {name: rng.randint(1_000, 1_000_000) for name in names}
+        pred_value, gold_value = exact_value(pred, point), exact_value(gold, point)
+        if pred_value is None or gold_value is None:
+            return None
+        if pred_value != gold_value:
+            return False
+    return True
 
 
 def _surd(latex: str, number: Number | None) -> tuple[int, Fraction] | None:
@@ -198,8 +209,6 @@ def fast_leaf(pred: Expr, gold: Expr) -> bool | None:
     pred_number, gold_number = plain_number(pred.latex), plain_number(gold.latex)
     if pred_number is not None and gold_number is not None:
         return numbers_match(pred_number, gold_number, pred, gold)
-    if (pred_number or gold_number) and _has_free_variable((pred if gold_number else gold).latex):
-        return False  # ``(x-3)(x+22)`` is not the number 106: it has a free variable
     surds = _surd(pred.latex, pred_number), _surd(gold.latex, gold_number)
     if None not in surds and not gold.percent and not pred.percent:
         (pred_sign, pred_square), (gold_sign, gold_square) = surds  # type: ignore[misc]
@@ -210,7 +219,7 @@ def fast_leaf(pred: Expr, gold: Expr) -> bool | None:
         )
     pred_based, gold_based = based_number(pred.latex), based_number(gold.latex)
     if pred_based is None and gold_based is None:
-        return None
+        return None if pred.percent or gold.percent else _agree_at_points(pred.latex, gold.latex)
     if pred_based is not None and gold_number is not None and _based_value(pred_based) == gold_number.value:
         return True  # ``1011_2`` states eleven: it matches a gold ``11`` written in base ten
     return _numerals_match(

@@ -401,36 +401,63 @@ def parse_number(latex: str) -> Number | None:
     return None
 
 
-_INTEGER_CLOSERS = {"(": ")", "{": "}"}
-_INTEGER_TOKEN = re.compile(r"\d+|\\(?:cdot|times|binom|sqrt)(?![A-Za-z])|[-+*^(){}!]")
+_EXACT_CLOSERS = {"(": ")", "{": "}"}
+_EXACT_TOKEN = re.compile(r"\d+|\\(?:cdot|times|binom|sqrt|frac)(?![A-Za-z])|[-+*/^(){}!]|[A-Za-z]")
+_ATOM_START = frozenset("({") | {"\\sqrt", "\\binom", "\\frac"}
+_WORD = re.compile(r"[A-Za-z]{3,}")
 
 
 def integer_value(latex: str) -> int | None:
     """The exact value of integer arithmetic (``10^{5000}+7``, ``2^{10}\\cdot 3``, ``-(4+5)``: digits,
     ``+ - * \\cdot \\times``, powers with a natural exponent, ``n!``, ``\\binom{n}{k}``, the square root
-    of a perfect square, brackets); None for anything else or for a value beyond ``MAX_INT_BITS``
-    bits (it is never computed). Linear in the answer's length up to the cost of the bounded
-    big-integer operations."""
+    of a perfect square, ``\\frac`` of integers, brackets) when it is an integer; None for anything else
+    or for a value beyond ``MAX_INT_BITS`` bits (it is never computed). Linear in the answer's length
+    up to the cost of the bounded big-integer operations."""
+    value = exact_value(latex, {})
+    return value.numerator if value is not None and value.denominator == 1 else None
+
+
+def exact_value(latex: str, letters: dict[str, int]) -> Fraction | None:
+    """The exact value of rational arithmetic in which each letter of ``letters`` stands for its
+    integer (``8n^2+4n+1``, ``\\frac{11+9a}{20}``, ``(a+5)(b+2)``; juxtaposition multiplies); None
+    for anything else: another letter (``e``, ``i``), a word, a decimal, a function, an irrational
+    root, a division by zero or a value beyond ``MAX_INT_BITS`` bits."""
     tokens: list[str] = []
     pos = 0
     while pos < len(latex):
-        match = _INTEGER_TOKEN.match(latex, pos)
+        match = _EXACT_TOKEN.match(latex, pos)
         if match is None:
             return None
         tokens.append(match.group())
         pos = match.end()
-    if not tokens or _nesting_depth(latex) > MAX_DEPTH:
+    if not tokens or _nesting_depth(latex) > MAX_DEPTH or _WORD.search(_COMMAND_NAMES.sub(" ", latex)):
         return None
-    reader = _IntegerReader(tokens)
+    reader = _ExactReader(tokens, letters)
     value = reader.sum()
     return value if reader.done() else None
 
 
-class _IntegerReader:
-    """Recursive descent over integer tokens; every operation is size-checked before it runs."""
+def exact_letters(latex: str) -> set[str] | None:
+    """The letters ``exact_value`` would need values for, or None when it cannot read ``latex``."""
+    plain = _COMMAND_NAMES.sub(" ", latex)
+    if _EXACT_TOKEN.sub("", latex) or _WORD.search(plain):
+        return None
+    return {char for char in plain if char.isalpha()}
 
-    def __init__(self, tokens: list[str]) -> None:
+
+_COMMAND_NAMES = re.compile(r"\\([A-Za-z]+)")
+
+
+def _too_big(value: Fraction) -> bool:
+    return abs(value.numerator).bit_length() + value.denominator.bit_length() > MAX_INT_BITS
+
+
+class _ExactReader:
+    """Recursive descent over exact tokens; every operation is size-checked before it runs."""
+
+    def __init__(self, tokens: list[str], letters: dict[str, int]) -> None:
         self.tokens = tokens
+        self.letters = letters
         self.pos = 0
 
     def done(self) -> bool:
@@ -439,7 +466,7 @@ class _IntegerReader:
     def _peek(self) -> str:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else ""
 
-    def sum(self) -> int | None:
+    def sum(self) -> Fraction | None:
         value = self.product()
         while value is not None and self._peek() in ("+", "-"):
             sign = -1 if self.tokens[self.pos] == "-" else 1
@@ -450,17 +477,27 @@ class _IntegerReader:
             value += sign * term
         return value
 
-    def product(self) -> int | None:
+    def product(self) -> Fraction | None:
         value = self.unary()
-        while value is not None and self._peek() in ("*", "\\cdot", "\\times"):
-            self.pos += 1
+        while value is not None:
+            token = self._peek()
+            if token in ("*", "/", "\\cdot", "\\times"):
+                self.pos += 1
+            elif not (token.isalnum() or token in _ATOM_START):  # juxtaposition: 2x, (a+5)(b+2)
+                break
             factor = self.unary()
-            if factor is None or value.bit_length() + factor.bit_length() > MAX_INT_BITS:
+            if factor is None or _too_big(value) or _too_big(factor):
                 return None
-            value *= factor
+            if token == "/":
+                following = self._peek()
+                if not factor or following.isalnum() or following in _ATOM_START:
+                    return None  # 1/2x is ambiguous; a division by zero has no value
+                value /= factor
+            else:
+                value *= factor
         return value
 
-    def unary(self) -> int | None:
+    def unary(self) -> Fraction | None:
         if self._peek() in ("+", "-"):
             sign = -1 if self.tokens[self.pos] == "-" else 1
             self.pos += 1
@@ -468,47 +505,63 @@ class _IntegerReader:
             return None if value is None else sign * value
         return self.power()
 
-    def power(self) -> int | None:
+    def power(self) -> Fraction | None:
         base = self.atom()
         while base is not None and self._peek() == "!":
             self.pos += 1
-            if base < 0 or base * base.bit_length() > MAX_INT_BITS:
+            if base.denominator != 1 or base < 0 or base * base.numerator.bit_length() > MAX_INT_BITS:
                 return None
-            base = math.factorial(base)
+            base = Fraction(math.factorial(base.numerator))
         if base is None or self._peek() != "^":
             return base
         self.pos += 1
         if self._peek().isdigit():  # ``2^10``: the digits after ``^`` are the exponent, as models mean it
-            exponent: int | None = self.atom()
+            exponent = self.atom()
+        elif self._peek() in ("(", "{") or self._peek().isalpha():
+            exponent = self.unary() if not self._peek().isalpha() else self.atom()
         else:
-            exponent = self.unary() if self._peek() in ("(", "{") else None
-        if exponent is None or exponent < 0:
             return None
-        if abs(base) > 1 and exponent > MAX_INT_BITS // max(abs(base).bit_length() - 1, 1):
+        if exponent is None or exponent.denominator != 1 or (base == 0 and exponent < 0):
             return None
-        return base**exponent
+        size = max(abs(base.numerator).bit_length(), base.denominator.bit_length()) - 1
+        if size > 0 and abs(exponent) > MAX_INT_BITS // size:
+            return None
+        return base ** int(exponent)
 
-    def atom(self) -> int | None:
+    def atom(self) -> Fraction | None:
         token = self._peek()
         self.pos += 1
         if token.isdigit():
-            return int(decimal.Decimal(token)) if len(token) > 4_000 else int(token)  # no str-to-int limit
-        if token in _INTEGER_CLOSERS:
+            return Fraction(int(decimal.Decimal(token)) if len(token) > 4_000 else int(token))  # no str limit
+        if token.isalpha():
+            return Fraction(self.letters[token]) if token in self.letters else None
+        if token in _EXACT_CLOSERS:
             value = self.sum()
-            if value is None or self._peek() != _INTEGER_CLOSERS[token]:
+            if value is None or self._peek() != _EXACT_CLOSERS[token]:
                 return None
             self.pos += 1
             return value
+        if token == "\\frac" and self._peek() == "{":
+            numerator = self.atom()
+            denominator = self.atom() if self._peek() == "{" else None
+            if numerator is None or not denominator:
+                return None
+            return numerator / denominator
         if token == "\\sqrt" and self._peek() == "{":
             radicand = self.atom()
-            root = math.isqrt(radicand) if radicand is not None and radicand >= 0 else -1
-            return root if root >= 0 and root * root == radicand else None
+            if radicand is None or radicand < 0:
+                return None
+            roots = [math.isqrt(part) for part in (radicand.numerator, radicand.denominator)]
+            exact = roots[0] ** 2 == radicand.numerator and roots[1] ** 2 == radicand.denominator
+            return Fraction(roots[0], roots[1]) if exact else None
         if token == "\\binom" and self._peek() == "{":
             n = self.atom()
             k = self.atom() if self._peek() == "{" else None
-            if n is None or k is None or not 0 <= k <= n or min(k, n - k) * n.bit_length() > MAX_INT_BITS:
+            if n is None or k is None or n.denominator != 1 or k.denominator != 1 or not 0 <= k <= n:
                 return None
-            return math.comb(n, k)
+            if min(k, n - k) * n.numerator.bit_length() > MAX_INT_BITS:
+                return None
+            return Fraction(math.comb(n.numerator, k.numerator))
         return None
 
 

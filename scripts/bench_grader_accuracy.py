@@ -20,10 +20,13 @@ path as its README's ``pip install -e`` would; AReaL's ``word2number`` dependenc
 """
 
 import argparse
+import contextlib
 import gzip
 import importlib
+import io
 import json
 import logging
+import multiprocessing
 import sys
 import time
 from collections import defaultdict
@@ -164,23 +167,49 @@ def math_verify_grader() -> Grader | None:
     return lambda rows: [one(r) for r in rows]
 
 
+AREAL_TIMEOUT = 3.0  # seconds per verdict, as AReaL's evaluate.py gives its process pool
+
+
+def _areal_verdict(data_name: str, response: str, gold: str) -> tuple[bool, str]:
+    """AReaL's own pipeline for one response: extract, strip, ``math_equal`` (run in a worker process)."""
+    parser, grader = sys.modules["parser"], sys.modules["grader"]
+    with contextlib.redirect_stdout(io.StringIO()):  # its latex2sympy prints an ANTLR warning per parse
+        pred = parser.strip_string(parser.extract_answer(response, data_name))
+        return bool(grader.math_equal(pred, parser.strip_string(gold))), pred
+
+
 def areal_grader(areal_dir: Path) -> Grader:
-    """AReaL's ``evaluation/`` grader, imported from ``areal_dir`` (AReaL's code is never vendored here)."""
+    """AReaL's ``evaluation/`` grader, imported from ``areal_dir`` (AReaL's code is never vendored here).
+
+    Like AReaL's evaluate.py, each verdict runs in a worker process with a time limit; a verdict past
+    the limit counts as not credited and the worker is replaced."""
     for path in (areal_dir / "latex2sympy", areal_dir):
         sys.path.insert(0, str(path))
-    parser = importlib.import_module("parser")
-    grader = importlib.import_module("grader")
+    importlib.import_module("parser")
+    importlib.import_module("grader")
+    _areal_verdict("math", "\\boxed{\\frac{1}{2}}", "0.5")  # load its parsers once, before the workers fork
+    context = multiprocessing.get_context("fork")  # the workers inherit the loaded modules
 
-    def one(row: Row) -> Judged:
-        data_name = "gsm8k" if row.benchmark == "gsm8k" else "math"
+    def run(rows: list[Row]) -> list[Judged]:
+        out = []
+        pool = context.Pool(1)
         try:
-            pred = parser.strip_string(parser.extract_answer(row.response, data_name))
-            gold = parser.strip_string(row.gold)
-            return Judged(bool(grader.math_equal(pred, gold, timeout=True)), pred)
-        except Exception:
-            return Judged(False, None)
+            for row in rows:
+                data_name = "gsm8k" if row.benchmark == "gsm8k" else "math"
+                pending = pool.apply_async(_areal_verdict, (data_name, row.response, row.gold))
+                try:
+                    out.append(Judged(*pending.get(timeout=AREAL_TIMEOUT)))
+                except multiprocessing.TimeoutError:
+                    pool.terminate()
+                    pool = context.Pool(1)
+                    out.append(Judged(False, None))
+                except Exception:  # AReaL's code raised: not credited
+                    out.append(Judged(False, None))
+        finally:
+            pool.terminate()
+        return out
 
-    return lambda rows: [one(r) for r in rows]
+    return run
 
 
 @dataclass

@@ -68,6 +68,7 @@ from evalkit.graders.parse import (
     Ratio,
     Relation,
     Union,
+    approximate_value,
     based_number,
     choice_letter,
     exact_letters,
@@ -83,6 +84,7 @@ from evalkit.graders.parse import (
 )
 
 MAX_INTEGER_CHARS = 25_000  # a longer answer is never read as an integer
+FAR_APART = 1e-3  # relative difference of two float evaluations that no rule could call equal
 POINTS = 3  # random points at which expressions in letters are compared exactly, in this process
 MAX_POINT_LETTERS = 6
 REL_TOL = Fraction(1, 10**6)  # a decimal prediction
@@ -164,6 +166,16 @@ def plain_number(latex: str) -> Number | None:
     return number
 
 
+def _far_apart(pred: str, gold: str) -> bool | None:
+    """False when two numeric expressions (``18+2\\pi+1`` and ``18+2\\pi``) differ by far more than any
+    tolerance or rounding error allows (relative ``FAR_APART``); None otherwise (sympy decides)."""
+    pred_value, gold_value = approximate_value(pred), approximate_value(gold)
+    if pred_value is None or gold_value is None:
+        return None
+    scale = max(abs(pred_value), abs(gold_value))
+    return False if abs(pred_value - gold_value) > FAR_APART * scale else None
+
+
 def _agree_at_points(pred: str, gold: str) -> bool | None:
     """Two rational expressions in letters (``8n^2+4n+1``, ``(a+5)(b+2)``, ``\\frac{11+9a}{20}``)
     evaluated exactly at pseudo-random integer points: False when they differ at one, True when they
@@ -219,7 +231,10 @@ def fast_leaf(pred: Expr, gold: Expr) -> bool | None:
         )
     pred_based, gold_based = based_number(pred.latex), based_number(gold.latex)
     if pred_based is None and gold_based is None:
-        return None if pred.percent or gold.percent else _agree_at_points(pred.latex, gold.latex)
+        if pred.percent or gold.percent:
+            return None
+        agree = _agree_at_points(pred.latex, gold.latex)
+        return agree if agree is not None else _far_apart(pred.latex, gold.latex)
     if pred_based is not None and gold_number is not None and _based_value(pred_based) == gold_number.value:
         return True  # ``1011_2`` states eleven: it matches a gold ``11`` written in base ten
     return _numerals_match(

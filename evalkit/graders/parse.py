@@ -432,9 +432,123 @@ def exact_value(latex: str, letters: dict[str, int]) -> Fraction | None:
         pos = match.end()
     if not tokens or _nesting_depth(latex) > MAX_DEPTH or _WORD.search(_COMMAND_NAMES.sub(" ", latex)):
         return None
+    if _NUMBER_THEN_FRACTION.search(latex):
+        return None  # 1\\frac{4}{5} inside an expression: a mixed number or a product
     reader = _ExactReader(tokens, letters)
     value = reader.sum()
     return value if reader.done() else None
+
+
+_APPROX_TOKEN = re.compile(r"\d*\.?\d+|\\(?:cdot|times|sqrt|frac|pi)(?![A-Za-z])|[-+*/^(){}]|i(?![A-Za-z])")
+_NUMBER_THEN_FRACTION = re.compile(r"\d\s*\\frac")
+_APPROX_STARTS = frozenset({"i", "(", "{", "\\sqrt", "\\frac", "\\pi"})  # juxtaposed factors
+_APPROX_LIMIT = 1e12  # magnitudes beyond this are left to exact checks
+
+
+def approximate_value(latex: str) -> complex | None:
+    """A floating-point value of a numeric expression with ``\\pi``, ``i``, roots, fractions, powers
+    and decimals (``18+2\\pi+1``, ``1+274i``, ``\\frac{\\sqrt{3}}{3}``), for ruling pairs out only;
+    None when it cannot be read or is not a modest finite number."""
+    tokens: list[str] = []
+    pos = 0
+    while pos < len(latex):
+        match = _APPROX_TOKEN.match(latex, pos)
+        if match is None:
+            return None
+        tokens.append(match.group())
+        pos = match.end()
+    if not tokens or _nesting_depth(latex) > MAX_DEPTH or _NUMBER_THEN_FRACTION.search(latex):
+        return None
+    reader = _ApproximateReader(tokens)
+    try:
+        value = reader.sum()
+    except (ArithmeticError, ValueError):  # a division by zero, a huge power
+        return None
+    if value is None or not reader.done() or not abs(value) < _APPROX_LIMIT:
+        return None
+    return value
+
+
+class _ApproximateReader:
+    """Recursive descent over approximate tokens (complex floats; magnitudes are checked)."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.pos = 0
+
+    def done(self) -> bool:
+        return self.pos == len(self.tokens)
+
+    def _peek(self) -> str:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else ""
+
+    def sum(self) -> complex | None:
+        value = self.product()
+        while value is not None and self._peek() in ("+", "-"):
+            sign = -1 if self.tokens[self.pos] == "-" else 1
+            self.pos += 1
+            term = self.product()
+            value = None if term is None else value + sign * term
+        return value
+
+    def product(self) -> complex | None:
+        value = self.unary()
+        while value is not None:
+            token = self._peek()
+            if token in ("*", "/", "\\cdot", "\\times"):
+                self.pos += 1
+            elif not (token[:1].isdigit() or token in _APPROX_STARTS):
+                break
+            factor = self.unary()
+            following = self._peek()
+            if factor is None or (token == "/" and (following[:1].isalnum() or following in _APPROX_STARTS)):
+                return None  # 1/2\pi is ambiguous
+            value = value / factor if token == "/" else value * factor
+        return value
+
+    def unary(self) -> complex | None:
+        if self._peek() in ("+", "-"):
+            sign = -1 if self.tokens[self.pos] == "-" else 1
+            self.pos += 1
+            value = self.unary()
+            return None if value is None else sign * value
+        return self.power()
+
+    def power(self) -> complex | None:
+        base = self.atom()
+        if base is None or self._peek() != "^":
+            return base
+        self.pos += 1
+        exponent = self.atom() if self._peek()[:1].isdigit() or self._peek() == "{" else None
+        if exponent is None or exponent.imag or abs(exponent.real) > 64 or abs(base) > 1e6:
+            return None
+        return base**exponent.real
+
+    def atom(self) -> complex | None:
+        token = self._peek()
+        self.pos += 1
+        if token[:1].isdigit() or token[:1] == ".":
+            return complex(float(token))
+        if token == "i":
+            return 1j
+        if token == "\\pi":
+            return complex(math.pi)
+        if token in _EXACT_CLOSERS:
+            value = self.sum()
+            if value is None or self._peek() != _EXACT_CLOSERS[token]:
+                return None
+            self.pos += 1
+            return value
+        if token == "\\frac" and self._peek() == "{":
+            numerator = self.atom()
+            denominator = self.atom() if self._peek() == "{" else None
+            return None if numerator is None or denominator is None else numerator / denominator
+        if token == "\\sqrt" and self._peek() == "{":
+            radicand = self.atom()
+            if radicand is None or radicand.imag or radicand.real < 0:
+                return None
+            return complex(math.sqrt(radicand.real))
+        return None
 
 
 def exact_letters(latex: str) -> set[str] | None:

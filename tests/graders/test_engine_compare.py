@@ -89,6 +89,8 @@ def test_parse_structures() -> None:
         ("y=2x+1", "y=1+2x", True, "structural"),
         ("x+y=1", "1=y+x", True, "structural"),
         ("\\frac{11+9a}{20}", "\\frac{9a+11}{20}", True, "symbolic"),
+        ("3+2i", "3-2i", False, "symbolic"),
+        ("18+2\\pi+1", "18+2\\pi", False, "symbolic"),
     ],
 )
 def test_judge_fast_decides(pred: str, gold: str, correct: bool, method: str) -> None:
@@ -99,7 +101,7 @@ def test_judge_fast_decides(pred: str, gold: str, correct: bool, method: str) ->
     ("pred", "gold", "correct"),
     [
         ("i^2", "-1", True),
-        ("3+2i", "3-2i", False),
+        ("2\\pi+18", "18+2\\pi", True),
         ("\\pi", "3.14", False),
     ],
 )

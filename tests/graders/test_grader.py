@@ -16,11 +16,11 @@ def test_grader_applies_its_policy_and_a_call_may_override_it() -> None:
 
 def test_grader_keeps_its_own_cache_and_pool() -> None:
     with Grader(timeout=20.0, workers=1) as own:
-        verdict = own.grade("\\boxed{\\sqrt{50}+\\sqrt{2}}", "6\\sqrt{2}")
+        verdict = own.grade("\\boxed{\\sqrt{98}+\\sqrt{8}}", "9\\sqrt{2}")
         assert (verdict.correct, verdict.method) == (True, "symbolic")
         assert own.pool is not POOL and own.pool._executor is not None
-        assert own.cache.get(("\\sqrt{50}+\\sqrt{2}", "6\\sqrt{2}")) is not None
-        assert engine.DEFAULT_GRADER.cache.get(("\\sqrt{50}+\\sqrt{2}", "6\\sqrt{2}")) is None
+        assert own.cache.get(("\\sqrt{98}+\\sqrt{8}", "9\\sqrt{2}")) is not None
+        assert engine.DEFAULT_GRADER.cache.get(("\\sqrt{98}+\\sqrt{8}", "9\\sqrt{2}")) is None
     assert own.pool._executor is None and own.pool._workers == []  # closed with the block
 
 

@@ -18,7 +18,7 @@ PARAMS = SamplingParams(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=4)
 
 class Server(ThreadingHTTPServer):
     """Replays completions; the prompt scripts the rest: 'fail-once', 'slow-once', 'bad', 'always-503',
-    'odd-reasons', 'together', 'slow'."""
+    'odd-reasons', 'together', 'slow', 'brief'."""
 
     daemon_threads = True
 
@@ -68,6 +68,8 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(1.0)  # past the client's timeout
         if prompt == "slow":
             time.sleep(1.5)  # within a 5 s timeout
+        if prompt == "brief":
+            time.sleep(0.2)  # long enough for the client's other requests to arrive meanwhile
         tokens = 4 if body.get("seed", 0) % 2 else 2
         reason = (
             {4: "max_len_reached", 2: None}[tokens]
@@ -166,7 +168,7 @@ def test_connection_refused_is_retried_then_reported() -> None:
 
 def test_stream_yields_as_responses_arrive_and_keeps_the_server_full(server: Server) -> None:
     params = SamplingParams(temperature=0.6, max_new_tokens=4, stop=("</s>",), stop_token_ids=(7,))
-    jobs = [Job(0, "slow", 1, params)] + [Job(i, "fast", i, params) for i in range(1, 9)]
+    jobs = [Job(0, "slow", 1, params)] + [Job(i, "brief", i, params) for i in range(1, 9)]
     order = [job_id for job_id, _ in client(server, timeout=5.0).stream(jobs)]
     assert sorted(order) == list(range(9)) and order[-1] == 0  # the slow one did not hold the others back
     assert server.max_in_flight == 3  # max_concurrency kept busy

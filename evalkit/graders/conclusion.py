@@ -29,7 +29,7 @@ _COEFFICIENT_BEFORE = re.compile(r"(?:[-−]?\d{1,6}\s?|[-−]?)$")  # "2\\sqrt{
 _NUMBER = r"[-−]?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?"
 _SCALE = r"(?:\s*%|\s+percent\b|\s+(?:thousand|million|billion|trillion)\b)?"
 # a number, or a plain-text arithmetic chain "12 + 30 + 41 = 83", with a percent or scale word
-_OPERATOR = r"(?:\s*[-+*/×÷·=–−^]\s*|\s+[xX]\s+)"  # "128 x 0.50", "1000 – 750", "2^99"
+_OPERATOR = r"(?:\s*[-+*/×÷·=–−^]\s*|\s+[xX]\s+|(?=\())"  # "128 x 0.50", "1000 – 750", "2^99", "2(6 + 1)"
 _COEFFICIENT = re.compile(r"[A-Za-z](?![A-Za-z])")
 _UNIT = r"(?:\s+(?![xX]\s)[A-Za-z][A-Za-z/]*)?"  # "25 centimeters / 5 = 5", "20 crates + 15 crates"
 _TERM = rf"\(?{_NUMBER}\)?{_UNIT}"
@@ -66,19 +66,34 @@ _COMMENTARY = re.compile(
     re.IGNORECASE,
 )  # "..., assuming she had no supporters at t = 0"
 # what may stand between a copula and the value it asserts
+# a full stop that ends an abbreviation, not a sentence: "Dr. Zaius has $10,455"
+NOT_ABBREVIATION = r"(?<!\bDr)(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bSt)(?<!\bvs)(?<!\bNo)(?<!\bi\.e)(?<!\be\.g)"
+_NOT_ABBREVIATION = NOT_ABBREVIATION
+# "there are 9240 ways ...": an existential statement asserts its count, whatever follows
+_EXISTENTIAL = re.compile(
+    r"\bthere\s+(?:is|are|was|were|will\s+be)\s+(?:a\s+total\s+of\s+|exactly\s+|only\s+)?$", re.IGNORECASE
+)
+# a function's argument list: "g'(1)", "S(6, 6, 6)", "\cos(1)": not values
+_ARGUMENTS = re.compile(r"(?<=[A-Za-z'])\([^()]{0,60}\)")
 _FILLER = re.compile(
     r"(?:\s|[,:*]|\b(?:a|an|the|total|of|to|equal|approximately|about|around|roughly|exactly|just|only|then"
-    r"|therefore|thus|now|still|at|least|most|in|all|simply|also|worth|given|by|be|left"
+    r"|therefore|thus|now|still|at|least|most|in|all|simply|also|worth|given|by|be|left|equivalent"
     r"|him|her|them|us|me|you|it|(?-i:[A-Z][a-z]+))\b)*",  # "costs Ellen $2", "gives them 5"
     re.IGNORECASE,
 )
 # the words a concluding statement may open with before its value: "So, 5 cars ...", "Thus $y > 7$ ..."
 _LEAD = re.compile(
-    r"(?:\s|[,:*>-]|\b(?:so|thus|hence|therefore|finally|overall|altogether|in\s+total|in\s+conclusion|that)\b)*",
+    r"(?:\s|[,:*>-]|\b(?:so|thus|hence|therefore|finally|overall|altogether|in\s+total|in\s+conclusion|that"
+    r"|at\s+least|at\s+most|exactly|only|about|approximately)\b)*",
     re.IGNORECASE,
 )
-_BOUNDARY = re.compile(r"[.!?。](?=\s|$)|\n")
+_BOUNDARY = re.compile(_NOT_ABBREVIATION + r"[.!?。](?=\s|$)|\n")
 _NAME = re.compile(r"\s*(?:[A-Za-z]|\\[A-Za-z]+)(?:_\{?\w+\}?)?\s*")  # "$k$", "$\theta$", "$a_1$"
+_PLAIN_NUMBER = re.compile(r"[-−]?\d+(?:\.\d+)?(?:/\d+)?")
+_CALL = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?'*\([^()]{1,30}\)")  # "y(\\tau)", "f'(2)"
+_VERB_BEFORE = re.compile(r"(?:\b[a-z]{2,}[^s\W]s|\b(?:can|will|would|must|should|could)\s+[a-z]{3,})\s+$")
+_WORD = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{3,}")
+_PERIOD_IN_MATH = re.compile(r"(?<!\$)\.\$(?!\$)(?=\s|$)")
 _TEX_LETTERS = re.compile(r"\\[A-Za-z]+|[A-Za-z]")
 _TIMES = re.compile(r"\s[xX]\s")
 _OPERATOR_COMMANDS = frozenset({"\\times", "\\cdot", "\\frac", "\\dfrac", "\\div", "\\left", "\\right"})
@@ -201,17 +216,18 @@ def statement_value(statement: str, *, figures: bool = True) -> str | None:
     first copula, else the clause's last value."""
     statement = statement.replace("**", "")
     cut = _COMMENTARY.search(_outside_math(statement))
-    if cut:
+    if cut and _values(statement[: cut.start()]):  # not "However, since ..., we get 120"
         statement = statement[: cut.start()]
     opening = _SUBORDINATE.match(_outside_math(statement))
     if opening and _values(statement[opening.end() :]):
         statement = statement[opening.end() :]
     clauses = _split(statement, _CLAUSE)
-    for clause in reversed(clauses[1:]):
-        value = _clause_value(clause, figures)
-        if value is not None:
-            return value
-    return _clause_value(clauses[0], figures)
+    for clause in reversed(clauses[1:]):  # a later clause that asserts: "..., and doubled it is 14"
+        if _COPULA.search(_outside_math(clause)):
+            value = _clause_value(clause, figures)
+            if value is not None:
+                return value
+    return _clause_value(statement if len(clauses) > 1 else clauses[0], figures)
 
 
 def _split(text: str, pattern: re.Pattern[str]) -> list[str]:
@@ -233,6 +249,9 @@ def _clause_value(clause: str, figures: bool = True) -> str | None:
     if not values:
         return None
     masked = _outside_math(clause)
+    for start, _, value, _ in values:  # "there are 9240 ways to divide 12 people into ..."
+        if _EXISTENTIAL.search(masked, max(0, start - 40), start):
+            return value
     asserted = None
     for copula in _COPULA.finditer(masked):  # the last copula with its value: "... that is 1080"
         index = next((i for i, value in enumerate(values) if value[0] >= copula.end()), None)
@@ -245,6 +264,11 @@ def _clause_value(clause: str, figures: bool = True) -> str | None:
                 break
             listed.append(value)
         return ", ".join(value[2] for value in listed)
+    if _LEAD.fullmatch(masked, 0, values[0][0]):  # the value the clause opens with: "4,200 ways ..."
+        return values[0][2]
+    for start, _, value, _ in values:  # the object of a verb: "8 appears 300 times", "can form 15 numbers"
+        if _VERB_BEFORE.search(masked, max(0, start - 40), start):
+            return value
     for start, _, value, _ in values:  # the value a comma-separated part opens with
         part = masked[masked.rfind(",", 0, start) + 1 : start]  # "Working backwards, twelve ..."
         if _LEAD.fullmatch(part) or ("," in masked[:start] and _FILLER.fullmatch(part)):
@@ -262,9 +286,11 @@ def _values(statement: str) -> list[tuple[int, int, str, str]]:
     "figure" or "word". Bare names ($k$) are not values."""
     values: list[tuple[int, int, str, str]] = []
     spans = _math_spans(statement)
-    masked = _mask(statement, spans)
+    masked = _ARGUMENTS.sub(lambda m: " " * len(m.group()), _mask(statement, spans))
     found = [
-        (start, end, content.strip(), False) for start, end, content in spans if not _NAME.fullmatch(content)
+        (start, end, content.strip(), False)
+        for start, end, content in spans
+        if not _NAME.fullmatch(content) and content.strip() not in ("%", "\\%")  # "78$\\%$"
     ]
     found += [
         (m.start(), m.end(), m.group().replace("$", "").strip(), True)
@@ -273,7 +299,7 @@ def _values(statement: str) -> list[tuple[int, int, str, str]]:
     ]
     for start, end, expr, plain in found:
         if expr:
-            value = _last_side(expr, plain)
+            value = last_side(expr, plain)
             values.append((start, end, value, "chain" if value != expr else "figure"))
     values += [
         (m.start(), m.end(), _NUMBER_WORDS[m.group(1).lower()], "word") for m in _NUMBER_WORD.finditer(masked)
@@ -289,14 +315,25 @@ def _inside_word(text: str, start: int, end: int) -> bool:
     return before or _COEFFICIENT.match(text, end) is not None
 
 
-def _last_side(expr: str, plain: bool = False) -> str:
+def last_side(expr: str, plain: bool = False) -> str:
     """The last side of a chain of equalities between numbers (``12 + 30 + 41 = 83`` -> ``83``; in
-    plain text, words are units: ``25 centimeters / 5 = 5``); math naming a quantity (``x = 5``) is kept
-    whole for the comparison to read."""
+    plain text, words are units: ``25 centimeters / 5 = 5``). A chain that names a quantity keeps the
+    name with the last side when that is a number (``c_0 = \\int ... = 0`` -> ``c_0 = 0``; ``x = 5`` as
+    it is), for the comparison to read; an expression set equal to a number is that number
+    (``\\cot \\frac{3\\pi}{2} = 0`` -> ``0``)."""
     if "=" not in expr:
         return expr
+    sides = expr.split("=")
+    last = sides[-1].strip().rstrip(".")
     letters = [t for t in _TEX_LETTERS.findall(_TIMES.sub("*", expr)) if t not in _OPERATOR_COMMANDS]
-    return expr.rsplit("=", 1)[1].strip() if plain or not letters else expr
+    if plain or not letters:
+        return last
+    if not _PLAIN_NUMBER.fullmatch(last):
+        return expr
+    first = sides[0].strip()
+    if _NAME.fullmatch(first) or _CALL.fullmatch(first):
+        return f"{first} = {last}" if len(sides) > 2 else expr
+    return last
 
 
 @functools.lru_cache(maxsize=256)
@@ -332,6 +369,17 @@ def last_number(text: str) -> str | None:
         if not _inside_word(text, match.start(), match.end()):
             found = match.group()
     return found
+
+
+def first_value(text: str) -> str | None:
+    """The first value in ``text``, or None."""
+    values = _values(text)
+    return values[0][2] if values else None
+
+
+def has_words(text: str) -> bool:
+    """Whether ``text`` has a word of three or more letters outside its math and LaTeX commands."""
+    return _WORD.search(_outside_math(text)) is not None
 
 
 def is_prose(text: str) -> bool:
@@ -374,6 +422,7 @@ def _outside_math(text: str) -> str:
 def _statements(tail: str) -> list[str]:
     """The statements of ``tail``, split at sentence ends and line breaks outside math; a statement that
     is only math (display math on its own lines) belongs to the one before it."""
+    tail = _PERIOD_IN_MATH.sub("$.", tail)  # "is $2^{49}.$  Therefore ...": the full stop ends the sentence
     masked = _outside_math(tail)
     statements: list[str] = []
     start = 0

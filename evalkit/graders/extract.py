@@ -17,13 +17,17 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal, NamedTuple
 
 from evalkit.graders.conclusion import (
+    NOT_ABBREVIATION,
     WORD_COPULA,
     Ending,
     concluding_value,
     disclaims,
     ending,
+    first_value,
+    has_words,
     is_prose,
     last_number,
+    last_side,
     looping,
     statement_value,
 )
@@ -48,7 +52,12 @@ _ANSWER_PHRASE = re.compile(
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _TAG = re.compile(r"<[a-z/][a-z_]{1,12}>")  # an end-of-answer tag after it: "10<eoa>"
-MAX_PHRASES = 8  # answer phrases inspected from the end of a response
+MAX_PHRASES = 8
+MAX_BARE_CHARS = 60  # a response this short that is no sentence is its own answer
+# end-of-sequence tokens left at the end of a response: "... is 0.</s><s>"
+_END_TOKENS = re.compile(
+    r"(?:\s*(?:</?s>|<\|(?:im_end|eot_id|endoftext|end|end_of_text)\|>|<eos>))+\s*$"
+)  # answer phrases inspected from the end of a response
 _CLOSING_A = re.compile(r"[ \t]*A:[ \t]*(?=\S)")  # a Q/A-format response's closing "A: 26" line
 # the answer field of a JSON object: {"reasoning": "...", "answer": "83"}
 _JSON_FIELD = re.compile(r'[{,]\s*"(?:final[_ ]?answer|answer)"\s*:\s*', re.IGNORECASE)
@@ -61,7 +70,7 @@ _BARE_ARGUMENT = re.compile(r"[ \t]+([^\s$]+)")
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|```[A-Za-z]*\n(.+?)```", re.DOTALL)
 _DELIMITER_ONLY = re.compile(r"(?:\$|\\[\[(]|`)+")  # a display or code block cut off before its content
 _INLINE_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
-_SENTENCE_END = re.compile(r"\.(?:\s|$)|。|\n")
+_SENTENCE_END = re.compile(NOT_ABBREVIATION + r"\.(?:\s|$)|。|\n")
 # where a plain-text answer gives way to commentary: "12, which checks", "5 because ..."
 _CLAUSE = re.compile(r",\s+(?!(?:and|or)\b)[a-z]{2,}\b|\s+\(?(?:because|since|which)\b")
 
@@ -140,6 +149,8 @@ def find_answer(text: str, policy: ExtractionPolicy | None = None) -> Extraction
 
 def _find(text: str, policy: ExtractionPolicy) -> Extraction | None:
     """:func:`find_answer` on a repaired text."""
+    end_tokens = _END_TOKENS.search(text, max(0, len(text) - 200))
+    text = text[: end_tokens.start()] if end_tokens else text
     close = text.rfind("</think>")
     if close >= 0:
         reasoning, text = text[:close], text[close + len("</think>") :]
@@ -158,7 +169,7 @@ def _find(text: str, policy: ExtractionPolicy) -> Extraction | None:
         return None
     found = _stated_answer(text, policy)
     if found is None and policy.conclusion and not unclosed:
-        value = concluding_value(text, how)
+        value = _bare_answer(text) or concluding_value(text, how)
         found = Extraction(value, "conclusion") if value else None
     after = not text.strip() or how is not Ending.NONE or disclaims(text.rstrip()[-200:])  # no answer after
     if found is None and policy.think_box and reasoning and after:
@@ -168,6 +179,22 @@ def _find(text: str, policy: ExtractionPolicy) -> Extraction | None:
         number = last_number(text[-MAX_BOX_CHARS:])
         found = Extraction(number, "last_number") if number else None
     return found
+
+
+def _bare_answer(text: str) -> str | None:
+    """A response that is nothing but a short answer (``140^\\circ``, ``$4x - 7$``, ``0, 1``) is that
+    answer (an expression set equal to a number is the number); not words, and not one cut off after
+    an operator."""
+    answer = text.strip()
+    if (
+        len(answer) > MAX_BARE_CHARS
+        or "\n" in answer
+        or answer[-1:] in "=+-*/^_({[,;:\\"
+        or has_words(answer)
+    ):
+        return None
+    answer = answer.strip("$").removeprefix("\\(").removesuffix("\\)").strip()
+    return last_side(answer) or None
 
 
 def _committed_box(reasoning: str) -> str | None:
@@ -350,7 +377,9 @@ def _phrase_answer(text: str) -> str | None:
         rest = tail[match.end() :].lstrip()
         display = _DISPLAY.match(rest)
         answer = next(g for g in display.groups() if g is not None) if display else _line_answer(rest)
-        answer = _TAG.split(answer, 1)[0].strip().strip("*`").strip().rstrip(".")
+        answer = (
+            _TAG.split(answer, 1)[0].strip().lstrip("}").strip("*` ").rstrip(".")
+        )  # "}": \\text{answer is }
         if answer.endswith((":", "：")):  # "Answer: first we solve the system:" and a derivation
             answer = concluding_value(_TAG.split(rest, 1)[0], Ending.CLEAN) or ""
         elif _CJK.search(answer):  # "解方程得到n=8"
@@ -366,8 +395,8 @@ def _sentence_value(answer: str) -> str | None:
     words = answer.split()
     if (len(words) >= 4 and is_prose(answer)) or (
         len(words) >= 3 and answer[:1].isalpha() and WORD_COPULA.search(answer)
-    ):
-        return statement_value(answer, figures=False)  # only a value it asserts or opens with
+    ):  # only a value it asserts or opens with, or the first of a "that" clause: "that C will advertise 5"
+        return statement_value(answer, figures=False) or (first_value(answer) if words[0] == "that" else None)
     return None
 
 

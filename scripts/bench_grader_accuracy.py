@@ -185,8 +185,9 @@ def areal_grader(areal_dir: Path) -> Grader:
     the limit counts as not credited and the worker is replaced."""
     for path in (areal_dir / "latex2sympy", areal_dir):
         sys.path.insert(0, str(path))
-    importlib.import_module("parser")
-    importlib.import_module("grader")
+    with contextlib.redirect_stdout(io.StringIO()):
+        importlib.import_module("parser")
+        importlib.import_module("grader")
     _areal_verdict("math", "\\boxed{\\frac{1}{2}}", "0.5")  # load its parsers once, before the workers fork
     context = multiprocessing.get_context("fork")  # the workers inherit the loaded modules
 

@@ -9,6 +9,7 @@ checkpoint with the real tokenizer and chat template (~540 MB). Then the script 
 """
 
 import argparse
+import copy
 import subprocess
 import sys
 import tempfile
@@ -42,7 +43,9 @@ def build(gguf: Path, out: Path) -> None:
 
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
-    model = AutoModelForCausalLM.from_config(loaded.config, dtype=torch.float32)
+    config = copy.deepcopy(loaded.config)
+    del config.quantization_config  # the weights are plain floats now; vLLM would look for a GGUF file
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.load_state_dict(loaded.state_dict())
     model.generation_config = loaded.generation_config
     model.save_pretrained(out)

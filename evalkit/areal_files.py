@@ -243,28 +243,6 @@ def write_areal_files(
     return results
 
 
-def write_from_args(
-    args: Any, template: str, runs: Mapping[str, tuple[Benchmark, Sequence[SampleRecord]]], tag: str
-) -> dict[str, dict[str, Any]]:
-    """:func:`write_areal_files` for ``eval_and_aggregate``'s resolved flags (one line there)."""
-    layout = Layout(
-        output_path=Path(args.output_path or args.model_path),
-        max_gen_tokens=args.max_gen_tokens,
-        prompt_type=template,
-        temperature=args.temperature,
-        top_p=args.top_p,
-        top_k=args.top_k,
-        num_sample_nodes=args.num_sample_nodes,
-        samples_per_node=args.samples_per_node,
-    )
-    results = write_areal_files(layout, runs, tag=tag, write=not args.no_areal_files)
-    if not args.no_areal_files:
-        print(
-            f"AReaL's files in {layout.eval_dir} (aggregate: {layout.aggregate_path.name})", file=sys.stderr
-        )
-    return results
-
-
 # --- reading AReaL's folders -------------------------------------------------------------------------
 
 
@@ -443,7 +421,7 @@ def _regrade(
         [(r.response, r.gold) for r in records], timeout=timeout, workers=workers, policy=policy
     )
     return [
-        replace(r, pred=v.pred, correct=v.correct, method=v.method, reason=v.reason)
+        replace(r, pred=v.pred, correct=v.correct, method=v.method, reason=v.reason, rule=v.rule)
         for r, v in zip(records, verdicts, strict=True)
     ]
 
@@ -461,5 +439,4 @@ __all__ = [
     "policy_for",
     "read_areal_folder",
     "write_areal_files",
-    "write_from_args",
 ]

@@ -8,16 +8,19 @@ import socket
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 from urllib.parse import urlsplit
 
 from evalkit.data import Benchmark, BenchmarkWarning, load_benchmark
+from evalkit.runner import RunConfig
 from evalkit.store import model_tag
 from evalkit.usage import UsageError
 
 # AReaL's eval_and_aggregate defaults: 8 seed runs ("nodes") of 4 samples.
 AREAL_NODES, AREAL_PER_NODE = 8, 4
-DEFAULT_N = 32
+DEFAULT_N = RunConfig().n_sampling
 CF_FLAGS = ("cf_cache_file", "cf_metadata_path", "cf_ratings_path")
 TABLES = ("default", "areal-v0.5.3")
 _CONNECT_TIMEOUT = 3.0
@@ -66,7 +69,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def resolve_samples(args: argparse.Namespace) -> None:
     """Set ``n_sampling``, ``num_sample_nodes`` and ``samples_per_node`` consistently, as AReaL does
     (N x M samples); an ``--n_sampling`` that disagrees with them is an error naming both."""
-    n, nodes, per_node = args.n_sampling, args.num_sample_nodes, args.samples_per_node
+    args.n_sampling, args.num_sample_nodes, args.samples_per_node = sample_layout(
+        args.n_sampling, args.num_sample_nodes, args.samples_per_node
+    )
+
+
+def sample_layout(n: int | None, nodes: int | None, per_node: int | None) -> tuple[int, int, int]:
+    """(n_sampling, N, M) from whichever of them are given (``None``: not given); see ``resolve_samples``."""
     for flag, value in (("n_sampling", n), ("num_sample_nodes", nodes), ("samples_per_node", per_node)):
         if value is not None and value < 1:
             raise UsageError(f"--{flag} {value}: must be at least 1")
@@ -84,15 +93,15 @@ def resolve_samples(args: argparse.Namespace) -> None:
         if n % (nodes or per_node) or (nodes and per_node and nodes * per_node != n):
             raise UsageError(f"--n_sampling {n} conflicts with {given} samples; give one or the other")
         nodes, per_node = nodes or n // per_node, per_node or n // nodes
-    args.n_sampling, args.num_sample_nodes, args.samples_per_node = n, nodes, per_node
+    return n, nodes, per_node
 
 
-def run_root(args: argparse.Namespace) -> Path:
+def run_root(model_path: str, output_path: str | None, tag: str | None) -> Path:
     """The run directory: ``<output_path>/<model_tag>``, the tag one path component."""
-    tag = args.model_tag or model_tag(args.model_path)
+    tag = tag or model_tag(model_path)
     if tag in ("", ".", "..") or Path(tag).name != tag or "/" in tag or (os.altsep and os.altsep in tag):
         raise UsageError(f"--model_tag {tag!r}: must be one directory name (no '/', not '.' or '..')")
-    return Path(args.output_path or args.model_path) / tag
+    return Path(output_path or model_path) / tag
 
 
 def _check_output(path: Path) -> None:
@@ -143,28 +152,31 @@ def prepare(args: argparse.Namespace) -> None:
     model = Path(args.model_path).expanduser()
     if args.backend != "openai" and model.is_file():
         raise UsageError(f"--model_path {args.model_path}: is a file, not a model directory")
-    _check_output(run_root(args).parent)
+    _check_output(run_root(args.model_path, args.output_path, args.model_tag).parent)
     if args.backend == "openai" and args.base_url:
         _check_server(args.base_url)
 
 
-def load_benchmarks(args: argparse.Namespace) -> list[Benchmark]:
-    """The ``--data_names`` benchmarks. A file that differs from its spec (count or hash) is an error
-    unless ``--allow_changed_benchmark``; then it is noted, and ``args.changed_benchmarks`` names it."""
-    args.changed_benchmarks = {}
+def load_benchmarks(
+    names: Iterable[str], data_dir: str | None, *, allow_changed: bool, out: TextIO
+) -> tuple[list[Benchmark], dict[str, str]]:
+    """The benchmarks and, by name, how each changed one differs. A file that differs from its spec
+    (count or hash) is an error unless ``allow_changed`` (``--allow_changed_benchmark``); then it is
+    noted on ``out``."""
+    changed_benchmarks = {}
     benchmarks = []
-    for name in (n.strip() for n in args.data_names.split(",") if n.strip()):
+    for name in names:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", BenchmarkWarning)  # reported below, as an error or a note
-            benchmark = load_benchmark(name, args.data_dir)
+            benchmark = load_benchmark(name, data_dir)
         changed = "; ".join(benchmark.mismatches())
-        if changed and not args.allow_changed_benchmark:
+        if changed and not allow_changed:
             raise UsageError(
                 f"benchmark {name!r} differs from its spec: {changed} "
                 "(evalkit benchmarks verify; --allow_changed_benchmark runs it anyway, marked * in the table)"
             )
         if changed:
-            print(f"note: benchmark {name!r} differs from its spec: {changed}", file=sys.stderr)
-            args.changed_benchmarks[name] = changed
+            print(f"note: benchmark {name!r} differs from its spec: {changed}", file=out)
+            changed_benchmarks[name] = changed
         benchmarks.append(benchmark)
-    return benchmarks
+    return benchmarks, changed_benchmarks

@@ -12,9 +12,9 @@ import queue
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from tqdm.auto import tqdm
 
@@ -34,16 +34,24 @@ _KIND_ORDER = {"greedy": 0, "sample": 1}
 MUTABLE = ("sampling.n_sampling", "backend.data_parallel")
 
 
+def _from_params(name: str, **metadata: str) -> Any:
+    """A field with ``SamplingParams``'s default and help for ``name`` (``metadata`` overrides the help)."""
+    (param,) = (f for f in fields(SamplingParams) if f.name == name)
+    return field(default=param.default, metadata={**param.metadata, **metadata})
+
+
 @dataclass(frozen=True, slots=True)
 class RunConfig:
-    """What to generate per problem. ``stop`` strings end a completion; ``stop_token_ids`` are extra EOS ids."""
+    """What to generate per problem. ``stop`` strings end a completion; ``stop_token_ids`` are extra EOS ids.
 
-    n_sampling: int = 32
-    temperature: float = 0.6
-    top_p: float = 0.95
-    top_k: int = -1
-    max_new_tokens: int = 32768
-    seed: int = 0
+    Fields with a ``help`` in their metadata are ``eval_and_aggregate`` flags (see ``evalkit.config``)."""
+
+    n_sampling: int = field(default=32, metadata={"help": "samples per problem besides the greedy run"})
+    temperature: float = _from_params("temperature")
+    top_p: float = _from_params("top_p")
+    top_k: int = _from_params("top_k")
+    max_new_tokens: int = _from_params("max_new_tokens")
+    seed: int = _from_params("seed", help="run seed; each sample's seed derives from it")
     greedy: bool = True
     stop: tuple[str, ...] = ()
     stop_token_ids: tuple[int, ...] = ()
@@ -211,14 +219,18 @@ def run_benchmarks(
     tokenizer: Any = None,
     overwrite: bool = False,
     progress: bool = True,
+    out: TextIO | None = None,
 ) -> list[list[SampleRecord]]:
     """``run_benchmark`` for several (benchmark, run directory) pairs through ONE stream, so the engine
-    starts on the next benchmark while the longest completions of the previous one finish."""
+    starts on the next benchmark while the longest completions of the previous one finish. A re-grade of
+    stored records is noted on ``out`` (default stderr)."""
     prepared: list[_Run] = []
     tokens, arrived, start = 0, 0, time.monotonic()
     try:
         for benchmark, run_dir in runs:
-            prepared.append(_Run.open(benchmark, run_dir, template, sampler, config, tokenizer, overwrite))
+            prepared.append(
+                _Run.open(benchmark, run_dir, template, sampler, config, tokenizer, overwrite, out)
+            )
         owners = [(run, task) for run in prepared for task in run.pending]
         jobs = [
             Job(i, run.prompts[t.problem_index], t.seed, config.params(t.kind))
@@ -265,6 +277,7 @@ class _Run:
         config: RunConfig,
         tokenizer: Any,
         overwrite: bool,
+        out: TextIO | None,
     ) -> "_Run":
         problems = benchmark.problems
         prompts = [template.render(p.problem, tokenizer=tokenizer) for p in problems]
@@ -276,7 +289,7 @@ class _Run:
         store = RunStore(run_dir)
         if not overwrite:
             # another grader version or policy is no reason to resample: re-grade what is stored
-            refresh_verdicts(run_dir, policy=grader, timeout=config.grade_timeout)
+            refresh_verdicts(run_dir, policy=grader, timeout=config.grade_timeout, out=out)
         fingerprint = run_fingerprint(benchmark, template, sampler.describe(), config, grader)
         records = {r.key: r for r in store.open(fingerprint, overwrite=overwrite, mutable=MUTABLE)}
         _check_prompts(records.values(), problems, hashes, store)
@@ -386,6 +399,7 @@ def _grade(
             correct=v.correct,
             method=v.method,
             reason=v.reason,
+            rule=v.rule,
         )
         for (t, c), gold, v in zip(batch, golds, verdicts, strict=True)
     ]

@@ -215,7 +215,9 @@ def test_vllm_uses_one_engine_per_gpu_by_default(
     import argparse
 
     import evalkit.sampling.vllm_backend as vllm_backend
-    from evalkit.eval_and_aggregate import add_arguments, sampler_options
+    from evalkit.config import EvalConfig
+    from evalkit.eval_and_aggregate import add_arguments
+    from evalkit.evaluation import sampler_options
 
     monkeypatch.setattr(vllm_backend, "vllm_installed", lambda: True)
     monkeypatch.setattr(
@@ -223,10 +225,12 @@ def test_vllm_uses_one_engine_per_gpu_by_default(
     )
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    options = sampler_options(parser.parse_args(["--model_path", "m", *flags]))
+    options = sampler_options(EvalConfig.from_args(parser.parse_args(["--model_path", "m", *flags])))
     assert options["data_parallel_size"] == engines
     assert options["enforce_eager"] is True
-    explicit = sampler_options(parser.parse_args(["--model_path", "m", "--data_parallel_size", "3"]))
+    explicit = sampler_options(
+        EvalConfig.from_args(parser.parse_args(["--model_path", "m", "--data_parallel_size", "3"]))
+    )
     assert explicit["data_parallel_size"] == 3
 
 
@@ -242,13 +246,16 @@ def test_vllm_on_a_cpu_build_runs_one_engine(monkeypatch: pytest.MonkeyPatch) ->
     import argparse
 
     import evalkit.sampling.vllm_backend as vllm_backend
-    from evalkit.eval_and_aggregate import add_arguments, sampler_options
+    from evalkit.config import EvalConfig
+    from evalkit.eval_and_aggregate import add_arguments
+    from evalkit.evaluation import sampler_options
 
     monkeypatch.setattr(vllm_backend, "vllm_installed", lambda: True)
     monkeypatch.setattr(vllm_backend, "detect_platform", lambda: vllm_backend.VLLMPlatform("cpu", 0, ""))
     parser = argparse.ArgumentParser()
     add_arguments(parser)
-    assert sampler_options(parser.parse_args(["--model_path", "m"]))["data_parallel_size"] == 1
+    config = EvalConfig.from_args(parser.parse_args(["--model_path", "m"]))
+    assert sampler_options(config)["data_parallel_size"] == 1
 
 
 def test_vllm_without_a_platform_fails_in_one_line(

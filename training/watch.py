@@ -2,7 +2,8 @@
 
 Each settled persistent checkpoint (complete, unchanged across two polls, never a trainer's recover
 checkpoint: see ``checkpoints``) is evaluated by
-``python -m evalkit eval`` in a subprocess (``--python`` of its own environment, its own GPUs via
+``python -m evalkit eval`` in a subprocess, with the flags of an ``EvalConfig`` built from watch's
+evaluation flags and ``--eval_args`` (``--python`` of its own environment, its own GPUs via
 ``--cuda_visible_devices``). Results go to ``OUT/<step tag>/<benchmark>/``; ``OUT/watch.json`` keeps the
 per-step table (greedy_acc and sample_pass@1 per benchmark), printed and plotted to ``OUT/watch.png``.
 """
@@ -18,7 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from evalkit import eval_and_aggregate
+from evalkit.config import EvalConfig, default
 from evalkit.training.checkpoints import Checkpoint, discover, merge, signature
+from evalkit.usage import UsageError
 
 METRICS = ("greedy_acc", "sample_pass@1")
 Metrics = dict[str, dict[str, float | None]]
@@ -36,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--merge", action="store_true", help="merge veRL FSDP shards to HF before evaluating")
     parser.add_argument("--python", default=sys.executable, help="python of the evaluation environment")
     parser.add_argument("--cuda_visible_devices", help="GPUs for the evaluation, e.g. 6,7")
-    parser.add_argument("--data_names", default="math_500,aime24,amc23")
+    parser.add_argument("--data_names", default=",".join(default(EvalConfig, "benchmarks")))
     parser.add_argument("--backend")
     parser.add_argument("--n_sampling", type=int)
     parser.add_argument("--max_gen_tokens", type=int)
@@ -46,14 +50,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def eval_command(args: argparse.Namespace, ckpt: Checkpoint) -> list[str]:
-    """The ``eval_and_aggregate`` command for one checkpoint."""
-    cmd = [args.python, "-m", "evalkit", "eval", "--model_path", str(ckpt.path),
-           "--output_path", args.output_path, "--model_tag", ckpt.tag, "--data_names", args.data_names]  # fmt: skip
+def eval_config(args: argparse.Namespace, model_path: str, tag: str) -> EvalConfig:
+    """The evaluation of one checkpoint: watch's eval flags and ``--eval_args``, read as
+    ``eval_and_aggregate`` reads its flags (an unknown or conflicting one fails here, naming it)."""
+    argv = ["--model_path", model_path, "--output_path", args.output_path, "--model_tag", tag,
+            "--data_names", args.data_names]  # fmt: skip
     for flag in ("backend", "n_sampling", "max_gen_tokens", "data_dir"):
         if getattr(args, flag) is not None:
-            cmd += [f"--{flag}", str(getattr(args, flag))]
-    return cmd + shlex.split(args.eval_args)
+            argv += [f"--{flag}", str(getattr(args, flag))]
+    parser = argparse.ArgumentParser(prog="evalkit watch --eval_args", add_help=False)
+    eval_and_aggregate.add_arguments(parser)
+    return EvalConfig.from_args(parser.parse_args(argv + shlex.split(args.eval_args)))
+
+
+def eval_command(args: argparse.Namespace, ckpt: Checkpoint) -> list[str]:
+    """The ``eval_and_aggregate`` command for one checkpoint: the flags of its ``eval_config``."""
+    return [args.python, "-m", "evalkit", "eval", *eval_config(args, str(ckpt.path), ckpt.tag).to_argv()]
 
 
 def read_metrics(output_path: str | Path, tag: str, data_names: str) -> Metrics:
@@ -182,6 +194,11 @@ def watch(args: argparse.Namespace, evaluate: Evaluator) -> Watcher:
 def run(args: argparse.Namespace) -> int:
     if not Path(args.ckpt_root).is_dir():
         print(f"error: checkpoint root not found: {args.ckpt_root}", file=sys.stderr)
+        return 2
+    try:
+        eval_config(args, "CKPT", "TAG")  # a bad --eval_args fails now, not at the first checkpoint
+    except UsageError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
     try:
         watcher = watch(args, subprocess_evaluator(args))

@@ -18,14 +18,17 @@ FinishReason = Literal["stop", "length"]
 class SamplingParams:
     """Sampling parameters shared by every backend. ``temperature == 0`` means greedy.
 
+    The one definition of each sampling default (and its help text, as field metadata): ``RunConfig``
+    and ``eval_and_aggregate``'s flags take theirs from here.
+
     ``stop`` strings end a completion (not included in its text); ``stop_token_ids`` are extra EOS ids.
     """
 
     n: int = 1
-    temperature: float = 0.6
-    top_p: float = 0.95
-    top_k: int = -1
-    max_new_tokens: int = 32768
+    temperature: float = field(default=0.6, metadata={"help": "sampling temperature (greedy uses 0)"})
+    top_p: float = field(default=0.95, metadata={"help": "nucleus sampling, in (0, 1]"})
+    top_k: int = field(default=-1, metadata={"help": "top-k sampling (-1: off)"})
+    max_new_tokens: int = field(default=32768, metadata={"help": "max new tokens per response"})
     seed: int = 0
     stop: tuple[str, ...] = ()
     stop_token_ids: tuple[int, ...] = ()

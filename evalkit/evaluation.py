@@ -1,0 +1,237 @@
+"""``evaluate(config) -> EvalResults``: sample, grade and aggregate every benchmark of an ``EvalConfig``.
+
+The library form of ``eval_and_aggregate``: it prints nothing (notes go to ``log``, progress bars only with
+``config.progress``) and writes the same files. The sampler (engine) is built once for all benchmarks,
+greedy and sampled runs, and only when some benchmark still has samples to generate: a complete run only
+re-aggregates.
+"""
+
+import importlib.util
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from evalkit import areal_files, eval_inputs
+from evalkit.config import EvalConfig
+from evalkit.metrics import DEFAULT_KS, aggregate
+from evalkit.prompts import PromptTemplate, load_template
+from evalkit.runlock import run_lock
+from evalkit.runner import is_complete, run_benchmarks, select
+from evalkit.store import RunStore
+from evalkit.table import Column, table_view
+from evalkit.usage import UsageError
+from evalkit.verdicts import refresh_verdicts
+
+
+@dataclass(frozen=True, slots=True)
+class EvalResults:
+    """What one evaluation produced. ``metrics``: per benchmark, ``aggregate``'s metrics and the run's
+    ``fingerprint`` (its manifest); ``areal``: AReaL's aggregate per benchmark; ``columns``: the table's
+    pass@k columns; ``changed``: benchmarks run from a file that differs from its spec, and how."""
+
+    config: EvalConfig
+    metrics: dict[str, dict[str, Any]]
+    run_dirs: dict[str, Path]
+    aggregate_path: Path
+    areal: dict[str, dict[str, Any]]
+    columns: list[int]
+    changed: dict[str, str]
+
+    def table(self) -> tuple[dict[str, Any], list[Column]]:
+        """The rows and columns ``eval_and_aggregate`` prints (``render_table(*results.table())``)."""
+        rows, columns = table_view(
+            self.config.output.table, self.metrics, self.columns, self.areal, marked=self.changed
+        )
+        return dict(rows), columns
+
+
+def resolve_ks(ks: tuple[int, ...] | None, n_sampling: int) -> tuple[list[int], list[int]]:
+    """(table columns, ks to compute). A requested k above ``n_sampling`` is an error; a default one is skipped."""
+    if ks is None:
+        return list(DEFAULT_KS), [k for k in DEFAULT_KS if k <= n_sampling]
+    bad = [k for k in ks if not 1 <= k <= n_sampling]
+    if bad:
+        raise UsageError(
+            f"--ks {','.join(map(str, bad))}: pass@k needs 1 <= k <= --n_sampling ({n_sampling})"
+        )
+    return list(ks), list(ks)
+
+
+def run_root(config: EvalConfig) -> Path:
+    """``<output_path>/<model_tag>``: the directory holding one run per benchmark."""
+    return eval_inputs.run_root(config.model_path, config.output.output_path, config.output.model_tag)
+
+
+def sampler_options(config: EvalConfig, log: TextIO | None = None) -> dict[str, Any]:
+    """``make_sampler`` options from the backend options set (unset ones keep the backend's defaults)."""
+    b = config.backend
+    names = ("base_url", "data_parallel_size", "ray_address", "tensor_parallel_size", "max_model_len",
+             "gpu_memory_utilization")  # fmt: skip
+    options = {n: getattr(b, n) for n in names if getattr(b, n) is not None}
+    if b.name == "vllm":
+        options |= {"enforce_eager": b.enforce_eager, "seed": config.sampling.seed}
+        options.setdefault("data_parallel_size", _engines_for_all_gpus(config, log or io.StringIO()))
+    return options
+
+
+def _engines_for_all_gpus(config: EvalConfig, log: TextIO) -> int:
+    """One vLLM engine per ``tensor_parallel_size`` GPUs: this node's, or the Ray cluster's with a Ray address."""
+    b = config.backend
+    if b.ray_address:
+        import ray
+
+        ray.init(address=b.ray_address, ignore_reinit_error=True)
+        gpus = int(ray.cluster_resources().get("GPU", 0))
+    else:
+        from evalkit.sampling.vllm_backend import detect_platform, vllm_installed
+
+        gpus = detect_platform().devices if vllm_installed() else 0
+    engines = max(1, gpus // (b.tensor_parallel_size or 1))
+    if engines > 1 and not b.ray_address and importlib.util.find_spec("ray") is None:
+        print(f"note: {gpus} GPUs but Ray is not installed: one engine only (pip install ray)", file=log)
+        return 1
+    return engines
+
+
+def _check_model_path(config: EvalConfig) -> None:
+    """A local model path must be a Hugging Face model directory (a hub id such as ``org/name`` passes)."""
+    if config.backend.name == "openai":
+        return  # the served model's name
+    model_path = config.model_path
+    path = Path(model_path).expanduser()
+    looks_local = path.is_absolute() or model_path.startswith((".", "~")) or path.exists()
+    if looks_local and not path.is_dir():
+        raise UsageError(f"--model_path {model_path}: no such directory")
+    if looks_local and not (path / "config.json").is_file():
+        raise UsageError(
+            f"--model_path {model_path}: no config.json there (not a Hugging Face model directory)"
+        )
+
+
+def _require_vllm_platform(config: EvalConfig) -> None:
+    """Fail early, before loading anything, where vLLM cannot run (vLLM's own platform detection)."""
+    if config.backend.name != "vllm" or config.backend.ray_address:  # with Ray the devices may be elsewhere
+        return
+    from evalkit.sampling.vllm_backend import check_vllm
+
+    check_vllm(config.backend.tensor_parallel_size or 1)
+
+
+def _tokenizer(template: PromptTemplate, model_path: str) -> Any:
+    """The model's tokenizer when the template needs it: for its chat template, or to look up its stop tokens
+    (only in a local model directory: a served model's name has no tokenizer here). Else ``None``."""
+    local = (Path(model_path).expanduser() / "config.json").is_file()
+    if not (template.chat or (template.stop_tokens and local)):
+        return None
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(model_path)
+
+
+@contextmanager
+def _loading_bars(shown: bool) -> Iterator[None]:
+    """Hugging Face's weight-loading progress bars, off unless ``shown`` (restored afterwards)."""
+    from transformers.utils import logging as hf_logging
+
+    if shown or not hf_logging.is_progress_bar_enabled():
+        yield
+        return
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.enable_progress_bar()
+
+
+def evaluate(config: EvalConfig, *, log: TextIO | None = None) -> EvalResults:
+    """Run (or resume) every benchmark of ``config`` under the run directory's lock; write the run store,
+    the aggregate JSON and (unless ``config.output.areal_files`` is off) AReaL's files. Notes go to
+    ``log`` (default: discarded). Raises ``UsageError`` (and the loaders' errors) for bad inputs."""
+    log = log or io.StringIO()
+    root = run_root(config)
+    with run_lock(root, wait=config.output.lock_wait):
+        return _evaluate(config, root, log)
+
+
+def _evaluate(config: EvalConfig, root: Path, log: TextIO) -> EvalResults:
+    columns, ks = resolve_ks(config.output.ks, config.sampling.n_sampling)
+    benchmarks, changed = eval_inputs.load_benchmarks(  # a changed file is an error
+        config.benchmarks, config.data_dir, allow_changed=config.allow_changed_benchmark, out=log
+    )
+    template = load_template(config.template)
+    if template.chat:
+        _check_model_path(config)  # the chat template comes from the model's tokenizer
+    tokenizer = _tokenizer(template, config.model_path)
+    stop_ids = template.stop_token_ids(tokenizer) if tokenizer is not None else ()
+    sampling = replace(config.sampling, stop=template.stop, stop_token_ids=stop_ids)
+    overwrite = config.output.overwrite
+    todo = [
+        b
+        for b in benchmarks
+        if overwrite or not is_complete(b, template, root / b.name, sampling, model=config.model_path)
+    ]
+    if todo:
+        _require_vllm_platform(config)
+        _check_model_path(config)
+        from evalkit.sampling.factory import make_sampler
+
+        with _loading_bars(config.progress):
+            sampler = make_sampler(config.backend.name, config.model_path, **sampler_options(config, log))
+        for b in todo:
+            print(f"{b.name}: sampling into {root / b.name}", file=log)
+        # one stream for every benchmark: no engine drains between them
+        run_benchmarks(
+            [(b, root / b.name) for b in todo],
+            template,
+            sampler,
+            sampling,
+            tokenizer=tokenizer,
+            overwrite=overwrite,
+            progress=config.progress,
+            out=log,
+        )
+    metrics, selected = {}, {}
+    for b in benchmarks:
+        refresh_verdicts(root / b.name, out=log)  # verdicts from an older grader are re-graded, not reprinted
+        store = RunStore(root / b.name)
+        records = select(store.records(), sampling)  # a run grown past n_sampling: its first n samples
+        metrics[b.name] = aggregate(records, ks=ks) | {"fingerprint": store.manifest()}
+        selected[b.name] = (b, records)
+    missing = [k for k in columns if k not in ks]
+    if missing:
+        print(
+            f"note: pass@{', pass@'.join(map(str, missing))} need --n_sampling >= k; shown as '-'", file=log
+        )
+    s = sampling
+    path = root / f"aggregate_parallel_{template.name}_{s.temperature:.1f}_{s.top_p:.2f}_{s.top_k}.json"
+    areal_files.merge_json(path, metrics)  # benchmarks of earlier calls are kept
+    areal = _areal_files(config, template.name, selected, root.name, log)
+    return EvalResults(
+        config, metrics, {b.name: root / b.name for b in benchmarks}, path, areal, columns, changed
+    )
+
+
+def _areal_files(
+    config: EvalConfig, template: str, selected: dict[str, Any], tag: str, log: TextIO
+) -> dict[str, dict[str, Any]]:
+    """AReaL's files of the runs (written unless ``config.output.areal_files`` is off) and their aggregate."""
+    nodes, per_node = config.layout()
+    s = config.sampling
+    layout = areal_files.Layout(
+        output_path=Path(config.output.output_path or config.model_path),
+        max_gen_tokens=s.max_new_tokens,
+        prompt_type=template,
+        temperature=s.temperature,
+        top_p=s.top_p,
+        top_k=s.top_k,
+        num_sample_nodes=nodes,
+        samples_per_node=per_node,
+    )
+    write = config.output.areal_files
+    results = areal_files.write_areal_files(layout, selected, tag=tag, write=write)
+    if write:
+        print(f"AReaL's files in {layout.eval_dir} (aggregate: {layout.aggregate_path.name})", file=log)
+    return results

@@ -1,0 +1,86 @@
+"""EvalConfig: one source for every default (dataclass fields -> flags -> config), and its flags round trip."""
+
+import argparse
+from collections.abc import Callable
+from dataclasses import fields, replace
+
+import pytest
+
+from evalkit.config import BackendConfig, EvalConfig, OutputConfig, sampling_flags
+from evalkit.eval_and_aggregate import add_arguments
+from evalkit.runner import RunConfig
+from evalkit.sampling.base import SamplingParams
+from evalkit.usage import UsageError
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_flags_without_values_give_the_dataclass_defaults() -> None:
+    config = EvalConfig.from_args(parse(["--model_path", "m"]))
+    assert config == EvalConfig(
+        "m", progress=True, output=OutputConfig(num_sample_nodes=8, samples_per_node=4)
+    )
+
+
+def test_each_sampling_default_and_help_is_written_once() -> None:
+    params = {f.name: f for f in fields(SamplingParams)}
+    shared = [
+        f for f in fields(RunConfig) if f.name in params and f.name not in ("n", "stop", "stop_token_ids")
+    ]
+    assert {f.name for f in shared} == {"temperature", "top_p", "top_k", "max_new_tokens", "seed"}
+    for f in shared:
+        assert f.default == params[f.name].default and f.metadata["help"]
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    actions = {a.dest: a for a in parser._actions}
+    for flag, name in sampling_flags().items():
+        field = next(f for f in fields(RunConfig) if f.name == name)
+        assert actions[flag].help.startswith(field.metadata["help"])
+        assert actions[flag].default == (None if flag == "n_sampling" else field.default)
+    assert "max_gen_tokens" in sampling_flags() and "grade_timeout" not in sampling_flags()
+
+
+def test_to_argv_round_trips_a_config() -> None:
+    config = EvalConfig(
+        "m",
+        benchmarks=("aime24",),
+        sampling=RunConfig(n_sampling=6, temperature=1.0, max_new_tokens=64, seed=3),
+        backend=BackendConfig(name="openai", base_url="http://127.0.0.1:1/v1"),
+        output=OutputConfig(
+            output_path="out", model_tag="t", ks=(2, 4), areal_files=False, samples_per_node=3
+        ),
+        progress=True,
+    )
+    argv = config.to_argv()
+    assert argv[:2] == ["--model_path", "m"] and "--top_p" not in argv  # defaults are left out
+    assert argv[argv.index("--samples_per_node") + 1] == "3" and "--no_areal_files" in argv
+    assert EvalConfig.from_args(parse(argv)) == replace(
+        config, output=replace(config.output, num_sample_nodes=2)
+    )
+    assert EvalConfig("m").to_argv() == ["--model_path", "m"]
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            lambda: BackendConfig(name="transformers", max_model_len=8),
+            "--max_model_len: only for --backend vllm",
+        ),
+        (lambda: BackendConfig(name="openai"), "--base_url goes with --backend openai"),
+        (lambda: EvalConfig("m", sampling=RunConfig(n_sampling=0)), "--n_sampling must be at least 1"),
+        (lambda: EvalConfig("m", benchmarks=()), "--data_names"),
+    ],
+)
+def test_a_bad_config_is_refused_naming_the_flag(make: Callable[[], object], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        make()
+
+
+def test_stop_strings_come_from_the_template() -> None:
+    with pytest.raises(ValueError, match="template"):
+        EvalConfig("m", sampling=RunConfig(stop=("</s>",)))

@@ -1,0 +1,51 @@
+"""evalkit.evaluate(config): the library call on a tiny model (transformers backend), silent, same as the CLI."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+import evalkit
+import evalkit.sampling.factory as factory
+from evalkit.eval_and_aggregate import main
+from evalkit.store import read_records
+from evalkit.table import render_table
+
+
+def test_evaluate_prints_nothing_and_the_cli_prints_its_table(
+    tiny_model_dir: Path,
+    data_dir: Path,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = evalkit.EvalConfig(
+        str(tiny_model_dir),
+        benchmarks=("aime24",),
+        data_dir=str(data_dir),
+        sampling=evalkit.RunConfig(n_sampling=1, max_new_tokens=4),
+        backend=evalkit.BackendConfig(name="transformers"),
+        output=evalkit.OutputConfig(output_path=str(tmp_path), model_tag="tiny"),
+    )
+    results = evalkit.evaluate(config)
+    assert capfd.readouterr() == ("", "")  # no print, no progress bar
+    run_dir = tmp_path / "tiny" / "aime24"
+    assert results.run_dirs == {"aime24": run_dir}
+    records = read_records(run_dir / "samples.jsonl")
+    assert sorted(r.kind for r in records) == ["greedy"] * 30 + ["sample"] * 30
+    metrics = results.metrics["aime24"]
+    assert metrics["num_questions"] == 30 and metrics["sample_length"] <= 4
+    assert json.loads(results.aggregate_path.read_text())["aime24"] == json.loads(json.dumps(metrics))
+    assert results.columns == [8, 16] and results.changed == {}
+    assert (tmp_path / "math_eval_4").is_dir()  # AReaL's files, as eval_and_aggregate writes them
+
+    log = io.StringIO()
+    assert evalkit.evaluate(config, log=log).metrics == results.metrics  # complete: re-aggregated only
+    assert "sampling into" not in log.getvalue() and "need --n_sampling >= k" in log.getvalue()
+
+    monkeypatch.setattr(factory, "make_sampler", lambda *a, **k: pytest.fail("the run is complete"))
+    assert main(config.to_argv()) == 0
+    out = capfd.readouterr().out
+    assert f"Evaluation output to {results.aggregate_path}" in out
+    assert render_table(*results.table()) in out

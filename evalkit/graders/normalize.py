@@ -103,7 +103,7 @@ _SI_UNIT = re.compile(
     r"|(?<=[\d}])\s+" + _UNIT_NAME + r"(?:\s*/\s*\(?" + _UNIT_NAME + r"(?:\^\{?\d\}?)?\)?)+\s*$"
 )
 # a parenthesised remark after a value: ``4 (Thursday is the fourth day)``
-_REMARK = re.compile(r"(?<=[\d}])\s+\((?:[A-Za-z][A-Za-z'’,.\-]*\s*){2,}\)\s*$")
+_REMARK = re.compile(r"(?<=[\d}])\s+\((?:[A-Za-z][A-Za-z'’,.\-]*\s+)+[A-Za-z][A-Za-z'’,.\-]*\s*\)\s*$")
 _MODULUS = re.compile(
     r"(?<=[\d}])\s*(?:\\[pb]mod\s*\{?\w+\}?|\(\s*mod\s*\w+\s*\)|\s+mod\s+\w+)\s*$"
 )  # 3 (mod 7)

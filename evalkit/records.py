@@ -26,6 +26,7 @@ class SampleRecord:
     correct: bool
     method: str
     reason: str
+    rule: str | None = None  # the extraction rule that found ``pred`` (None in runs stored before it was kept)
 
     @property
     def key(self) -> tuple[str, str, int]:
@@ -41,9 +42,12 @@ class SampleRecord:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "SampleRecord":
-        """Build from a stored dict; a missing field raises ``KeyError`` naming it."""
-        names = [f.name for f in fields(cls)]
-        missing = [n for n in names if n not in data]
+        """Build from a stored dict; a missing required field raises ``KeyError`` naming it."""
+        required = [f.name for f in fields(cls) if f.name not in _OPTIONAL]
+        missing = [n for n in required if n not in data]
         if missing:
             raise KeyError(f"record lacks field(s): {', '.join(missing)}")
-        return cls(**{n: data[n] for n in names})
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
+
+
+_OPTIONAL = frozenset({"rule"})

@@ -94,7 +94,8 @@ def _sample_html(r: SampleRecord, minority: bool, max_chars: int) -> str:
     pred = "(no answer)" if r.pred is None else r.pred
     summary = (
         f"{label} · {_verdict(r.correct)} · answer <code>{escape(pred)}</code> · "
-        f'<span class="muted">{escape(r.method)} · {tokens} · {escape(r.finish_reason)}'
+        f'<span class="muted">{escape(r.method)}{f" · found by {escape(r.rule)}" if r.rule else ""} · {tokens} · '
+        f"{escape(r.finish_reason)}"
         f"{' · not the majority answer' if minority else ''}</span>"
     )
     return (

@@ -54,7 +54,7 @@ def regrade(
         policy=ExtractionPolicy(**{k: v for k, v in chosen.items() if k in known}),
     )
     regraded = [
-        replace(r, pred=v.pred, correct=v.correct, method=v.method, reason=v.reason)
+        replace(r, pred=v.pred, correct=v.correct, method=v.method, reason=v.reason, rule=v.rule)
         for r, v in zip(records, verdicts, strict=True)
     ]
     store.rewrite(regraded)  # records first: a kill before the manifest is stamped only re-grades again

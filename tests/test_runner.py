@@ -86,6 +86,7 @@ def test_run_records_seeds_greedy_and_grading(tmp_path: Path) -> None:
     for r in records:
         assert r.gold == BENCH.problems[int(r.problem_id[1:])].gold
         assert r.correct == ("boxed" in r.response), r
+        assert r.rule == "box" or not r.correct, r  # the rule that found the answer is stored
     stored = read_records(tmp_path / "samples.jsonl")
     assert len(stored) == len(records) and set(stored) == set(records)
     manifest = RunStore(tmp_path).manifest()

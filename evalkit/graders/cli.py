@@ -147,6 +147,7 @@ def verdict_lines(items: list[Item], verdicts: list[Verdict]) -> Iterator[str]:
             "correct": v.correct,
             "method": v.method,
             "reason": v.reason,
+            "rule": v.rule,
         }
         yield json.dumps(row, ensure_ascii=False) + "\n"
 

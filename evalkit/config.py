@@ -7,16 +7,18 @@ flags are generated from ``RunConfig``'s fields; the other flags take their defa
 """
 
 import argparse
+import math
 from collections.abc import Iterator
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-from evalkit.eval_inputs import sample_layout
 from evalkit.runner import RunConfig
 from evalkit.usage import UsageError
 
 BACKENDS = ("vllm", "transformers", "openai")
 VLLM_ONLY = ("tensor_parallel_size", "max_model_len", "gpu_memory_utilization")
+# AReaL's eval_and_aggregate defaults: 8 seed runs ("nodes") of 4 samples.
+AREAL_NODES, AREAL_PER_NODE = 8, 4
 # RunConfig field -> flag, where AReaL's flag name differs
 _FLAG_NAMES = {"max_new_tokens": "max_gen_tokens"}
 
@@ -200,3 +202,26 @@ def parse_ks(text: str | None) -> tuple[int, ...] | None:
         return tuple(sorted({int(k) for k in text.split(",") if k.strip()}))
     except ValueError:
         raise UsageError(f"--ks must be comma-separated integers, got {text!r}") from None
+
+
+def sample_layout(n: int | None, nodes: int | None, per_node: int | None) -> tuple[int, int, int]:
+    """(n_sampling, N, M) from whichever of them are given (``None``: not given), as AReaL does (N x M
+    samples); an ``n_sampling`` that disagrees with N or M is an error naming both flags."""
+    for flag, value in (("n_sampling", n), ("num_sample_nodes", nodes), ("samples_per_node", per_node)):
+        if value is not None and value < 1:
+            raise UsageError(f"--{flag} {value}: must be at least 1")
+    if nodes is None and per_node is None:
+        n = default(RunConfig, "n_sampling") if n is None else n
+        per_node = math.gcd(n, AREAL_PER_NODE)
+        nodes = n // per_node
+    elif n is None:
+        nodes, per_node = nodes or AREAL_NODES, per_node or AREAL_PER_NODE
+        n = nodes * per_node
+    else:
+        given = f"--num_sample_nodes {nodes}" if nodes else f"--samples_per_node {per_node}"
+        if nodes and per_node:
+            given = f"--num_sample_nodes {nodes} x --samples_per_node {per_node} = {nodes * per_node}"
+        if n % (nodes or per_node) or (nodes and per_node and nodes * per_node != n):
+            raise UsageError(f"--n_sampling {n} conflicts with {given} samples; give one or the other")
+        nodes, per_node = nodes or n // per_node, per_node or n // nodes
+    return n, nodes, per_node

@@ -13,14 +13,11 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
+from evalkit.config import OutputConfig, default, sample_layout
 from evalkit.data import Benchmark, BenchmarkWarning, load_benchmark
-from evalkit.runner import RunConfig
 from evalkit.store import model_tag
 from evalkit.usage import UsageError
 
-# AReaL's eval_and_aggregate defaults: 8 seed runs ("nodes") of 4 samples.
-AREAL_NODES, AREAL_PER_NODE = 8, 4
-DEFAULT_N = RunConfig().n_sampling
 CF_FLAGS = ("cf_cache_file", "cf_metadata_path", "cf_ratings_path")
 TABLES = ("default", "areal-v0.5.3")
 _CONNECT_TIMEOUT = 3.0
@@ -50,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--table",
         choices=TABLES,
-        default="default",
+        default=default(OutputConfig, "table"),
         help="columns: evalkit's (pass@k per --ks), or AReaL v0.5.3's (pass@8, pass@16, maj@32, pass@32)",
     )
     parser.add_argument(
@@ -61,7 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--lock_wait",
         type=float,
-        default=0.0,
+        default=default(OutputConfig, "lock_wait"),
         help="seconds to wait for another eval_and_aggregate on the same run directory (0: refuse at once)",
     )
 
@@ -72,28 +69,6 @@ def resolve_samples(args: argparse.Namespace) -> None:
     args.n_sampling, args.num_sample_nodes, args.samples_per_node = sample_layout(
         args.n_sampling, args.num_sample_nodes, args.samples_per_node
     )
-
-
-def sample_layout(n: int | None, nodes: int | None, per_node: int | None) -> tuple[int, int, int]:
-    """(n_sampling, N, M) from whichever of them are given (``None``: not given); see ``resolve_samples``."""
-    for flag, value in (("n_sampling", n), ("num_sample_nodes", nodes), ("samples_per_node", per_node)):
-        if value is not None and value < 1:
-            raise UsageError(f"--{flag} {value}: must be at least 1")
-    if nodes is None and per_node is None:
-        n = DEFAULT_N if n is None else n
-        per_node = math.gcd(n, AREAL_PER_NODE)
-        nodes = n // per_node
-    elif n is None:
-        nodes, per_node = nodes or AREAL_NODES, per_node or AREAL_PER_NODE
-        n = nodes * per_node
-    else:
-        given = f"--num_sample_nodes {nodes}" if nodes else f"--samples_per_node {per_node}"
-        if nodes and per_node:
-            given = f"--num_sample_nodes {nodes} x --samples_per_node {per_node} = {nodes * per_node}"
-        if n % (nodes or per_node) or (nodes and per_node and nodes * per_node != n):
-            raise UsageError(f"--n_sampling {n} conflicts with {given} samples; give one or the other")
-        nodes, per_node = nodes or n // per_node, per_node or n // nodes
-    return n, nodes, per_node
 
 
 def run_root(model_path: str, output_path: str | None, tag: str | None) -> Path:

@@ -1,8 +1,9 @@
-"""EvalConfig: one source for every default (dataclass fields -> flags -> config), and its flags round trip."""
+"""EvalConfig: one source for every default (dataclass fields -> flags -> config), its flags round trip, watch."""
 
 import argparse
 from collections.abc import Callable
 from dataclasses import fields, replace
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,8 @@ from evalkit.config import BackendConfig, EvalConfig, OutputConfig, sampling_fla
 from evalkit.eval_and_aggregate import add_arguments
 from evalkit.runner import RunConfig
 from evalkit.sampling.base import SamplingParams
+from evalkit.training.watch import eval_config
+from evalkit.training.watch import run as watch_run
 from evalkit.usage import UsageError
 
 
@@ -84,3 +87,18 @@ def test_a_bad_config_is_refused_naming_the_flag(make: Callable[[], object], mes
 def test_stop_strings_come_from_the_template() -> None:
     with pytest.raises(ValueError, match="template"):
         EvalConfig("m", sampling=RunConfig(stop=("</s>",)))
+
+
+def test_watch_builds_its_evaluation_from_an_eval_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = argparse.Namespace(output_path="out", data_names="aime24", backend="transformers", n_sampling=8,
+                              max_gen_tokens=None, data_dir=None, eval_args="--top_k 20 --samples_per_node 2")  # fmt: skip
+    config = eval_config(args, "ckpt", "step1")
+    assert config.sampling == RunConfig(n_sampling=8, top_k=20) and config.layout() == (4, 2)
+    assert config.output.model_tag == "step1" and config.benchmarks == ("aime24",)
+    bad = argparse.Namespace(**{**vars(args), "eval_args": "--samples_per_node 3"})
+    with pytest.raises(UsageError, match="--n_sampling 8 conflicts with --samples_per_node 3"):
+        eval_config(bad, "ckpt", "step1")
+    bad.ckpt_root = str(tmp_path)
+    assert watch_run(bad) == 2 and "conflicts" in capsys.readouterr().err  # before any checkpoint

@@ -421,7 +421,7 @@ def _regrade(
         [(r.response, r.gold) for r in records], timeout=timeout, workers=workers, policy=policy
     )
     return [
-        replace(r, pred=v.pred, correct=v.correct, method=v.method, reason=v.reason)
+        replace(r, pred=v.pred, correct=v.correct, method=v.method, reason=v.reason, rule=v.rule)
         for r, v in zip(records, verdicts, strict=True)
     ]
 

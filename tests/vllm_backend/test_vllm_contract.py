@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-NO_VLLM = "vllm not installed: run scripts/vllm_contract.sh for the vLLM contract"
+NO_VLLM = "vllm not installed: run scripts/ci_vllm_cpu.sh for the vLLM contract"
 vllm = pytest.importorskip("vllm", reason=NO_VLLM)
 
 from vllm.engine.arg_utils import EngineArgs  # noqa: E402

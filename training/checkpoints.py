@@ -115,6 +115,21 @@ def _areal(path: Path, global_step: int) -> Checkpoint | None:
     return Checkpoint(trainer, global_step + offset, path)
 
 
+def weightless(root: str | Path) -> list[Path]:
+    """Persistent AReaL or TRL save directories under ``root`` that hold no weight file (yet)."""
+    lacking = []
+    for dirpath, dirnames, _ in os.walk(root):
+        for name in list(dirnames):
+            path = Path(dirpath) / name
+            if is_transient(path):
+                dirnames.remove(name)
+            elif AREAL.match(name) or TRL.match(name):
+                dirnames.remove(name)
+                if not any(any(path.glob(g)) for g in WEIGHT_GLOBS):
+                    lacking.append(path)
+    return sorted(lacking)
+
+
 def discover(root: str | Path) -> list[Checkpoint]:
     """Complete persistent checkpoints under ``root`` (and unmerged veRL ones), sorted by global step."""
     found: list[Checkpoint] = []

@@ -21,7 +21,7 @@ from typing import Any
 
 from evalkit import eval_and_aggregate
 from evalkit.config import EvalConfig, default
-from evalkit.training.checkpoints import Checkpoint, discover, merge, signature
+from evalkit.training.checkpoints import Checkpoint, discover, merge, signature, weightless
 from evalkit.usage import UsageError
 
 METRICS = ("greedy_acc", "sample_pass@1")
@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--settle", type=float, default=5.0, help="with --once: seconds between the two polls"
     )
     parser.add_argument("--merge", action="store_true", help="merge veRL FSDP shards to HF before evaluating")
+    parser.add_argument(
+        "--retries", type=int, default=2, help="times a failed evaluation is tried again (on later polls)"
+    )
     parser.add_argument("--python", default=sys.executable, help="python of the evaluation environment")
     parser.add_argument("--cuda_visible_devices", help="GPUs for the evaluation, e.g. 6,7")
     parser.add_argument("--data_names", default=",".join(default(EvalConfig, "benchmarks")))
@@ -53,8 +56,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def eval_config(args: argparse.Namespace, model_path: str, tag: str) -> EvalConfig:
     """The evaluation of one checkpoint: watch's eval flags and ``--eval_args``, read as
     ``eval_and_aggregate`` reads its flags (an unknown or conflicting one fails here, naming it)."""
-    argv = ["--model_path", model_path, "--output_path", args.output_path, "--model_tag", tag,
-            "--data_names", args.data_names]  # fmt: skip
+    argv = [
+        "--model_path",
+        model_path,
+        "--output_path",
+        args.output_path,
+        "--model_tag",
+        tag,
+        "--data_names",
+        args.data_names,
+        "--no_areal_files",
+    ]  # fmt: skip  (AReaL's layout: one model a path)
     for flag in ("backend", "n_sampling", "max_gen_tokens", "data_dir"):
         if getattr(args, flag) is not None:
             argv += [f"--{flag}", str(getattr(args, flag))]
@@ -83,7 +95,9 @@ def read_metrics(output_path: str | Path, tag: str, data_names: str) -> Metrics:
 
 def subprocess_evaluator(args: argparse.Namespace) -> Evaluator:
     """Evaluate in a subprocess with its own python and GPUs; a failure raises ``RuntimeError``."""
-    env = dict(os.environ)
+    env = dict(
+        os.environ, PYTHONSAFEPATH="1"
+    )  # a folder named evalkit in the cwd must not shadow the package
     if args.cuda_visible_devices is not None:
         env["CUDA_VISIBLE_DEVICES"] = args.cuda_visible_devices
 
@@ -112,8 +126,9 @@ class Watcher:
     def poll(self) -> int:
         """One pass: evaluate settled checkpoints; return how many are still pending (changing or merged)."""
         pending = 0
+        self._report_weightless()
         for ckpt in discover(self.args.ckpt_root):
-            if str(ckpt.path) in self.results:
+            if self._done(str(ckpt.path)):
                 continue
             if not ckpt.merged:
                 pending += self._unmerged(ckpt)
@@ -124,7 +139,24 @@ class Watcher:
                 pending += 1
                 continue
             self._evaluate(ckpt)
+            pending += not self._done(str(ckpt.path))  # a failure with retries left is tried again
         return pending
+
+    def _done(self, key: str) -> bool:
+        """Evaluated, or failed more than ``--retries`` times."""
+        entry = self.results.get(key)
+        return entry is not None and ("error" not in entry or entry["attempts"] > self.args.retries)
+
+    def _report_weightless(self) -> None:
+        """Say once, when it has settled, that a save directory holds no weights (it is not evaluated)."""
+        for path in weightless(self.args.ckpt_root):
+            sig = signature(path)
+            if path in self.advised or self.signatures.get(path) != sig:
+                self.signatures[path] = sig
+                continue
+            self.advised.add(path)
+            print(f"checkpoint {path} holds no weight files (*.safetensors, pytorch_model*.bin): not evaluated "
+                  "until they appear", file=sys.stderr)  # fmt: skip
 
     def _unmerged(self, ckpt: Checkpoint) -> int:
         if self.args.merge:
@@ -137,11 +169,17 @@ class Watcher:
         return 0
 
     def _evaluate(self, ckpt: Checkpoint) -> None:
-        entry: dict[str, Any] = {"trainer": ckpt.trainer, "global_step": ckpt.global_step, "tag": ckpt.tag}
+        attempts = self.results.get(str(ckpt.path), {}).get("attempts", 0) + 1
+        entry: dict[str, Any] = {"trainer": ckpt.trainer, "global_step": ckpt.global_step, "tag": ckpt.tag,
+                                 "attempts": attempts}  # fmt: skip
         try:
             entry["metrics"] = self.evaluate(ckpt)
         except RuntimeError as e:
-            print(f"error: {e}", file=sys.stderr)
+            left = self.args.retries + 1 - attempts
+            print(
+                f"error (attempt {attempts}, {left} retr{'y' if left == 1 else 'ies'} left): {e}",
+                file=sys.stderr,
+            )
             entry["error"] = str(e)
         self.results[str(ckpt.path)] = entry
         self.state_path.parent.mkdir(parents=True, exist_ok=True)

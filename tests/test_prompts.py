@@ -132,7 +132,8 @@ def test_templates_record_their_areal_name() -> None:
 
 def test_unknown_template_lists_the_known_ones() -> None:
     with pytest.raises(
-        PromptError, match=r"unknown prompt template 'r1'; known templates: AReaL-boba, AReaL-boba-SFT, abel, chat, cot"
+        PromptError,
+        match=r"unknown prompt template 'r1'; known templates: AReaL-boba, AReaL-boba-SFT, abel, chat, cot",
     ):
         load_template("r1")
 

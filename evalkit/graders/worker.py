@@ -16,6 +16,7 @@ from evalkit.graders.compare import Outcome
 from evalkit.graders.symbolic import judge, warm_up
 
 READY = "ready"
+NICENESS = 5  # below the caller: starting workers (sympy imports) must not slow the caller's own checks
 
 
 def judge_in_worker(pred: str, gold: str) -> Outcome:
@@ -53,5 +54,6 @@ def serve(answer: Callable[[str, str], object]) -> None:
 
 
 if __name__ == "__main__":
+    os.nice(NICENESS)
     warm_up()  # before "ready": a task's time limit never pays for sympy's first imports
     serve(judge_in_worker)

@@ -12,7 +12,7 @@ from evalkit.config import BACKENDS, BackendConfig, EvalConfig, add_sampling_arg
 from evalkit.data import BenchmarkError
 from evalkit.evaluation import evaluate
 from evalkit.prompts import PromptError
-from evalkit.sampling.errors import BackendUnavailable, EngineFailure
+from evalkit.sampling.errors import BackendUnavailable, EngineFailure, OpenAIServerError
 from evalkit.store import StoreError
 from evalkit.table import render_table
 from evalkit.usage import DefaultsHelpFormatter, UsageError
@@ -79,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     except EngineFailure as e:
         print(f"{PROG}: the engine failed; stored samples are kept, rerun to resume.\n{e}", file=sys.stderr)
+        return 1
+    except OpenAIServerError as e:
+        print(f"{PROG}: the server failed; stored samples are kept, rerun to resume: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; stored samples are kept, rerun to resume", file=sys.stderr)

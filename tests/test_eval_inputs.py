@@ -226,3 +226,41 @@ def test_n_sampling_and_areal_nodes_resolve_together(
     args = argparse.Namespace(n_sampling=n, num_sample_nodes=nodes, samples_per_node=per_node)
     resolve_samples(args)
     assert (args.n_sampling, args.num_sample_nodes, args.samples_per_node) == expected
+
+
+def test_a_server_that_rejects_requests_is_one_line_and_keeps_what_is_stored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Reject(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = json.dumps({"error": {"message": "max_tokens is too large"}}).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Reject)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        host, port = server.server_address[:2]
+        args = ["--backend", "openai", "--base_url", f"http://{host}:{port}/v1", "--model_path", "served",
+                "--output_path", str(tmp_path), "--data_names", "aime24", "--n_sampling", "1",
+                "--max_gen_tokens", "4", "--prompt_type", "raw"]  # fmt: skip
+        assert main(args) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+    line = (
+        capsys.readouterr().err.strip().splitlines()[-1]
+    )  # after the progress lines: one line, no traceback
+    assert line.startswith("eval_and_aggregate: the server failed; stored samples are kept, rerun to resume")
+    assert "HTTP 400" in line and "max_tokens is too large" in line

@@ -19,3 +19,7 @@ class EngineFailure(RuntimeError):
     def __reduce__(self) -> tuple[type["EngineFailure"], tuple[tuple[Diagnosis, ...]]]:
         """Pickle by the diagnoses, so the error crosses process boundaries (Ray ranks) intact."""
         return (type(self), (self.diagnoses,))
+
+
+class OpenAIServerError(RuntimeError):
+    """A completions request failed for good: a non-transient error, or retries exhausted."""

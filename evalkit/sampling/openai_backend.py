@@ -18,6 +18,7 @@ from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import Timeout
 
 from evalkit.sampling.base import BatchCall, Completion, FinishReason, Job, SamplingParams
+from evalkit.sampling.errors import OpenAIServerError
 
 # Server finish reasons -> ours. None or an unknown value is decided by the token count (see _finish_reason).
 _FINISH_REASONS: dict[str, FinishReason] = {
@@ -29,10 +30,6 @@ _FINISH_REASONS: dict[str, FinishReason] = {
     "max_tokens": "length",
 }
 _RETRY_STATUS = frozenset({408, 409, 425, 429})
-
-
-class OpenAIServerError(RuntimeError):
-    """A completions request failed for good: a non-transient error, or retries exhausted."""
 
 
 class _Transient(Exception):

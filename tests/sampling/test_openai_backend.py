@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from evalkit.sampling.base import Job, SampleRequest, SamplingParams
-from evalkit.sampling.openai_backend import OpenAISampler, OpenAIServerError
+from evalkit.sampling.errors import OpenAIServerError
+from evalkit.sampling.openai_backend import OpenAISampler
 
 PARAMS = SamplingParams(temperature=0.6, top_p=0.95, top_k=20, max_new_tokens=4)
 

@@ -33,7 +33,8 @@ from evalkit.data import load_benchmark
 from evalkit.prompts import load_template
 from evalkit.runner import RunConfig, run_benchmark
 from evalkit.sampling.base import SampleRequest, SamplingParams
-from evalkit.sampling.openai_backend import OpenAISampler, OpenAIServerError
+from evalkit.sampling.errors import OpenAIServerError
+from evalkit.sampling.openai_backend import OpenAISampler
 
 pytest.importorskip("vllm", reason=NO_VLLM)
 

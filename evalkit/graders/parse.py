@@ -503,7 +503,24 @@ class _Reader(Generic[V]):
             return None if value is None else sign * value
         return self.power()
 
+    def _group(self, closer: str) -> V | None:
+        """The sum after an opening bracket, through its ``closer``."""
+        value = self.sum()
+        if value is None or self._peek() != closer:
+            return None
+        self.pos += 1
+        return value
+
+    def _fraction(self) -> tuple[V, V] | None:
+        """Numerator and denominator of a ``\\frac`` whose name was just read."""
+        numerator = self.atom()
+        denominator = self.atom() if self._peek() == "{" else None
+        return None if numerator is None or denominator is None else (numerator, denominator)
+
     def product(self) -> V | None:
+        raise NotImplementedError
+
+    def atom(self) -> V | None:
         raise NotImplementedError
 
     def power(self) -> V | None:
@@ -548,15 +565,10 @@ class _ApproximateReader(_Reader[complex]):
         if token == "\\pi":
             return complex(math.pi)
         if token in _EXACT_CLOSERS:
-            value = self.sum()
-            if value is None or self._peek() != _EXACT_CLOSERS[token]:
-                return None
-            self.pos += 1
-            return value
+            return self._group(_EXACT_CLOSERS[token])
         if token == "\\frac" and self._peek() == "{":
-            numerator = self.atom()
-            denominator = self.atom() if self._peek() == "{" else None
-            return None if numerator is None or denominator is None else numerator / denominator
+            parts = self._fraction()
+            return None if parts is None else parts[0] / parts[1]
         if token == "\\sqrt" and self._peek() == "{":
             radicand = self.atom()
             if radicand is None or radicand.imag or radicand.real < 0:
@@ -638,17 +650,10 @@ class _ExactReader(_Reader[Fraction]):
         if token.isalpha():
             return Fraction(self.letters[token]) if token in self.letters else None
         if token in _EXACT_CLOSERS:
-            value = self.sum()
-            if value is None or self._peek() != _EXACT_CLOSERS[token]:
-                return None
-            self.pos += 1
-            return value
+            return self._group(_EXACT_CLOSERS[token])
         if token == "\\frac" and self._peek() == "{":
-            numerator = self.atom()
-            denominator = self.atom() if self._peek() == "{" else None
-            if numerator is None or not denominator:
-                return None
-            return numerator / denominator
+            parts = self._fraction()
+            return None if parts is None or not parts[1] else parts[0] / parts[1]
         if token == "\\sqrt" and self._peek() == "{":
             radicand = self.atom()
             if radicand is None or radicand < 0:

@@ -13,13 +13,13 @@ _LAZY = {
     "grade": "evalkit.graders",
     "grade_many": "evalkit.graders",
     "Verdict": "evalkit.graders",
-    "load_benchmark": "evalkit.data",
+    "load_benchmark": "evalkit.benchmarks.loading",
     "evaluate": "evalkit.evaluation",
     "EvalResults": "evalkit.evaluation",
-    "EvalConfig": "evalkit.config",
-    "BackendConfig": "evalkit.config",
-    "OutputConfig": "evalkit.config",
-    "RunConfig": "evalkit.runner",
+    "EvalConfig": "evalkit.run.config",
+    "BackendConfig": "evalkit.run.config",
+    "OutputConfig": "evalkit.run.config",
+    "RunConfig": "evalkit.run.runner",
 }
 
 

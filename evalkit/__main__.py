@@ -1,5 +1,5 @@
 import sys
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 
 sys.exit(main())

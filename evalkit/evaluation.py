@@ -14,16 +14,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from evalkit import areal_files, eval_inputs
-from evalkit.config import EvalConfig
-from evalkit.metrics import DEFAULT_KS, aggregate
-from evalkit.prompts import PromptTemplate, load_template
-from evalkit.runlock import run_lock
-from evalkit.runner import is_complete, run_benchmarks, select
-from evalkit.store import RunStore
-from evalkit.table import Column, table_view
-from evalkit.usage import UsageError
-from evalkit.verdicts import refresh_verdicts
+from evalkit.cli import eval_inputs
+from evalkit.reporting import areal_files
+from evalkit.run.config import EvalConfig
+from evalkit.reporting.metrics import DEFAULT_KS, aggregate
+from evalkit.benchmarks.templates import PromptTemplate, load_template
+from evalkit.run.lock import run_lock
+from evalkit.run.runner import is_complete, run_benchmarks, select
+from evalkit.run.store import RunStore
+from evalkit.reporting.table import Column, table_view
+from evalkit.errors import UsageError
+from evalkit.run.regrade import refresh_verdicts
 
 
 @dataclass(frozen=True, slots=True)

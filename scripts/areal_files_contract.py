@@ -27,10 +27,10 @@ def main(out: Path) -> int:
     from transformers import AutoTokenizer
 
     import evalkit.sampling.factory as factory
-    from evalkit.data import load_benchmark
-    from evalkit.eval_and_aggregate import main as evalkit_main
-    from evalkit.prompts import load_template
-    from evalkit.tiny_model import build_tiny_model
+    from evalkit.benchmarks.loading import load_benchmark
+    from evalkit.cli.eval_and_aggregate import main as evalkit_main
+    from evalkit.benchmarks.templates import load_template
+    from evalkit.sampling.tiny_model import build_tiny_model
 
     model = out / "tiny"
     if not (model / "config.json").is_file():

@@ -37,7 +37,7 @@ def build_biased_model(path: Path, eos_scale: float) -> Path:
     import torch
     from transformers import AutoModelForCausalLM
 
-    from evalkit.tiny_model import build_tiny_model
+    from evalkit.sampling.tiny_model import build_tiny_model
 
     build_tiny_model(path)
     model = AutoModelForCausalLM.from_pretrained(path)
@@ -50,8 +50,8 @@ def build_biased_model(path: Path, eos_scale: float) -> Path:
 # ------------------------------------------------------------------------------------------ both sides
 def run_evalkit(args: argparse.Namespace, output: Path) -> dict[str, Any]:
     """eval_and_aggregate's path: every benchmark's completions through one stream, graded and stored."""
-    from evalkit.data import load_benchmark
-    from evalkit.runner import run_benchmarks
+    from evalkit.benchmarks.loading import load_benchmark
+    from evalkit.run.runner import run_benchmarks
     from evalkit.sampling.factory import make_sampler
 
     template, config = _template_and_config(args)
@@ -67,7 +67,7 @@ def run_evalkit(args: argparse.Namespace, output: Path) -> dict[str, Any]:
 def run_bare(args: argparse.Namespace, output: Path) -> dict[str, Any]:
     import vllm
 
-    from evalkit.data import load_benchmark
+    from evalkit.benchmarks.loading import load_benchmark
     from evalkit.sampling.base import derive_seed
     from evalkit.sampling.vllm_options import sampling_kwargs
 
@@ -99,8 +99,8 @@ def _template_and_config(args: argparse.Namespace) -> tuple[Any, Any]:
     """The template and the sampling of eval_and_aggregate's defaults (with the template's stop strings)."""
     from transformers import AutoTokenizer
 
-    from evalkit.prompts import load_template
-    from evalkit.runner import RunConfig
+    from evalkit.benchmarks.templates import load_template
+    from evalkit.run.runner import RunConfig
 
     template = load_template(TEMPLATE)
     config = RunConfig(

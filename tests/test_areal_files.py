@@ -10,13 +10,13 @@ import pytest
 from test_eval_and_aggregate import ScriptedSampler, table_row
 
 import evalkit.sampling.factory as factory
-from evalkit.areal_files import AGGREGATE_KEYS, is_areal_folder, read_areal_folder
-from evalkit.cli import main as evalkit_main
-from evalkit.data import load_benchmark
-from evalkit.eval_and_aggregate import main
+from evalkit.reporting.areal_files import AGGREGATE_KEYS, is_areal_folder, read_areal_folder
+from evalkit.cli.main import main as evalkit_main
+from evalkit.benchmarks.loading import load_benchmark
+from evalkit.cli.eval_and_aggregate import main
 from evalkit.graders import audit
-from evalkit.prompts import load_template
-from evalkit.store import RunStore
+from evalkit.benchmarks.templates import load_template
+from evalkit.run.store import RunStore
 
 AREAL_KEYS = ["idx", "question", "gt_cot", "gt", "code", "pred", "report", "score"]
 PT = "r1-distilled-qwen"

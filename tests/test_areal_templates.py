@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from evalkit.prompts import load_template
+from evalkit.benchmarks.templates import load_template
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "areal_prompt_templates.json").read_text("utf-8"))
 QUESTIONS = ["What is $1+1$?", "  Let $f(x)=\\frac{1}{x}$; find $f(\\{2\\})$.\n", "x\n\ny {input} }{"]

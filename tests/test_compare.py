@@ -5,11 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from evalkit.cli import main as cli_main
-from evalkit.compare import compare_benchmark, compare_runs, paired_test, render_deltas
+from evalkit.cli.main import main as cli_main
+from evalkit.cli.compare import compare_benchmark, compare_runs, paired_test, render_deltas
 from evalkit.graders import GRADER_VERSION
-from evalkit.records import SampleRecord
-from evalkit.store import RunStore
+from evalkit.run.records import SampleRecord
+from evalkit.run.store import RunStore
 
 
 def rec(pid: str, kind: str, index: int, correct: bool) -> SampleRecord:

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.config import BackendConfig, EvalConfig, OutputConfig, sampling_flags
-from evalkit.eval_and_aggregate import add_arguments
-from evalkit.runner import RunConfig
+from evalkit.run.config import BackendConfig, EvalConfig, OutputConfig, sampling_flags
+from evalkit.cli.eval_and_aggregate import add_arguments
+from evalkit.run.runner import RunConfig
 from evalkit.sampling.base import SamplingParams
 from evalkit.training.watch import eval_config
 from evalkit.training.watch import run as watch_run
-from evalkit.usage import UsageError
+from evalkit.errors import UsageError
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

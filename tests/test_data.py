@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import evalkit.data
-from evalkit.data import (
+import evalkit.benchmarks.loading
+from evalkit.benchmarks.loading import (
     BenchmarkError,
     BenchmarkWarning,
     Problem,
@@ -215,7 +215,7 @@ def test_spec_errors_name_the_spec_and_key() -> None:
 
 
 def test_data_module_imports_nothing_downstream() -> None:
-    tree = ast.parse(Path(evalkit.data.__file__).read_text(encoding="utf-8"))
+    tree = ast.parse(Path(evalkit.benchmarks.loading.__file__).read_text(encoding="utf-8"))
     modules = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     modules |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not [m for m in modules if m.startswith("evalkit")]

@@ -11,12 +11,12 @@ import pytest
 from transformers import AutoTokenizer
 
 import evalkit.sampling.factory as factory
-from evalkit.data import load_benchmark
-from evalkit.eval_and_aggregate import main
-from evalkit.metrics import pass_at_k
-from evalkit.prompts import load_template
+from evalkit.benchmarks.loading import load_benchmark
+from evalkit.cli.eval_and_aggregate import main
+from evalkit.reporting.metrics import pass_at_k
+from evalkit.benchmarks.templates import load_template
 from evalkit.sampling.base import Completion, Job
-from evalkit.store import RunStore, model_tag, read_records
+from evalkit.run.store import RunStore, model_tag, read_records
 
 TABLE_HEADER = "| dataset | num_questions | greedy_length | sample_length | greedy_acc | sample_pass@1 | pass@8 | pass@16 |"
 
@@ -215,8 +215,8 @@ def test_vllm_uses_one_engine_per_gpu_by_default(
     import argparse
 
     import evalkit.sampling.vllm_backend as vllm_backend
-    from evalkit.config import EvalConfig
-    from evalkit.eval_and_aggregate import add_arguments
+    from evalkit.run.config import EvalConfig
+    from evalkit.cli.eval_and_aggregate import add_arguments
     from evalkit.evaluation import sampler_options
 
     monkeypatch.setattr(vllm_backend, "vllm_installed", lambda: True)
@@ -246,8 +246,8 @@ def test_vllm_on_a_cpu_build_runs_one_engine(monkeypatch: pytest.MonkeyPatch) ->
     import argparse
 
     import evalkit.sampling.vllm_backend as vllm_backend
-    from evalkit.config import EvalConfig
-    from evalkit.eval_and_aggregate import add_arguments
+    from evalkit.run.config import EvalConfig
+    from evalkit.cli.eval_and_aggregate import add_arguments
     from evalkit.evaluation import sampler_options
 
     monkeypatch.setattr(vllm_backend, "vllm_installed", lambda: True)

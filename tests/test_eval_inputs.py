@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import evalkit.sampling.factory as factory
-from evalkit.cli import main as evalkit_main
-from evalkit.eval_and_aggregate import main
+from evalkit.cli.main import main as evalkit_main
+from evalkit.cli.eval_and_aggregate import main
 
 
 @pytest.fixture
@@ -182,8 +182,8 @@ def test_a_changed_benchmark_file_is_an_error_unless_allowed(
 ) -> None:
     from test_eval_and_aggregate import ScriptedSampler, table_row
 
-    from evalkit.data import load_benchmark
-    from evalkit.prompts import load_template
+    from evalkit.benchmarks.loading import load_benchmark
+    from evalkit.benchmarks.templates import load_template
 
     changed = tmp_path / "data"
     changed.mkdir()
@@ -221,7 +221,7 @@ def test_n_sampling_and_areal_nodes_resolve_together(
 ) -> None:
     import argparse
 
-    from evalkit.eval_inputs import resolve_samples
+    from evalkit.cli.eval_inputs import resolve_samples
 
     args = argparse.Namespace(n_sampling=n, num_sample_nodes=nodes, samples_per_node=per_node)
     resolve_samples(args)

@@ -8,9 +8,9 @@ import pytest
 
 import evalkit
 import evalkit.sampling.factory as factory
-from evalkit.eval_and_aggregate import main
-from evalkit.store import read_records
-from evalkit.table import render_table
+from evalkit.cli.eval_and_aggregate import main
+from evalkit.run.store import read_records
+from evalkit.reporting.table import render_table
 
 
 def test_evaluate_prints_nothing_and_the_cli_prints_its_table(

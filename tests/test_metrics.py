@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from evalkit.metrics import (
+from evalkit.reporting.metrics import (
     aggregate,
     cluster_answers,
     grader_equivalent,
@@ -16,7 +16,7 @@ from evalkit.metrics import (
     majority_group,
     pass_at_k,
 )
-from evalkit.records import SampleRecord
+from evalkit.run.records import SampleRecord
 
 
 def rec(

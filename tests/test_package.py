@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import COMMANDS, main
+from evalkit.cli.main import COMMANDS, main
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -41,10 +41,10 @@ def test_console_scripts_run(script: str) -> None:
 
 
 def test_layout_maps_into_the_evalkit_namespace() -> None:
-    import evalkit.benchmarks
+    import evalkit.benchmarks.catalog
     import evalkit.training
 
-    assert Path(evalkit.benchmarks.__file__).parent == ROOT / "benchmarks"
+    assert Path(evalkit.benchmarks.catalog.__file__).parent == ROOT / "benchmarks"
     assert Path(evalkit.training.__file__).parent == ROOT / "training"
 
 
@@ -67,7 +67,9 @@ def test_wheel_ships_namespaced_packages_and_data(tmp_path: Path) -> None:
     )
     (wheel,) = tmp_path.glob("evalkit-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    assert "evalkit/benchmarks/__init__.py" in names
-    assert "evalkit/training/__init__.py" in names
-    assert any(n.startswith("evalkit/benchmarks/specs/") and n.endswith(".toml") for n in names)
+    assert "evalkit/benchmarks/catalog/__init__.py" in names
+    assert "evalkit/training/areal/__init__.py" in names
+    assert any(n.startswith("evalkit/benchmarks/catalog/specs/") and n.endswith(".toml") for n in names)
+    assert any(n.startswith("evalkit/benchmarks/catalog/templates/") and n.endswith(".toml") for n in names)
+    assert any(n.startswith("evalkit/training/areal/templates/") for n in names)
     assert not any(n.startswith(("benchmarks/", "training/", "tests/")) for n in names)

@@ -3,7 +3,7 @@
 import pytest
 
 from evalkit.graders import grade
-from evalkit.records import SampleRecord
+from evalkit.run.records import SampleRecord
 
 STORED = {
     "problem_id": "7",

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import main as cli_main
+from evalkit.cli.main import main as cli_main
 from evalkit.graders import GRADER_VERSION
-from evalkit.records import SampleRecord
-from evalkit.report import build_report
-from evalkit.store import RunStore
+from evalkit.run.records import SampleRecord
+from evalkit.cli.report import build_report
+from evalkit.run.store import RunStore
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 EVIL = '<script>alert("pwned")</script><img src=x onerror=alert(1)>'

@@ -15,12 +15,12 @@ import pytest
 from test_eval_and_aggregate import ScriptedSampler
 
 import evalkit.sampling.factory as factory
-from evalkit.data import load_benchmark
-from evalkit.eval_and_aggregate import main
-from evalkit.prompts import load_template
-from evalkit.runlock import LOCK, LockHeld, acquire, release, run_lock
+from evalkit.benchmarks.loading import load_benchmark
+from evalkit.cli.eval_and_aggregate import main
+from evalkit.benchmarks.templates import load_template
+from evalkit.run.lock import LOCK, LockHeld, acquire, release, run_lock
 from evalkit.sampling.base import Completion, Job
-from evalkit.store import read_records
+from evalkit.run.store import read_records
 
 
 def dead_pid() -> int:

@@ -13,14 +13,14 @@ from typing import Any
 
 import pytest
 
-from evalkit.data import Benchmark, BenchmarkSpec, Problem, load_benchmark
+from evalkit.benchmarks.loading import Benchmark, BenchmarkSpec, Problem, load_benchmark
 from evalkit.graders import GRADER_VERSION
-from evalkit.prompts import PromptTemplate, load_template
-from evalkit.records import SampleRecord
-from evalkit.runner import RunConfig, is_complete, run_benchmark, run_benchmarks
+from evalkit.benchmarks.templates import PromptTemplate, load_template
+from evalkit.run.records import SampleRecord
+from evalkit.run.runner import RunConfig, is_complete, run_benchmark, run_benchmarks
 from evalkit.sampling.base import Completion, Job, derive_seed
-from evalkit.store import RunStore, StoreError, read_records
-from evalkit.verdicts import regrade
+from evalkit.run.store import RunStore, StoreError, read_records
+from evalkit.run.regrade import regrade
 
 TEMPLATE = PromptTemplate(name="qa", input_template="Question: {input}\nAnswer:")
 BENCH = Benchmark(
@@ -212,9 +212,9 @@ def test_think_prompt_requires_think_end_and_regrade_restores_verdicts(tmp_path:
 CHILD = """
 import dataclasses, sys, time
 from pathlib import Path
-from evalkit.data import load_benchmark
-from evalkit.prompts import load_template
-from evalkit.runner import RunConfig, run_benchmark
+from evalkit.benchmarks.loading import load_benchmark
+from evalkit.benchmarks.templates import load_template
+from evalkit.run.runner import RunConfig, run_benchmark
 from evalkit.sampling.transformers_backend import TransformersSampler
 
 model, data_dir, run_dir = sys.argv[1:4]

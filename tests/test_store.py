@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.records import SampleRecord
-from evalkit.store import RunStore, StoreError, TornLineWarning, model_tag, read_records
+from evalkit.run.records import SampleRecord
+from evalkit.run.store import RunStore, StoreError, TornLineWarning, model_tag, read_records
 
 FINGERPRINT = {
     "model": {"path": "/m"},

@@ -2,7 +2,7 @@
 
 import pytest
 
-from evalkit.troubleshooting import SYMPTOMS, diagnose, diagnose_exception
+from evalkit.sampling.troubleshooting import SYMPTOMS, diagnose, diagnose_exception
 
 TORCH_OOM = (
     "torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.50 GiB. GPU 0 has a total capacity of "

@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 
 import evalkit.sampling.factory as factory
-from evalkit.cli import main as cli_main
-from evalkit.data import Benchmark, BenchmarkSpec, Problem, load_benchmark
-from evalkit.eval_and_aggregate import main as eval_main
+from evalkit.cli.main import main as cli_main
+from evalkit.benchmarks.loading import Benchmark, BenchmarkSpec, Problem, load_benchmark
+from evalkit.cli.eval_and_aggregate import main as eval_main
 from evalkit.graders import GRADER_VERSION
-from evalkit.prompts import PromptTemplate
-from evalkit.records import SampleRecord
-from evalkit.runner import RunConfig, run_benchmark
+from evalkit.benchmarks.templates import PromptTemplate
+from evalkit.run.records import SampleRecord
+from evalkit.run.runner import RunConfig, run_benchmark
 from evalkit.sampling.base import Completion, Job
-from evalkit.store import RunStore
-from evalkit.verdicts import accuracy, grader_version, refresh_verdicts
+from evalkit.run.store import RunStore
+from evalkit.run.regrade import accuracy, grader_version, refresh_verdicts
 
 TEMPLATE = PromptTemplate(name="qa", input_template="Question: {input}\nAnswer:")
 BENCH = Benchmark(

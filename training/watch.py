@@ -19,10 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from evalkit import eval_and_aggregate
-from evalkit.config import EvalConfig, default
+from evalkit.cli import eval_and_aggregate
+from evalkit.run.config import EvalConfig, default
 from evalkit.training.checkpoints import Checkpoint, discover, merge, signature, weightless
-from evalkit.usage import UsageError
+from evalkit.errors import UsageError
 
 METRICS = ("greedy_acc", "sample_pass@1")
 Metrics = dict[str, dict[str, float | None]]
@@ -82,8 +82,8 @@ def eval_command(args: argparse.Namespace, ckpt: Checkpoint) -> list[str]:
 
 def read_metrics(output_path: str | Path, tag: str, data_names: str) -> Metrics:
     """greedy_acc and sample_pass@1 of each benchmark, from ``OUT/<tag>/<benchmark>/samples.jsonl``."""
-    from evalkit.metrics import aggregate
-    from evalkit.store import read_records
+    from evalkit.reporting.metrics import aggregate
+    from evalkit.run.store import read_records
 
     out: Metrics = {}
     for bench in filter(None, (b.strip() for b in data_names.split(","))):

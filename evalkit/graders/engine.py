@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, TimeoutError
 from typing import cast
 
-from evalkit.graders.compare import Outcome, judge_fast, judge_long
+from evalkit.graders.equivalence import Outcome, judge_fast, judge_long
 from evalkit.graders.extract import BOX_COMMANDS, ExtractionPolicy, Rule, extract_answer, find_answer
 from evalkit.graders.normalize import MAX_ANSWER_CHARS, evaluation_hazard, gold_text, normalize_answer
 from evalkit.graders.pool import POOL, WorkerDied, WorkerPool

@@ -17,7 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
 
-from evalkit.graders.compare import Outcome
+from evalkit.graders.equivalence import Outcome
 
 MEMORY_LIMIT_BYTES = 3 * 2**30
 STARTUP_TIMEOUT = 120.0  # seconds for a worker to import sympy (not counted in a task's limit)

@@ -14,7 +14,7 @@ from latex2sympy2_extended import latex2sympy
 from latex2sympy2_extended.latex2sympy2 import ConversionConfig
 from latex2sympy2_extended.math_normalization import NormalizationConfig
 
-from evalkit.graders.compare import Leaves, Outcome, decide, fast_leaf, gold_candidates, within
+from evalkit.graders.equivalence import Leaves, Outcome, decide, fast_leaf, gold_candidates, within
 from evalkit.graders.parse import Expr, parse_number
 
 MAX_SYMPY_CHARS = 600  # longer leaves are only compared as strings

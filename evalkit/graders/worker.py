@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 
-from evalkit.graders.compare import Outcome
+from evalkit.graders.equivalence import Outcome
 from evalkit.graders.symbolic import judge, warm_up
 
 READY = "ready"

@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 
-from evalkit.troubleshooting import Diagnosis
+from evalkit.sampling.troubleshooting import Diagnosis
 
 
 class BackendUnavailable(RuntimeError):

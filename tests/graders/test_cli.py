@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.graders import GRADER_VERSION
-from evalkit.records import SampleRecord
+from evalkit.run.records import SampleRecord
 
 
 def _write(path: Path, lines: list[object]) -> Path:
@@ -127,7 +127,7 @@ def test_subprocess(tmp_path: Path) -> None:
 def test_run_directory_is_regraded_in_place_with_its_policy(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from evalkit.store import RunStore
+    from evalkit.run.store import RunStore
 
     run_dir = tmp_path / "out" / "model" / "aime24"
     store = RunStore(run_dir)
@@ -184,7 +184,7 @@ def test_audit_of_a_run_directory_writes_its_audit_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     pytest.importorskip("math_verify")
-    from evalkit.store import RunStore
+    from evalkit.run.store import RunStore
 
     run_dir = tmp_path / "model" / "toy"
     RunStore(run_dir).open({"grader": {}})

@@ -4,7 +4,7 @@ from fractions import Fraction
 
 import pytest
 
-from evalkit.graders.compare import judge_fast
+from evalkit.graders.equivalence import judge_fast
 from evalkit.graders.parse import (
     Bracketed,
     Collection,

@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 import yaml
 
-from evalkit.training.presets import (
+from evalkit.training.areal.presets import (
     DEFAULT_DATASET,
     PRESETS,
     areal_release,

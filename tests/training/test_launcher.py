@@ -8,9 +8,9 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from evalkit.cli import main
-from evalkit.training import launcher
-from evalkit.training.presets import (
+from evalkit.cli.main import main
+from evalkit.training.areal import launcher
+from evalkit.training.areal.presets import (
     PRESETS,
     allocation_gpus,
     areal_allocation,
@@ -20,7 +20,7 @@ from evalkit.training.presets import (
     render_areal,
     render_v02,
 )
-from evalkit.training.trainlog import parse
+from evalkit.training.areal.trainlog import parse
 
 GUIDE_RAY_STATUS = """Resources
 ---------------------------------------------------------------
@@ -216,7 +216,7 @@ def test_launch_renders_for_the_installed_areal_and_tees_its_log(
             "--fileroot", str(out), "--ray_address", "10.0.0.1:6379", "--trial_name", "run_1"]  # fmt: skip
     assert train(*argv) == 0
     ((cmd, log, kw),) = calls
-    assert cmd[:4] == ["python3", "-m", "evalkit.training.areal_entry", "--config"]
+    assert cmd[:4] == ["python3", "-m", "evalkit.training.areal.entry", "--config"]
     config = yaml.safe_load(Path(cmd[4]).read_text())
     assert config["cluster"]["fileroot"] == str(out) and cap_key in config["actor"]
     assert (

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.cli import main
-from evalkit.training.trainlog import literal_dict, parse
+from evalkit.cli.main import main
+from evalkit.training.areal.trainlog import literal_dict, parse
 
 PREFIX = "(master_worker/0 pid=96390, ip=10.0.0.1) 20250222-{t} master worker INFO: "
 TIMES = [2124.429, 2405.716, 2122.318, 2313.134, 2296.076, 2299.448]
@@ -86,7 +86,7 @@ def test_warns_on_the_guides_symptoms() -> None:
     text += "RuntimeError: CUDA error: an illegal memory access was encountered\n"
     warnings = parse(text).warnings
     names = [w.split(":", 1)[0] for w in warnings]
-    assert names[:3] == ["cuda_oom", "cpu_swap_space", "illegal_memory_access"]  # evalkit.troubleshooting
+    assert names[:3] == ["cuda_oom", "cpu_swap_space", "illegal_memory_access"]  # evalkit.sampling.troubleshooting
     joined = "\n".join(warnings)
     assert "importance_weight far from 1" in joined and "[1, 2, 3, 4, 5, 6]" in joined
     assert "actor_clip_ratio above 0.1" in joined

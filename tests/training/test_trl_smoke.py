@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("trl")
 
-from evalkit.cli import main
+from evalkit.cli.main import main
 from evalkit.training.checkpoints import discover
 from evalkit.training.smoke import reward_history, toy_sums, train_grpo
 

@@ -1,0 +1,278 @@
+"""Benchmarks as data: declarative specs (``benchmarks/specs/*.toml``) and AReaL-format JSONL problem files.
+
+This module is at the top of the data flow: it imports nothing else from evalkit.
+"""
+
+import hashlib
+import json
+import os
+import tomllib
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+ENV_DATA_DIR = "EVALKIT_DATA_DIR"
+DEFAULT_DATA_DIR = Path("~/.cache/evalkit/benchmarks")
+_SPEC_SUFFIX = ".toml"
+
+
+class BenchmarkError(Exception):
+    """A problem with benchmark data or specs that the user can fix; the message says how."""
+
+
+class BenchmarkWarning(UserWarning):
+    """The data loaded, but differs from its spec (problem count or hash)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One benchmark problem. ``gold`` is the file's answer as a faithful string (``27.0`` stays ``"27.0"``)."""
+
+    id: str
+    problem: str
+    gold: str
+
+
+@dataclass(frozen=True, slots=True)
+class FieldMap:
+    """Which JSONL fields hold the id, the problem and the answer; the first field present wins.
+
+    The problem order follows AReaL's ``parse_question`` (``question`` before ``problem``).
+    """
+
+    problem: tuple[str, ...] = ("question", "problem")
+    answer: str = "answer"
+    id: tuple[str, ...] = ("id", "unique_id", "idx")
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkSpec:
+    """A benchmark declared as data. ``count``/``sha256`` are ``None`` for an ad-hoc JSONL file.
+
+    ``sha256`` is the hash of the canonical file's bytes; ``content_sha256`` hashes the parsed
+    (id, problem, gold) triples (see :func:`content_sha256`), so a re-downloaded file that only differs
+    in JSON formatting or extra columns still verifies. ``hf_columns`` maps each written JSONL field to
+    the Hugging Face column it is copied from; ``hf_filter`` keeps rows whose column contains a substring.
+    """
+
+    name: str
+    file: str
+    count: int | None = None
+    sha256: str | None = None
+    content_sha256: str | None = None
+    fields: FieldMap = FieldMap()
+    answer_kind: str = "unknown"
+    last_number_fallback: bool = False
+    description: str = ""
+    hf_dataset: str | None = None
+    hf_split: str | None = None
+    hf_revision: str | None = None
+    hf_columns: Mapping[str, str] = field(default_factory=dict, hash=False)
+    hf_filter: tuple[str, str] | None = None
+    source_note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Benchmark:
+    """Problems loaded from ``path``; ``sha256`` is the hash of that file's bytes."""
+
+    spec: BenchmarkSpec
+    problems: tuple[Problem, ...]
+    path: Path
+    sha256: str
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def __len__(self) -> int:
+        return len(self.problems)
+
+    def mismatches(self) -> list[str]:
+        """How the data differs from its spec (empty when it matches or the spec states nothing)."""
+        spec, found = self.spec, []
+        if spec.count is not None and len(self.problems) != spec.count:
+            found.append(f"{self.path}: expected {spec.count} problems, found {len(self.problems)}")
+        if spec.sha256 is not None and self.sha256 != spec.sha256:
+            content = content_sha256(self.problems)
+            if spec.content_sha256 is None or content != spec.content_sha256:
+                found.append(
+                    f"{self.path}: sha256 {self.sha256} differs from the spec's {spec.sha256} "
+                    f"(content sha256 {content}, spec {spec.content_sha256})"
+                )
+        return found
+
+
+def content_sha256(problems: Iterable[Problem]) -> str:
+    """Hash of the (id, problem, gold) triples, independent of JSON formatting and extra fields."""
+    digest = hashlib.sha256()
+    for p in problems:
+        digest.update(json.dumps([p.id, p.problem, p.gold], ensure_ascii=False).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------- specs
+
+
+def _spec_dir() -> Any:
+    return resources.files("evalkit.benchmarks.catalog") / "specs"
+
+
+def list_benchmarks() -> list[str]:
+    """Names of the benchmarks that ship a spec, sorted."""
+    return sorted(
+        e.name.removesuffix(_SPEC_SUFFIX) for e in _spec_dir().iterdir() if e.name.endswith(_SPEC_SUFFIX)
+    )
+
+
+def load_spec(name: str) -> BenchmarkSpec:
+    """The spec ``benchmarks/specs/<name>.toml``; an unknown name lists the known ones."""
+    entry = _spec_dir() / f"{name}{_SPEC_SUFFIX}"
+    if not entry.is_file():
+        raise BenchmarkError(f"unknown benchmark {name!r}; known benchmarks: {', '.join(list_benchmarks())}")
+    return parse_spec(tomllib.loads(entry.read_text(encoding="utf-8")), source=f"specs/{name}{_SPEC_SUFFIX}")
+
+
+def parse_spec(data: Mapping[str, Any], *, source: str) -> BenchmarkSpec:
+    """Build a spec from its TOML table; a missing or mistyped key names ``source`` and the key."""
+    try:
+        fields, default = data.get("fields", {}), FieldMap()
+        download = data.get("download", {})
+        flt = download.get("filter")
+        return BenchmarkSpec(
+            name=str(data["name"]),
+            file=str(data["file"]),
+            count=int(data["count"]),
+            sha256=str(data["sha256"]),
+            content_sha256=str(data["content_sha256"]),
+            fields=FieldMap(
+                problem=tuple(fields.get("problem", default.problem)),
+                answer=str(fields.get("answer", default.answer)),
+                id=tuple(fields.get("id", default.id)),
+            ),
+            answer_kind=str(data["answer_kind"]),
+            last_number_fallback=bool(data["last_number_fallback"]),
+            description=str(data.get("description", "")),
+            hf_dataset=download.get("hf_dataset"),
+            hf_split=download.get("hf_split"),
+            hf_revision=download.get("hf_revision"),
+            hf_columns=dict(download.get("columns", {})),
+            hf_filter=(str(flt["column"]), str(flt["contains"])) if flt else None,
+            source_note=str(download.get("source_note", "")),
+        )
+    except KeyError as err:
+        raise BenchmarkError(f"{source}: missing key {err.args[0]!r}") from None
+    except (TypeError, ValueError) as err:
+        raise BenchmarkError(f"{source}: invalid value: {err}") from None
+
+
+# ---------------------------------------------------------------------------------------------- data dirs
+
+
+def candidate_data_dirs(data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Where benchmark files are looked for, in order: ``data_dir``, ``$EVALKIT_DATA_DIR``, the cache."""
+    dirs = [data_dir, os.environ.get(ENV_DATA_DIR) or None, DEFAULT_DATA_DIR]
+    unique: list[Path] = []
+    for d in dirs:
+        if d is not None and (path := Path(d).expanduser()) not in unique:
+            unique.append(path)
+    return unique
+
+
+def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The data directory that downloads and imports write to: the first candidate."""
+    return candidate_data_dirs(data_dir)[0]
+
+
+def find_benchmark_file(spec: BenchmarkSpec, data_dir: str | os.PathLike[str] | None = None) -> Path:
+    """The first candidate directory's copy of ``spec.file``; if none has it, say where we looked."""
+    dirs = candidate_data_dirs(data_dir)
+    for d in dirs:
+        if (path := d / spec.file).is_file():
+            return path
+    looked = "\n".join(f"  {d / spec.file}" for d in dirs)
+    raise BenchmarkError(
+        f"benchmark {spec.name!r}: data file {spec.file} not found. Looked in:\n{looked}\n"
+        f"Get it with 'evalkit benchmarks download {spec.name}' (needs internet) or "
+        f"'evalkit benchmarks import DIR', or point --data_dir / {ENV_DATA_DIR} at a directory that has it."
+    )
+
+
+# ---------------------------------------------------------------------------------------------- loading
+
+
+def _first(row: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    return next((row[k] for k in keys if row.get(k) is not None), None)
+
+
+def read_problems(path: Path, fields: FieldMap = FieldMap()) -> list[Problem]:
+    """Parse an AReaL-format JSONL file. Errors name ``path:line``; ids fall back to the record index."""
+    problems: list[Problem] = []
+    first_line: dict[str, int] = {}
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise BenchmarkError(f"{where}: invalid JSON ({err.msg} at column {err.colno})") from None
+            if not isinstance(row, dict):
+                raise BenchmarkError(f"{where}: expected a JSON object, got {type(row).__name__}")
+            text = _first(row, fields.problem)
+            if not isinstance(text, str) or not text.strip():
+                raise BenchmarkError(f"{where}: missing problem field (one of {', '.join(fields.problem)})")
+            gold = row.get(fields.answer)
+            if gold is None:
+                raise BenchmarkError(f"{where}: missing answer field {fields.answer!r}")
+            if isinstance(gold, bool) or not isinstance(gold, str | int | float):
+                raise BenchmarkError(f"{where}: answer field {fields.answer!r} must be a string or a number")
+            raw_id = _first(row, fields.id)
+            pid = str(len(problems) if raw_id is None else raw_id)
+            if pid in first_line:
+                raise BenchmarkError(
+                    f"{path}: duplicate problem id {pid!r} on lines {first_line[pid]} and {lineno}"
+                )
+            first_line[pid] = lineno
+            problems.append(Problem(id=pid, problem=text, gold=str(gold)))
+    return problems
+
+
+def read_benchmark(spec: BenchmarkSpec, path: Path) -> Benchmark:
+    """Load ``path`` under ``spec`` without checking it against the spec (see :meth:`Benchmark.mismatches`)."""
+    return Benchmark(
+        spec=spec, problems=tuple(read_problems(path, spec.fields)), path=path, sha256=file_sha256(path)
+    )
+
+
+def _spec_for_path(path: Path) -> BenchmarkSpec:
+    """The shipped spec whose file name matches ``path``, else an ad-hoc spec named after the file."""
+    for name in list_benchmarks():
+        spec = load_spec(name)
+        if spec.file == path.name:
+            return spec
+    return BenchmarkSpec(name=path.stem, file=path.name)
+
+
+def load_benchmark(name: str, data_dir: str | os.PathLike[str] | None = None) -> Benchmark:
+    """Load a benchmark by name (or from a ``.jsonl`` path); a count/hash mismatch is a ``BenchmarkWarning``."""
+    path = Path(name).expanduser()
+    if path.suffix == ".jsonl":
+        if not path.is_file():
+            raise BenchmarkError(f"benchmark file {path} not found")
+        spec = _spec_for_path(path)
+    else:
+        spec = load_spec(name)
+        path = find_benchmark_file(spec, data_dir)
+    benchmark = read_benchmark(spec, path)
+    for message in benchmark.mismatches():
+        warnings.warn(f"benchmark {spec.name!r}: {message}", BenchmarkWarning, stacklevel=2)
+    return benchmark

@@ -1,0 +1,337 @@
+"""``evalkit grade``: re-grade saved generations (JSONL) without regenerating them.
+
+Each input line is one of:
+
+* a flat record ``{"response": ..., "gold": ...}`` (the gold may also be named ``answer`` or ``gt``),
+  which includes evalkit's own run store lines (:class:`evalkit.run.records.SampleRecord`);
+* an AReaL per-sample line ``{"idx", "gt", "code": [responses], "pred": [...], "score": [...]}``,
+  which yields one verdict per response in ``code``.
+
+One verdict line is written per response (with the input line number it came from); a bad line is
+reported as ``file:line: message`` on stderr and skipped. Exit status: 0, 1 if some lines were bad,
+2 if the input cannot be read.
+
+Given a run directory of evalkit's run store instead (a benchmark run, a model tag or an output path),
+it re-grades the stored records in place with the run's own grader policy, e.g. after a grader upgrade.
+Given an AReaL output folder (``math_eval_<N>``, the folder holding it, or one dataset folder in it), it
+re-grades AReaL's responses with evalkit's grader and prints each dataset's accuracy by AReaL's own
+``score`` and by evalkit; ``-o DIR`` also saves them as evalkit runs there (for ``report``/``compare``).
+
+``--audit`` also grades every response with Math-Verify (when installed) and lists each verdict on
+which the two disagree, side by side with both extracted answers (``OUTPUT.audit.jsonl`` beside the
+verdicts, or ``audit.jsonl`` in each run directory).
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from evalkit.graders import Verdict, audit, grade_many
+
+GOLD_FIELDS = ("gold", "answer", "gt")
+ID_FIELDS = ("problem_id", "idx", "id", "unique_id")
+AREAL_RESPONSES = "code"
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One response to grade, with where it came from."""
+
+    line: int
+    index: int
+    id: Any
+    response: str
+    gold: str | int | float
+    stored: bool | None
+
+
+class BadLine(ValueError):
+    """A line that cannot be graded; the message says why."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "input",
+        type=Path,
+        help="JSONL of saved generations (flat, AReaL or evalkit records), or a run directory to re-grade in place",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        help="verdict JSONL to write ('-' for stdout; default: INPUT with suffix .graded.jsonl)",
+    )
+    parser.add_argument(
+        "--response-field",
+        help="field holding the response (or a list of responses); default: 'response', or AReaL's 'code'",
+    )
+    parser.add_argument(
+        "--gold-field", help=f"field holding the gold; default: first of {', '.join(GOLD_FIELDS)}"
+    )
+    parser.add_argument("--timeout", type=float, default=5.0, help="seconds per verdict (default 5)")
+    parser.add_argument("--workers", type=int, default=None, help="grading processes (default: all cores)")
+    parser.add_argument(
+        "--audit",
+        action="store_true",
+        help="also grade with Math-Verify and list every verdict on which the two disagree (needs math-verify)",
+    )
+
+
+def _stored_verdicts(record: dict[str, Any], count: int) -> list[bool | None]:
+    """The verdicts saved with the line (AReaL ``score`` list or a record's ``correct``), if any."""
+    score = record.get("score")
+    if isinstance(score, list) and len(score) == count:
+        return [bool(s) for s in score]
+    correct = record.get("correct")
+    if count == 1 and isinstance(correct, bool):
+        return [correct]
+    return [None] * count
+
+
+def parse_line(record: Any, line: int, response_field: str | None, gold_field: str | None) -> list[Item]:
+    """The responses of one decoded JSONL line; raises :class:`BadLine` when it cannot be graded."""
+    if not isinstance(record, dict):
+        raise BadLine(f"expected a JSON object, got {type(record).__name__}")
+    field = response_field or (
+        "response" if "response" in record or AREAL_RESPONSES not in record else AREAL_RESPONSES
+    )
+    if field not in record:
+        raise BadLine(f"missing field {field!r}")
+    gold_names = (gold_field,) if gold_field else GOLD_FIELDS
+    gold_name = next((name for name in gold_names if name in record), None)
+    if gold_name is None:
+        raise BadLine(f"missing gold field ({' or '.join(repr(n) for n in gold_names)})")
+    gold = record[gold_name]
+    if isinstance(gold, bool) or not isinstance(gold, str | int | float):
+        raise BadLine(f"gold field {gold_name!r} must be a string or a number, got {type(gold).__name__}")
+    responses = record[field] if isinstance(record[field], list) else [record[field]]
+    if not all(isinstance(r, str) for r in responses):
+        raise BadLine(f"field {field!r} must hold a string or a list of strings")
+    ident = next((record[name] for name in ID_FIELDS if name in record), None)
+    stored = _stored_verdicts(record, len(responses))
+    return [Item(line, i, ident, r, gold, s) for i, (r, s) in enumerate(zip(responses, stored, strict=True))]
+
+
+def read_items(
+    path: Path, response_field: str | None, gold_field: str | None, errors: TextIO
+) -> tuple[list[Item], int]:
+    """All gradable responses of ``path`` and the number of bad lines (each reported on ``errors``)."""
+    items: list[Item] = []
+    bad = 0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for number, text in enumerate(f, start=1):
+            if not text.strip():
+                continue
+            try:
+                items.extend(parse_line(json.loads(text), number, response_field, gold_field))
+            except json.JSONDecodeError as err:
+                bad += 1
+                print(f"{path}:{number}: invalid JSON: {err.msg} (column {err.colno})", file=errors)
+            except BadLine as err:
+                bad += 1
+                print(f"{path}:{number}: {err}", file=errors)
+    return items, bad
+
+
+def verdict_lines(items: list[Item], verdicts: list[Verdict]) -> Iterator[str]:
+    for item, v in zip(items, verdicts, strict=True):
+        row = {
+            "line": item.line,
+            "index": item.index,
+            "id": item.id,
+            "gold": v.gold,
+            "pred": v.pred,
+            "correct": v.correct,
+            "method": v.method,
+            "reason": v.reason,
+            "rule": v.rule,
+        }
+        yield json.dumps(row, ensure_ascii=False) + "\n"
+
+
+def summary(items: list[Item], verdicts: list[Verdict], bad: int) -> str:
+    """Accuracy, and how many verdicts changed where the input carried its own."""
+    n = len(verdicts)
+    correct = sum(v.correct for v in verdicts)
+    lines = [f"graded {n} responses: accuracy {100 * correct / n if n else 0.0:.2f}% ({correct}/{n})"]
+    compared = [(i.stored, v.correct) for i, v in zip(items, verdicts, strict=True) if i.stored is not None]
+    if compared:
+        changed = sum(old != new for old, new in compared)
+        lines.append(f"verdicts changed vs stored: {changed}/{len(compared)}")
+    if bad:
+        lines.append(f"skipped {bad} bad line(s)")
+    return "\n".join(lines)
+
+
+SHOWN = 50  # disagreements printed; all of them go to the audit file
+_CLIP = 40
+
+
+def _clip(text: str | None) -> str:
+    text = "(none)" if text is None else " ".join(text.split())
+    return text if len(text) <= _CLIP else text[: _CLIP - 3] + "..."
+
+
+def _verdict_word(correct: bool | None) -> str:
+    return "no verdict" if correct is None else "correct" if correct else "wrong"
+
+
+def write_audit(
+    where: Sequence[str],
+    responses: Sequence[str],
+    verdicts: Sequence[Verdict],
+    path: Path,
+    *,
+    timeout: float,
+    workers: int | None,
+    out: TextIO,
+) -> list[audit.Disagreement]:
+    """Grade ``responses`` with Math-Verify, write every disagreement to ``path`` (JSONL, ``where``
+    naming each response) and print a summary with the first :data:`SHOWN` side by side."""
+    golds = [v.gold for v in verdicts]
+    print(f"audit: grading {len(verdicts):,} responses with Math-Verify", file=out, flush=True)
+    judged = audit.judge_all(list(zip(responses, golds, strict=True)), timeout=timeout, workers=workers)
+    found = audit.disagreements(golds, [(v.pred, v.correct) for v in verdicts], judged)
+    with open(path, "w", encoding="utf-8") as f:
+        for d in found:
+            row = {"where": where[d.index], **{k: v for k, v in asdict(d).items() if k != "index"}}
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    ours = sum(d.evalkit_correct for d in found)
+    silent = sum(d.math_verify_correct is None for d in found)
+    print(
+        f"audit: Math-Verify disagrees on {len(found):,} of {len(verdicts):,} verdicts (evalkit alone credits "
+        f"{ours:,}, Math-Verify alone {len(found) - ours - silent:,}, Math-Verify gave no verdict on {silent:,}); "
+        f"all in {path}",
+        file=out,
+    )
+    for d in found[:SHOWN]:
+        print(
+            f"  {where[d.index]}  gold {_clip(d.gold)}  |  evalkit {_clip(d.evalkit_pred)} "
+            f"({_verdict_word(d.evalkit_correct)})  |  Math-Verify {_clip(d.math_verify_pred)} "
+            f"({_verdict_word(d.math_verify_correct)}){f'  [{d.note}]' if d.note else ''}",
+            file=out,
+        )
+    if len(found) > SHOWN:
+        print(f"  ... {len(found) - SHOWN:,} more in {path}", file=out)
+    return found
+
+
+def regrade_runs(path: Path, timeout: float, check: bool = False, workers: int | None = None) -> int:
+    """Re-grade every benchmark run under ``path`` in place and print each accuracy before and after;
+    with ``check``, audit each run against Math-Verify into its ``audit.jsonl``."""
+    # the run store is downstream of the grader: only this mode needs it
+    from evalkit.run.store import RunStore, StoreError, find_runs
+    from evalkit.run.regrade import accuracy, regrade
+
+    try:
+        runs = find_runs(path)
+        for name, run_dir in runs.items():
+            before = RunStore(run_dir).records()
+            after = regrade(run_dir, timeout=timeout)
+            changed = sum(a.correct != b.correct for a, b in zip(before, after, strict=True))
+            print(
+                f"{name}: accuracy {accuracy(before)} -> {accuracy(after)} over {len(after)} records "
+                f"({changed} verdicts changed)"
+            )
+            if check:
+                write_audit(
+                    [f"{r.problem_id} {r.kind} {r.sample_index}" for r in after],
+                    [r.response for r in after],
+                    [Verdict(r.correct, r.pred, r.gold, r.method, r.reason) for r in after],
+                    run_dir / "audit.jsonl",
+                    timeout=timeout,
+                    workers=workers,
+                    out=sys.stdout,
+                )
+    except (OSError, ValueError, StoreError) as err:
+        print(f"evalkit grade: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def regrade_areal(
+    path: Path, timeout: float, workers: int | None, output: str | None, check: bool = False
+) -> int:
+    """Re-grade an AReaL output folder; print AReaL's and evalkit's accuracy per dataset; with ``output``,
+    store each dataset as an evalkit run under that directory (and with ``check``, its audit there)."""
+    from evalkit.reporting.areal_files import AReaLFolderError, policy_for, read_areal_folder
+    from evalkit.run.store import RunStore
+    from evalkit.run.regrade import accuracy, grader_section
+
+    try:
+        runs = read_areal_folder(path, timeout=timeout, workers=workers)
+    except (OSError, AReaLFolderError) as err:
+        print(f"evalkit grade: {err}", file=sys.stderr)
+        return 2
+    for name, areal_run in runs.items():
+        records = areal_run.records
+        stored = sum(areal_run.areal_scores)
+        changed = sum(r.correct != s for r, s in zip(records, areal_run.areal_scores, strict=True))
+        print(
+            f"{name}: {len(records)} responses: accuracy by AReaL's score "
+            f"{100 * stored / len(records):.2f}% -> by evalkit {accuracy(records)} ({changed} verdicts changed)"
+        )
+        if output:
+            store = RunStore(Path(output) / name)
+            policy = policy_for(name, areal_run.settings["template"]["name"])
+            store.write_manifest({**areal_run.settings, "grader": grader_section(policy)})
+            store.rewrite(records)
+            if check:
+                write_audit(
+                    [f"{r.problem_id} {r.kind} {r.sample_index}" for r in records],
+                    [r.response for r in records],
+                    [Verdict(r.correct, r.pred, r.gold, r.method, r.reason) for r in records],
+                    store.run_dir / "audit.jsonl",
+                    timeout=timeout,
+                    workers=workers,
+                    out=sys.stdout,
+                )
+    if output:
+        print(f"evalkit runs written to {output} (evalkit report / compare read them)")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.audit and not audit.available():
+        print(f"evalkit grade --audit: {audit.MISSING}", file=sys.stderr)
+        return 2
+    from evalkit.reporting.areal_files import is_areal_folder  # downstream of the grader: imported here only
+
+    if is_areal_folder(args.input):
+        if args.audit and not args.output:
+            print(
+                "evalkit grade --audit: with an AReaL folder, name where to write (-o DIR)", file=sys.stderr
+            )
+            return 2
+        return regrade_areal(args.input, args.timeout, args.workers, args.output, args.audit)
+    if args.input.is_dir():
+        return regrade_runs(args.input, args.timeout, args.audit, args.workers)
+    try:
+        items, bad = read_items(args.input, args.response_field, args.gold_field, sys.stderr)
+    except OSError as err:
+        print(f"evalkit grade: cannot read {args.input}: {err.strerror or err}", file=sys.stderr)
+        return 2
+    verdicts = grade_many([(i.response, i.gold) for i in items], timeout=args.timeout, workers=args.workers)
+    output = args.output or str(args.input.with_suffix(".graded.jsonl"))
+    if output == "-":
+        sys.stdout.writelines(verdict_lines(items, verdicts))
+        print(summary(items, verdicts, bad), file=sys.stderr)
+    else:
+        with open(output, "w", encoding="utf-8") as f:
+            f.writelines(verdict_lines(items, verdicts))
+        print(summary(items, verdicts, bad))
+        print(f"verdicts written to {output}")
+    if args.audit:
+        write_audit(
+            [f"{args.input}:{i.line}" + (f"[{i.index}]" if i.index else "") for i in items],
+            [i.response for i in items],
+            verdicts,
+            (args.input if output == "-" else Path(output)).with_suffix(".audit.jsonl"),
+            timeout=args.timeout,
+            workers=args.workers,
+            out=sys.stderr if output == "-" else sys.stdout,
+        )
+    return 1 if bad else 0

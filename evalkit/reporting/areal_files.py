@@ -1,0 +1,442 @@
+"""AReaL's evaluation files, written from evalkit's records and read back (re-graded) from AReaL's folders.
+
+The layout is AReaL's (``evaluation/math_eval.py`` and ``eval_and_aggregate.py``, v0.5.3)::
+
+    <output_path>/math_eval_<max_gen_tokens>/<dataset>/test_<prompt_type>_-1_seed<s>_t<T>_topp<p>_topk<k>_s0_e-1_n<m>.jsonl
+    <output_path>/math_eval_<max_gen_tokens>/<dataset>/<same name without .jsonl>_<prompt_type>_metrics.json
+    <output_path>/math_eval_<max_gen_tokens>/aggregate_parallel_<prompt_type>_<T>_<p>_<k>.json
+
+The greedy file has seed 0, ``t0.0_topp1.00_topk-1`` and ``n1``; samples go to ``num_sample_nodes`` files
+(seeds 1..N) of ``samples_per_node`` samples each: sample ``j`` of a problem is in seed file
+``j // samples_per_node + 1``. Each line is one problem: ``idx`` (its position in the benchmark, as AReaL
+numbers it), ``question``, ``gt_cot``, ``gt``, then ``code`` (responses), ``pred`` (extracted answers,
+``""`` for none), ``report`` and ``score`` (verdicts), one entry per response.
+"""
+
+import contextlib
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from evalkit.benchmarks.loading import Benchmark
+from evalkit.reporting.metrics import Equivalent, aggregate, grader_equivalent, majority_correct, pass_at_k
+from evalkit.run.records import SampleRecord
+
+# AReaL v0.5.3's aggregate keys, in its order; "-" where a value cannot be computed.
+AGGREGATE_KEYS = (
+    "num_questions",
+    "greedy_length",
+    "sample_length",
+    "greedy_acc",
+    "sample_pass@1",
+    "pass@8",
+    "pass@16",
+    "maj@32",
+    "pass@32",
+)
+MISSING = "-"
+UNKNOWN_TOKENS = -1  # completion_tokens of a response read from AReaL's files (AReaL does not store lengths)
+_WRITTEN = ".evalkit_files.json"  # names evalkit wrote in a dataset folder: only those are ever replaced
+_FILE = re.compile(
+    r"^test_(?P<prompt_type>.+)_-1_seed(?P<seed>\d+)_t(?P<t>-?\d+\.\d)_topp(?P<p>\d+\.\d\d)"
+    r"_topk(?P<k>-?\d+)_s0_e-1_n(?P<n>\d+)\.jsonl$"
+)
+
+
+def eval_dir(output_path: str | Path, max_gen_tokens: int) -> Path:
+    return Path(output_path) / f"math_eval_{max_gen_tokens}"
+
+
+def file_name(prompt_type: str, seed: int, temperature: float, top_p: float, top_k: int, n: int) -> str:
+    """AReaL's per-sample file name (``math_eval.py``: ``out_file``)."""
+    return (
+        f"test_{prompt_type}_-1_seed{seed}_t{temperature:.1f}_topp{top_p:.2f}_topk{top_k}_s0_e-1_n{n}.jsonl"
+    )
+
+
+def aggregate_name(prompt_type: str, temperature: float, top_p: float, top_k: int) -> str:
+    return f"aggregate_parallel_{prompt_type}_{temperature:.1f}_{top_p:.2f}_{top_k}.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """Where and how one evaluation is laid out in AReaL's files."""
+
+    output_path: Path
+    max_gen_tokens: int
+    prompt_type: str
+    temperature: float
+    top_p: float
+    top_k: int
+    num_sample_nodes: int
+    samples_per_node: int
+
+    @property
+    def eval_dir(self) -> Path:
+        return eval_dir(self.output_path, self.max_gen_tokens)
+
+    @property
+    def greedy_file(self) -> str:
+        return file_name(self.prompt_type, 0, 0.0, 1.0, -1, 1)
+
+    def sample_file(self, seed: int) -> str:
+        return file_name(
+            self.prompt_type, seed, self.temperature, self.top_p, self.top_k, self.samples_per_node
+        )
+
+    @property
+    def aggregate_path(self) -> Path:
+        return self.eval_dir / aggregate_name(self.prompt_type, self.temperature, self.top_p, self.top_k)
+
+
+def _cell(value: Any) -> Any:
+    return MISSING if value is None else value
+
+
+def areal_aggregate(records: Sequence[SampleRecord], equivalent: Equivalent | None = None) -> dict[str, Any]:
+    """AReaL's aggregate keys of one benchmark, computed by evalkit's metrics (``"-"`` where n < k);
+    ``equivalent`` groups maj@32's answers (default: the grader's)."""
+    n = min((c for c in _sample_counts(records).values()), default=0)
+    ks = [k for k in (8, 16, 32) if k <= n]
+    metrics = aggregate(records, ks=ks, maj_ks=(32,) if n >= 32 else (), equivalent=equivalent)
+    metrics["num_questions"] = sum(r.kind == "greedy" for r in records)  # AReaL counts greedy responses
+    return {key: _cell(metrics.get(key)) for key in AGGREGATE_KEYS}
+
+
+def _sample_counts(records: Iterable[SampleRecord]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for r in records:
+        if r.kind == "sample":
+            counts[r.problem_id] = counts.get(r.problem_id, 0) + 1
+    return counts
+
+
+def merge_json(path: Path, results: Mapping[str, Any]) -> None:
+    """Write ``results`` (benchmark -> values) to ``path``, keeping the benchmarks already there that this
+    call did not produce."""
+    kept: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            print(f"note: {path} was not valid JSON; rewritten", file=sys.stderr)
+        kept = kept if isinstance(kept, dict) else {}
+    merged = {**{k: v for k, v in kept.items() if k not in results}, **results}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(merged, indent=2, default=float) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def _line(index: int, question: str, records: Sequence[SampleRecord]) -> dict[str, Any]:
+    return {
+        "idx": index,
+        "question": question,
+        "gt_cot": "",
+        "gt": records[0].gold,
+        "code": [r.response.strip() for r in records],
+        "pred": [r.pred or "" for r in records],
+        "report": [None] * len(records),
+        "score": [r.correct for r in records],
+    }
+
+
+def _file_metrics(chunks: Sequence[Sequence[SampleRecord]], n: int, equivalent: Equivalent) -> dict[str, Any]:
+    """``math_eval.py``'s ``*_metrics.json`` of one file of ``n`` responses per problem (``maj@n`` is
+    evalkit's, see docs/evaluation.md; what evalkit does not measure is ``"-"``)."""
+    out: dict[str, Any] = {
+        "num_samples": len(chunks),
+        "num_scores": sum(map(len, chunks)),
+        "timeout_samples": MISSING,
+        "empty_samples": sum(c[-1].pred is None for c in chunks),
+        "acc": round(100 * sum(c[0].correct for c in chunks) / len(chunks), 1),
+    }
+    if n > 1:
+
+        def mean_pass(k: int) -> float:
+            return 100 * sum(pass_at_k(len(c), sum(r.correct for r in c), k) for c in chunks) / len(chunks)
+
+        out[f"maj@{n}"] = 100 * sum(majority_correct(c, equivalent) for c in chunks) / len(chunks)
+        out[f"pass@{n}"] = mean_pass(n)
+        out |= {f"pass@{k}": mean_pass(k) for k in (16, 8) if n > k}
+        out["pass@1"] = out["acc"] = mean_pass(1)
+    out["time_use_in_second"] = out["time_use_in_minite"] = MISSING
+    return out
+
+
+def _write_dataset(
+    layout: Layout, benchmark: Benchmark, records: Sequence[SampleRecord], equivalent: Equivalent
+) -> list[str]:
+    """The greedy file and the per-seed sample files of one benchmark; return the names written."""
+    greedy = {r.problem_id: r for r in records if r.kind == "greedy"}
+    samples: dict[str, dict[int, SampleRecord]] = {}
+    for r in records:
+        if r.kind == "sample":
+            samples.setdefault(r.problem_id, {})[r.sample_index] = r
+    m = layout.samples_per_node
+    files: dict[str, tuple[int, list[tuple[int, list[SampleRecord]]]]] = {layout.greedy_file: (1, [])}
+    files |= {layout.sample_file(seed): (m, []) for seed in range(1, layout.num_sample_nodes + 1)}
+    for index, problem in enumerate(benchmark.problems):
+        if problem.id in greedy:
+            files[layout.greedy_file][1].append((index, [greedy[problem.id]]))
+        by_index = samples.get(problem.id, {})
+        for seed in range(1, layout.num_sample_nodes + 1):
+            chunk = [by_index[j] for j in range((seed - 1) * m, seed * m) if j in by_index]
+            if len(chunk) == m:
+                files[layout.sample_file(seed)][1].append((index, chunk))
+    questions = [p.problem for p in benchmark.problems]
+    folder = layout.eval_dir / benchmark.name
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, (n, chunks) in files.items():
+        if not chunks:
+            continue
+        lines = (_line(index, questions[index], chunk) for index, chunk in chunks)
+        (folder / name).write_text(
+            "".join(json.dumps(li, ensure_ascii=False) + "\n" for li in lines), "utf-8"
+        )
+        metrics = folder / name.replace(".jsonl", f"_{layout.prompt_type}_metrics.json")
+        per_file = _file_metrics([c for _, c in chunks], n, equivalent)
+        metrics.write_text(json.dumps(per_file, indent=4) + "\n", encoding="utf-8")
+        written += [name, metrics.name]
+    return written
+
+
+def _replace_written(folder: Path, written: list[str], tag: str) -> None:
+    """Delete the files evalkit wrote here before and did not write now (a run's old split or sample
+    count), never AReaL's own, then record what was written."""
+    marker = folder / _WRITTEN
+    before = json.loads(marker.read_text(encoding="utf-8")) if marker.is_file() else {}
+    if before.get("model_tag") not in (None, tag):
+        print(
+            f"note: {folder} held evalkit's files of {before['model_tag']!r}; replaced by {tag!r}",
+            file=sys.stderr,
+        )
+    for name in set(before.get("files", [])) - set(written):
+        (folder / name).unlink(missing_ok=True)
+    marker.write_text(
+        json.dumps({"model_tag": tag, "files": sorted(written)}, indent=2) + "\n", encoding="utf-8"
+    )
+
+
+def write_areal_files(
+    layout: Layout,
+    runs: Mapping[str, tuple[Benchmark, Sequence[SampleRecord]]],
+    *,
+    tag: str,
+    write: bool = True,
+) -> dict[str, dict[str, Any]]:
+    """Write AReaL's per-sample files of every run and merge their aggregate into AReaL's aggregate JSON
+    (unless not ``write``); return that aggregate (benchmark -> AReaL's keys) for this call's runs."""
+    results = {}
+    equivalent = grader_equivalent()
+    for name, (benchmark, records) in runs.items():
+        if write:
+            written = _write_dataset(layout, benchmark, records, equivalent)
+            _replace_written(layout.eval_dir / name, written, tag)
+        results[name] = areal_aggregate(records, equivalent)
+    if write:
+        merge_json(layout.aggregate_path, results)
+    return results
+
+
+# --- reading AReaL's folders -------------------------------------------------------------------------
+
+
+class AReaLFolderError(ValueError):
+    """An AReaL output folder that cannot be read as one evaluation; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class AReaLRun:
+    """One dataset of an AReaL folder: its records (responses as AReaL stored them, verdicts evalkit's),
+    AReaL's own ``score`` per record, the question texts by problem id, and the run's settings."""
+
+    records: list[SampleRecord]
+    areal_scores: list[bool]
+    texts: dict[str, str]
+    settings: dict[str, Any]
+
+
+def _dataset_files(folder: Path) -> dict[str, re.Match[str]]:
+    return {p.name: m for p in sorted(folder.iterdir()) if p.is_file() and (m := _FILE.match(p.name))}
+
+
+def _eval_dirs(path: Path) -> list[Path]:
+    """The ``math_eval_*`` folders meant by ``path`` (itself, its parent's, or the ones inside it)."""
+    if re.fullmatch(r"math_eval_\d+", path.name):
+        return [path]
+    if re.fullmatch(r"math_eval_\d+", path.parent.name) and _dataset_files(path):
+        return [path.parent]
+    return sorted(
+        d for d in path.glob("math_eval_*") if d.is_dir() and re.fullmatch(r"math_eval_\d+", d.name)
+    )
+
+
+def is_areal_folder(path: Path) -> bool:
+    """Whether ``path`` is (or holds, or is a dataset folder of) an AReaL ``math_eval_<N>`` folder, and holds
+    no evalkit run store: an output path holding both is read through its store, evalkit's own records."""
+    stores = ("samples.jsonl", "*/samples.jsonl", "*/*/samples.jsonl")  # a run, a model tag, an output path
+    return path.is_dir() and not any(any(path.glob(p)) for p in stores) and bool(_eval_dirs(path))
+
+
+def _configs(eval_root: Path, only: str | None) -> dict[str, dict[str, re.Match[str]]]:
+    datasets = [d for d in sorted(eval_root.iterdir()) if d.is_dir() and (only is None or d.name == only)]
+    return {d.name: files for d in datasets if (files := _dataset_files(d))}
+
+
+def _sampling_key(m: re.Match[str]) -> tuple[str, str, str, str, str]:
+    return (m["prompt_type"], m["t"], m["p"], m["k"], m["n"])
+
+
+def _is_greedy(m: re.Match[str]) -> bool:
+    return m["seed"] == "0" and m["t"] == "0.0" and m["n"] == "1"
+
+
+def _read_lines(path: Path) -> list[dict[str, Any]]:
+    lines = []
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            line = json.loads(text)
+            _ = line["idx"], line["gt"], line["code"]
+        except (ValueError, KeyError, TypeError) as e:
+            raise AReaLFolderError(f"{path}:{number}: not an AReaL sample line ({e})") from None
+        lines.append(line)
+    return lines
+
+
+def _records(
+    lines: Iterable[dict[str, Any]], kind: str, seed: int | None, start: dict[str, int]
+) -> list[tuple[SampleRecord, bool]]:
+    out = []
+    for line in lines:
+        pid = str(line["idx"])
+        scores = line.get("score") or [False] * len(line["code"])
+        for response, score in zip(line["code"], scores, strict=False):
+            index = start.get(pid, 0)
+            start[pid] = index + 1
+            record = SampleRecord(
+                problem_id=pid, kind=kind, sample_index=index if kind == "sample" else 0,  # type: ignore[arg-type]
+                seed=seed, prompt_hash="", response=str(response), completion_tokens=UNKNOWN_TOKENS,
+                finish_reason="unknown", gold=str(line["gt"]), pred=None, correct=False, method="none", reason="",
+            )  # fmt: skip
+            out.append((record, bool(score)))
+    return out
+
+
+def read_areal_folder(path: Path, *, timeout: float = 5.0, workers: int | None = None) -> dict[str, AReaLRun]:
+    """Every dataset of one AReaL evaluation under ``path``, re-graded with evalkit's grader.
+
+    A folder holding several evaluations (``math_eval_*`` folders, prompt types or sampling settings)
+    raises :class:`AReaLFolderError` listing them.
+    """
+    roots = _eval_dirs(path)
+    if len(roots) != 1:
+        found = ", ".join(r.name for r in roots) or "none"
+        raise AReaLFolderError(
+            f"{path}: expected one AReaL math_eval_<max_gen_tokens> folder, found {found}; name one"
+        )
+    only = path.name if roots[0] == path.parent else None
+    configs = _configs(roots[0], only)
+    sampling = {_sampling_key(m) for files in configs.values() for m in files.values() if not _is_greedy(m)}
+    if len(sampling) > 1:
+        listed = "; ".join(f"prompt {c[0]} t{c[1]} topp{c[2]} topk{c[3]} n{c[4]}" for c in sorted(sampling))
+        raise AReaLFolderError(
+            f"{roots[0]} holds several sampled evaluations ({listed}); move the others aside"
+        )
+    key = next(iter(sampling), None)
+    prompt_type = key[0] if key else None
+    runs = {}
+    for name, files in configs.items():
+        pairs: list[tuple[SampleRecord, bool]] = []
+        texts: dict[str, str] = {}
+        counts: dict[str, int] = {}
+        greedy = [f for f, m in files.items() if _is_greedy(m) and prompt_type in (None, m["prompt_type"])]
+        seeds = sorted((int(m["seed"]), f) for f, m in files.items() if not _is_greedy(m))
+        for fname in greedy[:1]:
+            lines = _read_lines(roots[0] / name / fname)
+            texts |= {str(li["idx"]): str(li.get("question", "")) for li in lines}
+            pairs += _records(lines, "greedy", None, {})
+        for seed, fname in seeds:
+            lines = _read_lines(roots[0] / name / fname)
+            texts |= {str(li["idx"]): str(li.get("question", "")) for li in lines}
+            pairs += _records(lines, "sample", seed, counts)
+        if not pairs:
+            continue
+        prompt = prompt_type or files[greedy[0]]["prompt_type"]
+        records = _regrade([r for r, _ in pairs], name, prompt, timeout=timeout, workers=workers)
+        runs[name] = AReaLRun(
+            records, [s for _, s in pairs], texts, _settings(roots[0], name, prompt, key, counts)
+        )
+    if not runs:
+        raise AReaLFolderError(f"{roots[0]}: no AReaL sample files (test_*_s0_e-1_n*.jsonl)")
+    return runs
+
+
+def _settings(
+    root: Path, name: str, prompt: str, key: tuple[str, ...] | None, counts: Mapping[str, int]
+) -> dict[str, Any]:
+    """A manifest-like description of an AReaL run, from its file names (AReaL stores no model)."""
+    sampling: dict[str, Any] = {"max_new_tokens": int(root.name.rsplit("_", 1)[1]), "greedy": True}
+    if key:
+        sampling |= {"temperature": float(key[1]), "top_p": float(key[2]), "top_k": int(key[3]),
+                     "n_sampling": min(counts.values(), default=0)}  # fmt: skip
+    return {
+        "model": {"path": None},
+        "benchmark": {"name": name, "sha256": None, "problems": None},
+        "template": {"name": prompt, "sha256": None},
+        "sampling": sampling,
+        "backend": {"name": "AReaL files", "source": str(root / name)},
+    }
+
+
+def policy_for(name: str, prompt_type: str) -> dict[str, bool]:
+    """The extraction policy evalkit's runner would grade benchmark ``name`` under template ``prompt_type``
+    with (AReaL's files keep no prompt: whether it opened ``<think>`` comes from the shipped template)."""
+    from evalkit.benchmarks.loading import BenchmarkError, load_spec
+    from evalkit.graders import ExtractionPolicy
+    from evalkit.benchmarks.templates import PromptError, load_template
+
+    policy = asdict(ExtractionPolicy())
+    with contextlib.suppress(BenchmarkError):
+        policy["last_number_fallback"] = load_spec(name).last_number_fallback
+    with contextlib.suppress(PromptError):
+        policy["require_think_end"] = load_template(prompt_type).opens_think
+    return policy
+
+
+def _regrade(
+    records: Sequence[SampleRecord], name: str, prompt_type: str, *, timeout: float, workers: int | None
+) -> list[SampleRecord]:
+    """Verdicts of evalkit's grader, under :func:`policy_for`."""
+    from evalkit.graders import ExtractionPolicy, grade_many
+
+    policy = ExtractionPolicy(**policy_for(name, prompt_type))
+    verdicts = grade_many(
+        [(r.response, r.gold) for r in records], timeout=timeout, workers=workers, policy=policy
+    )
+    return [
+        replace(r, pred=v.pred, correct=v.correct, method=v.method, reason=v.reason, rule=v.rule)
+        for r, v in zip(records, verdicts, strict=True)
+    ]
+
+
+__all__ = [
+    "AGGREGATE_KEYS",
+    "AReaLFolderError",
+    "AReaLRun",
+    "Layout",
+    "aggregate_name",
+    "areal_aggregate",
+    "file_name",
+    "is_areal_folder",
+    "merge_json",
+    "policy_for",
+    "read_areal_folder",
+    "write_areal_files",
+]

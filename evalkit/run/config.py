@@ -1,0 +1,227 @@
+"""``EvalConfig``: one evaluation's settings, from which ``eval_and_aggregate``'s flags, ``evalkit watch``
+and the Python API (``evalkit.evaluate``) all build.
+
+Each default lives on one dataclass field: the sampling fields on ``RunConfig`` (which takes temperature,
+top-p, top-k and max tokens, with their help texts, from ``SamplingParams``), the rest here. The sampling
+flags are generated from ``RunConfig``'s fields; the other flags take their defaults from these fields.
+"""
+
+import argparse
+import math
+from collections.abc import Iterator
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any
+
+from evalkit.run.runner import RunConfig
+from evalkit.errors import UsageError
+
+BACKENDS = ("vllm", "transformers", "openai")
+VLLM_ONLY = ("tensor_parallel_size", "max_model_len", "gpu_memory_utilization")
+# AReaL's eval_and_aggregate defaults: 8 seed runs ("nodes") of 4 samples.
+AREAL_NODES, AREAL_PER_NODE = 8, 4
+# RunConfig field -> flag, where AReaL's flag name differs
+_FLAG_NAMES = {"max_new_tokens": "max_gen_tokens"}
+
+
+@dataclass(frozen=True, slots=True)
+class BackendConfig:
+    """The engine: its name (``--backend``) and options; ``None`` keeps the backend's own default."""
+
+    name: str = "vllm"
+    base_url: str | None = None
+    tensor_parallel_size: int | None = None
+    data_parallel_size: int | None = None
+    ray_address: str | None = None
+    max_model_len: int | None = None
+    gpu_memory_utilization: float | None = None
+    enforce_eager: bool = True
+
+    def __post_init__(self) -> None:
+        if self.name not in BACKENDS:
+            raise UsageError(f"--backend {self.name!r}: choose one of {', '.join(BACKENDS)}")
+        if self.name != "vllm":
+            vllm_only = [n for n in VLLM_ONLY if getattr(self, n) is not None]
+            vllm_only += [] if self.enforce_eager else ["no_enforce_eager"]
+            if vllm_only:
+                raise UsageError(f"--{', --'.join(vllm_only)}: only for --backend vllm")
+        if (self.name == "openai") != bool(self.base_url):
+            raise UsageError(
+                "--base_url goes with --backend openai (e.g. --base_url http://localhost:8000/v1)"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class OutputConfig:
+    """Where runs go and what is reported. ``num_sample_nodes``/``samples_per_node`` (AReaL's N x M
+    layout of its files) default to M = gcd(n_sampling, 4), N = n_sampling / M."""
+
+    output_path: str | None = None  # default: the model path, as in AReaL
+    model_tag: str | None = None  # default: derived from the model path
+    overwrite: bool = False
+    areal_files: bool = True
+    num_sample_nodes: int | None = None
+    samples_per_node: int | None = None
+    table: str = "default"
+    ks: tuple[int, ...] | None = None  # pass@k columns; None: 8,16, those above n_sampling shown as '-'
+    lock_wait: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class EvalConfig:
+    """Everything one evaluation needs. ``sampling.stop``/``stop_token_ids`` come from the template."""
+
+    model_path: str
+    benchmarks: tuple[str, ...] = ("math_500", "aime24", "amc23")
+    data_dir: str | None = None
+    allow_changed_benchmark: bool = False
+    template: str = "r1-distilled-qwen"
+    sampling: RunConfig = field(default_factory=RunConfig)
+    backend: BackendConfig = field(default_factory=BackendConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    progress: bool = False  # progress bars on stderr
+
+    def __post_init__(self) -> None:
+        s = self.sampling
+        if s.n_sampling < 1:
+            raise UsageError("--n_sampling must be at least 1")
+        if s.stop or s.stop_token_ids or not s.greedy:
+            raise ValueError("sampling.stop and stop_token_ids come from the template; greedy is always run")
+        if not self.benchmarks:
+            raise UsageError("--data_names: name at least one benchmark (see: evalkit benchmarks)")
+
+    def layout(self) -> tuple[int, int]:
+        """AReaL's (N, M): seed files and samples per file, N x M = ``n_sampling``."""
+        o = self.output
+        _, nodes, per_node = sample_layout(self.sampling.n_sampling, o.num_sample_nodes, o.samples_per_node)
+        return nodes, per_node
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> "EvalConfig":
+        """The config of ``eval_and_aggregate``'s parsed flags (N x M resolved as AReaL does)."""
+        n, nodes, per_node = sample_layout(args.n_sampling, args.num_sample_nodes, args.samples_per_node)
+        sampling = {f: getattr(args, flag) for flag, f in sampling_flags().items() if flag != "n_sampling"}
+        backend = BackendConfig(
+            name=args.backend,
+            enforce_eager=not args.no_enforce_eager,
+            **{
+                f.name: getattr(args, f.name)
+                for f in fields(BackendConfig)
+                if f.name not in ("name", "enforce_eager")
+            },
+        )
+        output = OutputConfig(
+            output_path=args.output_path,
+            model_tag=args.model_tag,
+            overwrite=args.overwrite,
+            areal_files=not args.no_areal_files,
+            num_sample_nodes=nodes,
+            samples_per_node=per_node,
+            table=args.table,
+            ks=parse_ks(args.ks),
+            lock_wait=args.lock_wait,
+        )
+        return cls(
+            model_path=args.model_path,
+            benchmarks=tuple(n.strip() for n in args.data_names.split(",") if n.strip()),
+            data_dir=args.data_dir,
+            allow_changed_benchmark=args.allow_changed_benchmark,
+            template=args.prompt_type,
+            sampling=RunConfig(n_sampling=n, **sampling),
+            backend=backend,
+            output=output,
+            progress=True,
+        )
+
+    def to_argv(self) -> list[str]:
+        """``eval_and_aggregate`` flags that give this config: ``--model_path`` and every non-default value."""
+        argv = ["--model_path", self.model_path]
+        defaults = dict(EvalConfig(self.model_path)._flags())
+        for flag, value in self._flags():
+            if value is None or value is False or value == defaults[flag]:
+                continue
+            argv += [f"--{flag}"] if value is True else [f"--{flag}", _text(value)]
+        return argv
+
+    def _flags(self) -> Iterator[tuple[str, Any]]:
+        """(flag, value) in the order ``to_argv`` writes them; ``True`` stands for a switch that is on."""
+        o, b = self.output, self.backend
+        yield from (("output_path", o.output_path), ("model_tag", o.model_tag))
+        yield from (("data_names", ",".join(self.benchmarks)), ("data_dir", self.data_dir))
+        yield from (("allow_changed_benchmark", self.allow_changed_benchmark), ("prompt_type", self.template))
+        yield "backend", b.name
+        for f in fields(BackendConfig):
+            if f.name not in ("name", "enforce_eager"):
+                yield f.name, getattr(b, f.name)
+        yield "no_enforce_eager", not b.enforce_eager
+        for flag, name in sampling_flags().items():
+            yield flag, getattr(self.sampling, name)
+        nodes, per_node = self.layout()
+        derived = sample_layout(self.sampling.n_sampling, None, None)[1:] == (nodes, per_node)
+        yield from (
+            ("num_sample_nodes", None if derived else nodes),
+            ("samples_per_node", None if derived else per_node),
+        )
+        yield from (("ks", o.ks), ("table", o.table), ("lock_wait", o.lock_wait))
+        yield from (("overwrite", o.overwrite), ("no_areal_files", not o.areal_files))
+
+
+def _text(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def sampling_flags() -> dict[str, str]:
+    """Flag -> ``RunConfig`` field, for the fields that are flags (those with a ``help``)."""
+    return {_FLAG_NAMES.get(f.name, f.name): f.name for f in fields(RunConfig) if "help" in f.metadata}
+
+
+def default(cls: type, name: str) -> Any:
+    """The default of field ``name`` of dataclass ``cls`` (the one place it is written)."""
+    (f,) = (f for f in fields(cls) if f.name == name)
+    return f.default_factory() if f.default is MISSING else f.default
+
+
+def add_sampling_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """The sampling flags, generated from ``RunConfig``'s fields (type, default and help).
+    ``--n_sampling`` defaults to ``None``: resolved with AReaL's N x M flags (``sample_layout``)."""
+    for flag, name in sampling_flags().items():
+        (f,) = (f for f in fields(RunConfig) if f.name == name)
+        help_ = f.metadata["help"]
+        if flag == "n_sampling":
+            parser.add_argument(
+                f"--{flag}", type=f.type, help=f"{help_} (default {f.default}, or N x M below)"
+            )
+        else:
+            parser.add_argument(f"--{flag}", type=f.type, default=f.default, help=help_)
+
+
+def parse_ks(text: str | None) -> tuple[int, ...] | None:
+    """``--ks`` (comma-separated) as sorted distinct ints; ``None`` stays ``None`` (the default columns)."""
+    if text is None:
+        return None
+    try:
+        return tuple(sorted({int(k) for k in text.split(",") if k.strip()}))
+    except ValueError:
+        raise UsageError(f"--ks must be comma-separated integers, got {text!r}") from None
+
+
+def sample_layout(n: int | None, nodes: int | None, per_node: int | None) -> tuple[int, int, int]:
+    """(n_sampling, N, M) from whichever of them are given (``None``: not given), as AReaL does (N x M
+    samples); an ``n_sampling`` that disagrees with N or M is an error naming both flags."""
+    for flag, value in (("n_sampling", n), ("num_sample_nodes", nodes), ("samples_per_node", per_node)):
+        if value is not None and value < 1:
+            raise UsageError(f"--{flag} {value}: must be at least 1")
+    if nodes is None and per_node is None:
+        n = default(RunConfig, "n_sampling") if n is None else n
+        per_node = math.gcd(n, AREAL_PER_NODE)
+        nodes = n // per_node
+    elif n is None:
+        nodes, per_node = nodes or AREAL_NODES, per_node or AREAL_PER_NODE
+        n = nodes * per_node
+    else:
+        given = f"--num_sample_nodes {nodes}" if nodes else f"--samples_per_node {per_node}"
+        if nodes and per_node:
+            given = f"--num_sample_nodes {nodes} x --samples_per_node {per_node} = {nodes * per_node}"
+        if n % (nodes or per_node) or (nodes and per_node and nodes * per_node != n):
+            raise UsageError(f"--n_sampling {n} conflicts with {given} samples; give one or the other")
+        nodes, per_node = nodes or n // per_node, per_node or n // nodes
+    return n, nodes, per_node

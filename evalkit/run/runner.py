@@ -1,0 +1,405 @@
+"""Run one benchmark through a sampler into the run store: greedy run + n samples per problem, resumable.
+
+Every missing completion goes to the sampler's stream at once; each completion is graded and appended
+(flushed) as it arrives, by a grading thread that takes whatever has arrived since its last batch, so the
+engine never waits for grading and a kill loses only the completions in flight. Sample ``i`` of problem
+``p`` always uses seed ``derive_seed(seed, p, i)``, so a resumed run draws what an uninterrupted one would;
+raising ``n_sampling`` on a stored run draws only the new indices, lowering it reads the first ``n``.
+"""
+
+import hashlib
+import queue
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, TextIO
+
+from tqdm.auto import tqdm
+
+from evalkit import __version__
+from evalkit.benchmarks.loading import Benchmark, Problem
+from evalkit.benchmarks.templates import PromptTemplate, prompt_opens_think
+from evalkit.run.records import Kind, SampleRecord
+from evalkit.sampling.base import Completion, Job, Sampler, SamplingParams, derive_seed
+from evalkit.run.store import RunStore, StoreError, fingerprint_diff, within
+from evalkit.run.regrade import grader_section, refresh_verdicts
+
+_KIND_ORDER = {"greedy": 0, "sample": 1}
+
+
+# Fingerprint fields that change no stored sample: the number of samples (a run grows, or is read as a
+# prefix) and the data-parallel layout (each sample has its own seed, whichever rank draws it).
+MUTABLE = ("sampling.n_sampling", "backend.data_parallel")
+
+
+def _from_params(name: str, **metadata: str) -> Any:
+    """A field with ``SamplingParams``'s default and help for ``name`` (``metadata`` overrides the help)."""
+    (param,) = (f for f in fields(SamplingParams) if f.name == name)
+    return field(default=param.default, metadata={**param.metadata, **metadata})
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """What to generate per problem. ``stop`` strings end a completion; ``stop_token_ids`` are extra EOS ids.
+
+    Fields with a ``help`` in their metadata are ``eval_and_aggregate`` flags (see ``evalkit.run.config``)."""
+
+    n_sampling: int = field(default=32, metadata={"help": "samples per problem besides the greedy run"})
+    temperature: float = _from_params("temperature")
+    top_p: float = _from_params("top_p")
+    top_k: int = _from_params("top_k")
+    max_new_tokens: int = _from_params("max_new_tokens")
+    seed: int = _from_params("seed", help="run seed; each sample's seed derives from it")
+    greedy: bool = True
+    stop: tuple[str, ...] = ()
+    stop_token_ids: tuple[int, ...] = ()
+    grade_timeout: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.n_sampling < 0 or self.max_new_tokens < 1:
+            raise ValueError(f"need n_sampling >= 0 and max_new_tokens >= 1: {self}")
+
+    def sampling(self) -> dict[str, Any]:
+        """The fields that decide the generated text (the run fingerprint's ``sampling`` section)."""
+        return {k: v for k, v in asdict(self).items() if k != "grade_timeout"}
+
+    def params(self, kind: Kind) -> SamplingParams:
+        base = SamplingParams(
+            n=1,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            top_k=self.top_k,
+            max_new_tokens=self.max_new_tokens,
+            seed=self.seed,
+            stop=self.stop,
+            stop_token_ids=self.stop_token_ids,
+        )
+        return replace(base, temperature=0.0, top_p=1.0, top_k=-1) if kind == "greedy" else base
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    problem_index: int
+    kind: Kind
+    sample_index: int
+    seed: int | None
+
+
+def prompt_hash(prompt: str) -> str:
+    return hashlib.sha256(prompt.encode()).hexdigest()[:16]
+
+
+def model_fingerprint(model: str | None) -> dict[str, Any]:
+    """The model's path and, for a local directory, the sha256 of its config files."""
+    path = Path(model) if model else None
+    if path is None or not path.is_dir():
+        return {"path": model}
+    info: dict[str, Any] = {"path": str(path.resolve())}
+    for name in ("config.json", "generation_config.json"):
+        file = path / name
+        info[name] = hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else None
+    return info
+
+
+def _task_fingerprint(benchmark: Benchmark, template: PromptTemplate, config: RunConfig) -> dict[str, Any]:
+    """The part of the fingerprint known without a sampler: what is asked, and how it is sampled."""
+    return {
+        "benchmark": {"name": benchmark.name, "sha256": benchmark.sha256, "problems": len(benchmark)},
+        "template": {"name": template.name, "sha256": template.sha256},
+        "sampling": config.sampling(),
+    }
+
+
+def run_fingerprint(
+    benchmark: Benchmark,
+    template: PromptTemplate,
+    backend: dict[str, Any],
+    config: RunConfig,
+    grader: dict[str, bool],
+) -> dict[str, Any]:
+    """The manifest of a run: everything that decides its records."""
+    return {
+        "evalkit": __version__,
+        "model": model_fingerprint(backend.get("model")),
+        **_task_fingerprint(benchmark, template, config),
+        "backend": backend,
+        "grader": grader_section(grader),
+    }
+
+
+def _tasks(num_problems: int, config: RunConfig) -> list[_Task]:
+    greedy = [_Task(p, "greedy", 0, None) for p in range(num_problems)] if config.greedy else []
+    samples = [
+        _Task(p, "sample", i, derive_seed(config.seed, p, i))
+        for p in range(num_problems)
+        for i in range(config.n_sampling)
+    ]
+    return greedy + samples
+
+
+def _key(problem: Problem, task: _Task) -> tuple[str, str, int]:
+    return (problem.id, task.kind, task.sample_index)
+
+
+def select(records: Iterable[SampleRecord], config: RunConfig) -> list[SampleRecord]:
+    """The records of ``config``'s run: the greedy ones (if it has a greedy run) and samples ``0..n-1``.
+
+    A store grown to more samples than ``config.n_sampling`` is read as its first ``n_sampling``."""
+    return [
+        r
+        for r in records
+        if (r.kind == "greedy" and config.greedy)
+        or (r.kind == "sample" and r.sample_index < config.n_sampling)
+    ]
+
+
+def _refused(manifest: dict[str, Any], expected: dict[str, Any]) -> list[str]:
+    """Differences between the stored manifest and ``expected`` that would change stored samples."""
+    stored = {k: manifest.get(k) for k in expected}
+    return [line for line in fingerprint_diff(stored, expected) if not within(line.split(":", 1)[0], MUTABLE)]
+
+
+def is_complete(
+    benchmark: Benchmark,
+    template: PromptTemplate,
+    run_dir: str | Path,
+    config: RunConfig,
+    *,
+    model: str | None = None,
+) -> bool:
+    """Whether ``run_dir`` holds every record of this run (same benchmark, template, sampling; and ``model``
+    if given), so that no sampler is needed: a run that holds more samples than asked for is complete.
+    Backend and grader are not checked here."""
+    store = RunStore(run_dir)
+    manifest = store.manifest()
+    if manifest is None:
+        return False
+    expected = _task_fingerprint(benchmark, template, config)
+    if model is not None:
+        expected["model"] = model_fingerprint(model)
+    if _refused(manifest, expected):
+        return False
+    done = {r.key for r in store.records()}
+    return all(_key(benchmark.problems[t.problem_index], t) in done for t in _tasks(len(benchmark), config))
+
+
+def run_benchmark(
+    benchmark: Benchmark,
+    template: PromptTemplate,
+    sampler: Sampler,
+    run_dir: str | Path,
+    config: RunConfig,
+    *,
+    tokenizer: Any = None,
+    overwrite: bool = False,
+    progress: bool = True,
+) -> list[SampleRecord]:
+    """Generate and grade what ``run_dir`` still lacks for ``config``; return the run's records in problem
+    order (with a store grown past ``config.n_sampling``, its first ``n_sampling`` samples)."""
+    (records,) = run_benchmarks(
+        [(benchmark, Path(run_dir))],
+        template,
+        sampler,
+        config,
+        tokenizer=tokenizer,
+        overwrite=overwrite,
+        progress=progress,
+    )
+    return records
+
+
+def run_benchmarks(
+    runs: Sequence[tuple[Benchmark, Path]],
+    template: PromptTemplate,
+    sampler: Sampler,
+    config: RunConfig,
+    *,
+    tokenizer: Any = None,
+    overwrite: bool = False,
+    progress: bool = True,
+    out: TextIO | None = None,
+) -> list[list[SampleRecord]]:
+    """``run_benchmark`` for several (benchmark, run directory) pairs through ONE stream, so the engine
+    starts on the next benchmark while the longest completions of the previous one finish. A re-grade of
+    stored records is noted on ``out`` (default stderr)."""
+    prepared: list[_Run] = []
+    tokens, arrived, start = 0, 0, time.monotonic()
+    try:
+        for benchmark, run_dir in runs:
+            prepared.append(
+                _Run.open(benchmark, run_dir, template, sampler, config, tokenizer, overwrite, out)
+            )
+        owners = [(run, task) for run in prepared for task in run.pending]
+        jobs = [
+            Job(i, run.prompts[t.problem_index], t.seed, config.params(t.kind))
+            for i, (run, t) in enumerate(owners)
+        ]
+        total = sum(run.total for run in prepared)
+        desc = ",".join(b.name for b, _ in runs)
+        with tqdm(
+            total=total, initial=total - len(jobs), desc=desc, unit="sample", disable=not progress
+        ) as bar:
+            for job_id, completion in sampler.stream(jobs):
+                run, task = owners[job_id]
+                run.appender.put(task, completion)
+                arrived += 1
+                tokens += completion.num_tokens
+                bar.update(1)
+                bar.set_postfix(tok_s=f"{tokens / max(time.monotonic() - start, 1e-9):.0f}", refresh=False)
+    finally:
+        for run in prepared:
+            run.appender.close()  # grades and stores what arrived, also when the stream failed
+    if arrived != len(jobs):
+        raise RuntimeError(f"sampler {sampler.name!r} finished {arrived} of {len(jobs)} completions")
+    return [run.result(config) for run in prepared]
+
+
+@dataclass
+class _Run:
+    """One benchmark's run being generated: its prompts, stored records, pending tasks and appender."""
+
+    problems: Sequence[Problem]
+    prompts: list[str]
+    records: dict[tuple[str, str, int], SampleRecord]
+    pending: list[_Task]
+    total: int
+    appender: "_Appender"
+
+    @classmethod
+    def open(
+        cls,
+        benchmark: Benchmark,
+        run_dir: Path,
+        template: PromptTemplate,
+        sampler: Sampler,
+        config: RunConfig,
+        tokenizer: Any,
+        overwrite: bool,
+        out: TextIO | None,
+    ) -> "_Run":
+        problems = benchmark.problems
+        prompts = [template.render(p.problem, tokenizer=tokenizer) for p in problems]
+        hashes = [prompt_hash(p) for p in prompts]
+        grader = {
+            "last_number_fallback": benchmark.spec.last_number_fallback,
+            "require_think_end": bool(prompts) and all(prompt_opens_think(p) for p in prompts),
+        }
+        store = RunStore(run_dir)
+        if not overwrite:
+            # another grader version or policy is no reason to resample: re-grade what is stored
+            refresh_verdicts(run_dir, policy=grader, timeout=config.grade_timeout, out=out)
+        fingerprint = run_fingerprint(benchmark, template, sampler.describe(), config, grader)
+        records = {r.key: r for r in store.open(fingerprint, overwrite=overwrite, mutable=MUTABLE)}
+        _check_prompts(records.values(), problems, hashes, store)
+        tasks = _tasks(len(problems), config)
+        pending = [t for t in tasks if _key(problems[t.problem_index], t) not in records]
+        appender = _Appender(store, records, problems, hashes, grader, config.grade_timeout)
+        return cls(problems, prompts, records, pending, len(tasks), appender)
+
+    def result(self, config: RunConfig) -> list[SampleRecord]:
+        """The run's records of ``config`` in problem order."""
+        order = {p.id: i for i, p in enumerate(self.problems)}
+        return sorted(
+            select(self.records.values(), config),
+            key=lambda r: (order[r.problem_id], _KIND_ORDER[r.kind], r.sample_index),
+        )
+
+
+class _Appender:
+    """Grades completions and appends their records on a thread of its own: each batch is everything that
+    arrived while the previous one was graded, so grading keeps pace and the sampler never waits for it."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        records: dict[tuple[str, str, int], SampleRecord],
+        problems: Sequence[Problem],
+        hashes: list[str],
+        grader: dict[str, bool],
+        timeout: float,
+    ) -> None:
+        self._store, self._records = store, records
+        self._grade = lambda batch: _grade(batch, problems, hashes, grader, timeout)
+        self._queue: queue.SimpleQueue[tuple[_Task, Completion] | None] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="evalkit-grader", daemon=True)
+        self._thread.start()
+
+    def put(self, task: _Task, completion: Completion) -> None:
+        if self._error is not None:
+            raise RuntimeError("grading failed") from self._error
+        self._queue.put((task, completion))
+
+    def close(self) -> None:
+        """Grade and store everything put so far, then stop; re-raise a grading error."""
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise RuntimeError("grading failed") from self._error
+
+    def _run(self) -> None:
+        finished = False
+        while not finished:
+            batch = [self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get())
+            finished = batch[-1] is None
+            items = [item for item in batch if item is not None]
+            try:
+                if items:
+                    new = self._grade(items)
+                    self._store.append(new)
+                    self._records.update((r.key, r) for r in new)
+            except BaseException as exc:
+                self._error = exc
+                return
+
+
+def _check_prompts(
+    records: Iterable[SampleRecord], problems: Sequence[Problem], hashes: list[str], store: RunStore
+) -> None:
+    current = {p.id: h for p, h in zip(problems, hashes, strict=True)}
+    for r in records:
+        if current.get(r.problem_id) != r.prompt_hash:
+            raise StoreError(
+                f"{store.samples_path}: the prompt of problem {r.problem_id} differs from the stored run's "
+                "(template or tokenizer chat template changed); use --overwrite to start over"
+            )
+
+
+def _grade(
+    batch: Sequence[tuple[_Task, Completion]],
+    problems: Sequence[Problem],
+    hashes: list[str],
+    grader: dict[str, bool],
+    timeout: float,
+) -> list[SampleRecord]:
+    from evalkit.graders import ExtractionPolicy, grade_many  # sympy: only when there is something to grade
+
+    golds = [problems[t.problem_index].gold for t, _ in batch]
+    verdicts = grade_many(
+        [(c.text, gold) for (_, c), gold in zip(batch, golds, strict=True)],
+        timeout=timeout,
+        policy=ExtractionPolicy(**grader),
+    )
+    return [
+        SampleRecord(
+            problem_id=problems[t.problem_index].id,
+            kind=t.kind,
+            sample_index=t.sample_index,
+            seed=t.seed,
+            prompt_hash=hashes[t.problem_index],
+            response=c.text,
+            completion_tokens=c.num_tokens,
+            finish_reason=c.finish_reason,
+            gold=gold,
+            pred=v.pred,
+            correct=v.correct,
+            method=v.method,
+            reason=v.reason,
+            rule=v.rule,
+        )
+        for (t, c), gold, v in zip(batch, golds, verdicts, strict=True)
+    ]

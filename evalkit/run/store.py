@@ -1,0 +1,209 @@
+"""The run store: ``<output_path>/<model_tag>/<benchmark>/`` holds ``manifest.json`` and ``samples.jsonl``.
+
+``manifest.json`` is the run fingerprint (model, benchmark, template, sampling parameters, backend,
+grader policy); ``samples.jsonl`` is append-only, one ``SampleRecord`` per line. A run resumes only
+under the same fingerprint. A torn last line (a write cut by a kill) is dropped with a warning and cut
+off the file before appending; any other unreadable line is an error naming ``file:line``.
+"""
+
+import json
+import os
+import re
+import warnings
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from evalkit.run.records import SampleRecord
+
+MANIFEST = "manifest.json"
+SAMPLES = "samples.jsonl"
+
+
+class StoreError(RuntimeError):
+    """The run directory cannot be used as it is: corrupt records or a different run's fingerprint."""
+
+
+class TornLineWarning(UserWarning):
+    """The last line of ``samples.jsonl`` was cut mid-write and is dropped."""
+
+
+def model_tag(model_path: str | os.PathLike[str], parts: int = 4) -> str:
+    """Run directory name for a model: its last ``parts`` path components joined by ``__``, sanitised.
+
+    Four parts keep AReaL checkpoints apart (``<experiment>/<trial>/actor/<epoch..step..>``).
+    """
+    names = [p for p in Path(os.path.normpath(model_path)).parts if p not in ("/", "\\", ".", "..")]
+    tag = "__".join(re.sub(r"[^A-Za-z0-9._-]+", "_", p) for p in names[-parts:]).strip("._")
+    if not tag:
+        raise ValueError(
+            f"cannot derive a run directory name from model path {str(model_path)!r}; pass a tag"
+        )
+    return tag
+
+
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings as one level with dotted keys: ``{"a": {"b": 1}} -> {"a.b": 1}``."""
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, Mapping) and value:
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def fingerprint_diff(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    """Lines ``field: stored (stored) vs now (now)`` for every field that differs."""
+    old, new = flatten(stored), flatten(_jsonable(current))
+    absent = "<absent>"
+    return [
+        f"{key}: {json.dumps(old.get(key, absent))} (stored) vs {json.dumps(new.get(key, absent))} (now)"
+        for key in sorted(old.keys() | new.keys())
+        if old.get(key, absent) != new.get(key, absent)
+    ]
+
+
+def _jsonable(data: Mapping[str, Any]) -> Any:
+    """``data`` as it reads back from JSON (tuples become lists, paths strings): stored and current compare equal."""
+    return json.loads(json.dumps(data, default=str))
+
+
+def _jsonl(records: Iterable[SampleRecord]) -> str:
+    return "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_records(path: str | os.PathLike[str], *, repair: bool = False) -> list[SampleRecord]:
+    """Records of a ``samples.jsonl``; a torn last line is dropped with a warning (and cut off if ``repair``)."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        warnings.warn(
+            f"{path}: dropping a torn last line ({len(data) - end} bytes, cut mid-write); it will be redone",
+            TornLineWarning,
+            stacklevel=2,
+        )
+        if repair:
+            with path.open("r+b") as f:
+                f.truncate(end)
+    records = []
+    for number, line in enumerate(data[:end].splitlines(), start=1):
+        try:
+            records.append(SampleRecord.from_dict(json.loads(line)))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(f"{path}:{number}: corrupt record ({exc}); fix or delete that line") from exc
+    return records
+
+
+def within(key: str, sections: Collection[str]) -> bool:
+    """Whether dotted ``key`` is one of ``sections`` or lies inside one."""
+    return any(key == s or key.startswith(s + ".") for s in sections)
+
+
+class RunStore:
+    """One benchmark run of one model: its manifest and its append-only samples."""
+
+    def __init__(self, run_dir: str | os.PathLike[str], *, fsync: bool = True) -> None:
+        self.run_dir = Path(run_dir)
+        self.manifest_path = self.run_dir / MANIFEST
+        self.samples_path = self.run_dir / SAMPLES
+        self.fsync = fsync
+
+    def manifest(self) -> dict[str, Any] | None:
+        """The stored fingerprint, or ``None`` before the run started."""
+        if not self.manifest_path.is_file():
+            return None
+        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+
+    def records(self) -> list[SampleRecord]:
+        """Stored records, read-only (a torn last line is dropped with a warning but left in the file)."""
+        return read_records(self.samples_path)
+
+    def open(
+        self, fingerprint: Mapping[str, Any], *, overwrite: bool = False, mutable: Collection[str] = ()
+    ) -> list[SampleRecord]:
+        """Start or resume the run under ``fingerprint``; return the records already stored.
+
+        A different stored fingerprint raises ``StoreError`` naming the differing fields, unless
+        ``overwrite``, which moves the old files to ``overwritten/<time>/`` and starts empty. Fields named
+        in ``mutable`` (dotted, e.g. ``sampling.n_sampling``, or a section such as ``backend.data_parallel``)
+        may differ: they change no stored record, and the manifest is rewritten with their new values.
+        """
+        if overwrite:
+            self._move_aside()
+        stored = self.manifest()
+        if stored is None:
+            if self.samples_path.exists():
+                raise StoreError(
+                    f"{self.samples_path} exists without {MANIFEST}, so its provenance is unknown; "
+                    "use --overwrite to start over (the old file is moved aside)"
+                )
+            self.write_manifest(fingerprint)
+            return []
+        diff = fingerprint_diff(stored, fingerprint)
+        refused = [line for line in diff if not within(line.split(":", 1)[0], mutable)]
+        if refused:
+            raise StoreError(
+                f"{self.run_dir} holds a run with a different fingerprint:\n  "
+                + "\n  ".join(refused)
+                + "\nuse --overwrite to start over (the old files are moved aside), or another output path"
+            )
+        if diff:
+            self.write_manifest(fingerprint)
+        return read_records(self.samples_path, repair=True)
+
+    def append(self, records: Iterable[SampleRecord]) -> None:
+        """Append records as JSON lines, flushed (and fsynced) before returning."""
+        with self.samples_path.open("a", encoding="utf-8") as f:
+            f.write(_jsonl(records))
+            f.flush()
+            if self.fsync:
+                os.fsync(f.fileno())
+
+    def rewrite(self, records: Iterable[SampleRecord]) -> None:
+        """Replace all records at once (atomic rename), e.g. after re-grading."""
+        _write_atomic(self.samples_path, _jsonl(records))
+
+    def write_manifest(self, fingerprint: Mapping[str, Any]) -> None:
+        """Write the fingerprint at once (atomic rename), e.g. a new grader version after re-grading."""
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomic(self.manifest_path, json.dumps(_jsonable(fingerprint), indent=2, sort_keys=True) + "\n")
+
+    def _move_aside(self) -> None:
+        old = [p for p in (self.manifest_path, self.samples_path) if p.exists()]
+        if not old:
+            return
+        backup = self.run_dir / "overwritten" / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        backup.mkdir(parents=True, exist_ok=True)
+        for p in old:
+            p.rename(backup / p.name)
+
+
+def find_runs(path: Path) -> dict[str, Path]:
+    """Benchmark run directories (holding ``samples.jsonl``) by benchmark name.
+
+    ``path`` is one benchmark run, a model-tag directory, or an output path with exactly one model tag.
+    """
+    if (path / SAMPLES).is_file():
+        return {path.name: path}
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path} is not a directory")
+    runs = {d.name: d for d in sorted(path.iterdir()) if (d / SAMPLES).is_file()}
+    if runs:
+        return runs
+    tags = [d for d in sorted(path.iterdir()) if d.is_dir() and any(d.glob(f"*/{SAMPLES}"))]
+    if len(tags) == 1:
+        return find_runs(tags[0])
+    if tags:
+        raise ValueError(f"{path} holds several model tags ({', '.join(t.name for t in tags)}); name one")
+    raise FileNotFoundError(f"no benchmark runs (*/{SAMPLES}) under {path}")

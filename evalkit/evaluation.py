@@ -14,17 +14,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from evalkit.cli import eval_inputs
-from evalkit.reporting import areal_files
-from evalkit.run.config import EvalConfig
-from evalkit.reporting.metrics import DEFAULT_KS, aggregate
+from evalkit.benchmarks.loading import load_benchmarks
 from evalkit.benchmarks.templates import PromptTemplate, load_template
-from evalkit.run.lock import run_lock
-from evalkit.run.runner import is_complete, run_benchmarks, select
-from evalkit.run.store import RunStore
-from evalkit.reporting.table import Column, table_view
 from evalkit.errors import UsageError
+from evalkit.reporting import areal_files
+from evalkit.reporting.metrics import DEFAULT_KS, aggregate
+from evalkit.reporting.table import Column, table_view
+from evalkit.run.config import EvalConfig
+from evalkit.run.lock import run_lock
 from evalkit.run.regrade import refresh_verdicts
+from evalkit.run.runner import is_complete, run_benchmarks, select
+from evalkit.run.store import RunStore, run_root
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +59,6 @@ def resolve_ks(ks: tuple[int, ...] | None, n_sampling: int) -> tuple[list[int], 
             f"--ks {','.join(map(str, bad))}: pass@k needs 1 <= k <= --n_sampling ({n_sampling})"
         )
     return list(ks), list(ks)
-
-
-def run_root(config: EvalConfig) -> Path:
-    """``<output_path>/<model_tag>``: the directory holding one run per benchmark."""
-    return eval_inputs.run_root(config.model_path, config.output.output_path, config.output.model_tag)
 
 
 def sampler_options(config: EvalConfig, log: TextIO | None = None) -> dict[str, Any]:
@@ -152,14 +147,14 @@ def evaluate(config: EvalConfig, *, log: TextIO | None = None) -> EvalResults:
     the aggregate JSON and (unless ``config.output.areal_files`` is off) AReaL's files. Notes go to
     ``log`` (default: discarded). Raises ``UsageError`` (and the loaders' errors) for bad inputs."""
     log = log or io.StringIO()
-    root = run_root(config)
+    root = run_root(config.model_path, config.output.output_path, config.output.model_tag)
     with run_lock(root, wait=config.output.lock_wait):
         return _evaluate(config, root, log)
 
 
 def _evaluate(config: EvalConfig, root: Path, log: TextIO) -> EvalResults:
     columns, ks = resolve_ks(config.output.ks, config.sampling.n_sampling)
-    benchmarks, changed = eval_inputs.load_benchmarks(  # a changed file is an error
+    benchmarks, changed = load_benchmarks(  # a changed file is an error
         config.benchmarks, config.data_dir, allow_changed=config.allow_changed_benchmark, out=log
     )
     template = load_template(config.template)

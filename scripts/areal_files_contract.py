@@ -28,8 +28,8 @@ def main(out: Path) -> int:
 
     import evalkit.sampling.factory as factory
     from evalkit.benchmarks.loading import load_benchmark
-    from evalkit.cli.eval_and_aggregate import main as evalkit_main
     from evalkit.benchmarks.templates import load_template
+    from evalkit.cli.eval_and_aggregate import main as evalkit_main
     from evalkit.sampling.tiny_model import build_tiny_model
 
     model = out / "tiny"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI step: the AReaL contract tests (tests/training/test_areal_contract.py) in a throwaway environment:
+# CI step: the AReaL contract tests (tests/training/areal/test_areal_contract.py) in a throwaway environment:
 # every preset's rendered config must load through AReaL's own config classes and loader.
 # Installs from PyPI only: the `areal` wheel without its GPU dependencies (torch, sglang, ...), the config
 # stack it pins (omegaconf, hydra-core) and what its config module imports; evalkit itself without deps.
@@ -21,6 +21,6 @@ pip=("$tmp/venv/bin/pip" install --quiet --disable-pip-version-check)
 echo "areal_contract: areal $areal_version installed in $((SECONDS - start))s ($(du -sh "$tmp/venv" | cut -f1))"
 
 cd "$tmp"
-"$tmp/venv/bin/python" -m pytest "$root/tests/training/test_areal_contract.py" -q -p no:cacheprovider \
+"$tmp/venv/bin/python" -m pytest "$root/tests/training/areal/test_areal_contract.py" -q -p no:cacheprovider \
     --rootdir "$root" -c "$root/pyproject.toml"
 echo "areal_contract: done in $((SECONDS - start))s"

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from evalkit.graders import ExtractionPolicy
+from evalkit.reporting.plots import plot_curves
 from evalkit.sampling.tiny_model import build_tiny_model
-from evalkit.training.plots import plot_curves
 from evalkit.training.rewards import trl_reward
 from evalkit.training.smoke import reward_history, toy_sums, train_grpo
 

@@ -9,8 +9,8 @@ import pytest
 import evalkit
 import evalkit.sampling.factory as factory
 from evalkit.cli.eval_and_aggregate import main
-from evalkit.run.store import read_records
 from evalkit.reporting.table import render_table
+from evalkit.run.store import read_records
 
 
 def test_evaluate_prints_nothing_and_the_cli_prints_its_table(

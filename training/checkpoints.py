@@ -62,7 +62,7 @@ class Checkpoint:
                 "--local_dir", str(self.path), "--target_dir", str(target)]  # fmt: skip
 
 
-def is_complete(path: Path) -> bool:
+def is_saved(path: Path) -> bool:
     """``config.json`` and all weight files present, nothing still being written."""
     if not (path / "config.json").is_file():
         return False
@@ -95,7 +95,7 @@ def signature(path: Path) -> tuple[int, int, int]:
 def _verl(step_dir: Path, step: int) -> Checkpoint | None:
     actor = step_dir / "actor"
     for hf in (step_dir / MERGED_DIR, actor / "huggingface", actor):
-        if is_complete(hf):
+        if is_saved(hf):
             return Checkpoint("verl", step, hf)
     if any(actor.glob(FSDP_SHARD)):
         return Checkpoint("verl", step, actor, merged=False)
@@ -109,7 +109,7 @@ def is_transient(path: Path) -> bool:
 
 def _areal(path: Path, global_step: int) -> Checkpoint | None:
     role = AREAL_ROLES.get(path.parent.name)
-    if role is None or not is_complete(path):
+    if role is None or not is_saved(path):
         return None
     trainer, offset = role
     return Checkpoint(trainer, global_step + offset, path)
@@ -145,7 +145,7 @@ def discover(root: str | Path) -> list[Checkpoint]:
             elif m := VERL.match(name):
                 found += [c] if (c := _verl(path, int(m[1]))) else []
             elif m := TRL.match(name):
-                found += [Checkpoint("trl", int(m[1]), path)] if is_complete(path) else []
+                found += [Checkpoint("trl", int(m[1]), path)] if is_saved(path) else []
             else:
                 continue
             dirnames.remove(name)

@@ -1,14 +1,13 @@
-"""``evalkit watch CKPT_ROOT --output_path OUT``: evaluate every new training checkpoint as it appears.
+"""Each new training checkpoint evaluated as it appears (``evalkit watch CKPT_ROOT --output_path OUT``).
 
 Each settled persistent checkpoint (complete, unchanged across two polls, never a trainer's recover
-checkpoint: see ``checkpoints``) is evaluated by
-``python -m evalkit eval`` in a subprocess, with the flags of an ``EvalConfig`` built from watch's
-evaluation flags and ``--eval_args`` (``--python`` of its own environment, its own GPUs via
-``--cuda_visible_devices``). Results go to ``OUT/<step tag>/<benchmark>/``; ``OUT/watch.json`` keeps the
-per-step table (greedy_acc and sample_pass@1 per benchmark), printed and plotted to ``OUT/watch.png``.
+checkpoint: see ``checkpoints``) is evaluated by the ``command`` given to :func:`subprocess_evaluator`
+(``evalkit watch`` passes ``python -m evalkit eval`` with the flags of the checkpoint's ``EvalConfig``),
+in a subprocess with its own python and GPUs. Results go to ``OUT/<step tag>/<benchmark>/``;
+``OUT/watch.json`` keeps the per-step table (greedy_acc and sample_pass@1 per benchmark), printed and
+plotted to ``OUT/watch.png``.
 """
 
-import argparse
 import json
 import os
 import shlex
@@ -16,68 +15,31 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalkit.cli import eval_and_aggregate
-from evalkit.run.config import EvalConfig, default
 from evalkit.training.checkpoints import Checkpoint, discover, merge, signature, weightless
-from evalkit.errors import UsageError
 
 METRICS = ("greedy_acc", "sample_pass@1")
 Metrics = dict[str, dict[str, float | None]]
 Evaluator = Callable[[Checkpoint], Metrics]
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("ckpt_root", help="directory the trainer writes checkpoints under")
-    parser.add_argument("--output_path", required=True)
-    parser.add_argument("--interval", type=float, default=300.0, help="seconds between polls")
-    parser.add_argument("--once", action="store_true", help="evaluate what is there now, then exit")
-    parser.add_argument(
-        "--settle", type=float, default=5.0, help="with --once: seconds between the two polls"
-    )
-    parser.add_argument("--merge", action="store_true", help="merge veRL FSDP shards to HF before evaluating")
-    parser.add_argument(
-        "--retries", type=int, default=2, help="times a failed evaluation is tried again (on later polls)"
-    )
-    parser.add_argument("--python", default=sys.executable, help="python of the evaluation environment")
-    parser.add_argument("--cuda_visible_devices", help="GPUs for the evaluation, e.g. 6,7")
-    parser.add_argument("--data_names", default=",".join(default(EvalConfig, "benchmarks")))
-    parser.add_argument("--backend")
-    parser.add_argument("--n_sampling", type=int)
-    parser.add_argument("--max_gen_tokens", type=int)
-    parser.add_argument("--data_dir")
-    parser.add_argument(
-        "--eval_args", default="", help="further eval_and_aggregate flags, quoted as one string"
-    )
+@dataclass(frozen=True, slots=True)
+class WatchConfig:
+    """What to watch and how often: the one place each of watch's defaults is written."""
 
-
-def eval_config(args: argparse.Namespace, model_path: str, tag: str) -> EvalConfig:
-    """The evaluation of one checkpoint: watch's eval flags and ``--eval_args``, read as
-    ``eval_and_aggregate`` reads its flags (an unknown or conflicting one fails here, naming it)."""
-    argv = [
-        "--model_path",
-        model_path,
-        "--output_path",
-        args.output_path,
-        "--model_tag",
-        tag,
-        "--data_names",
-        args.data_names,
-        "--no_areal_files",
-    ]  # fmt: skip  (AReaL's layout: one model a path)
-    for flag in ("backend", "n_sampling", "max_gen_tokens", "data_dir"):
-        if getattr(args, flag) is not None:
-            argv += [f"--{flag}", str(getattr(args, flag))]
-    parser = argparse.ArgumentParser(prog="evalkit watch --eval_args", add_help=False)
-    eval_and_aggregate.add_arguments(parser)
-    return EvalConfig.from_args(parser.parse_args(argv + shlex.split(args.eval_args)))
-
-
-def eval_command(args: argparse.Namespace, ckpt: Checkpoint) -> list[str]:
-    """The ``eval_and_aggregate`` command for one checkpoint: the flags of its ``eval_config``."""
-    return [args.python, "-m", "evalkit", "eval", *eval_config(args, str(ckpt.path), ckpt.tag).to_argv()]
+    ckpt_root: str
+    output_path: str
+    data_names: str
+    interval: float = 300.0  # seconds between polls
+    once: bool = False  # evaluate what is there now, then exit
+    settle: float = 5.0  # with ``once``: seconds between the two polls
+    merge: bool = False  # merge veRL FSDP shards to HF before evaluating
+    retries: int = 2  # times a failed evaluation is tried again (on later polls)
+    python: str = sys.executable  # python of the evaluation environment
+    cuda_visible_devices: str | None = None  # GPUs for the evaluation
 
 
 def read_metrics(output_path: str | Path, tag: str, data_names: str) -> Metrics:
@@ -93,20 +55,21 @@ def read_metrics(output_path: str | Path, tag: str, data_names: str) -> Metrics:
     return out
 
 
-def subprocess_evaluator(args: argparse.Namespace) -> Evaluator:
-    """Evaluate in a subprocess with its own python and GPUs; a failure raises ``RuntimeError``."""
+def subprocess_evaluator(config: WatchConfig, command: Callable[[Checkpoint], list[str]]) -> Evaluator:
+    """Evaluate by running ``command(checkpoint)`` in a subprocess with its own GPUs; a failure raises
+    ``RuntimeError``."""
     env = dict(
         os.environ, PYTHONSAFEPATH="1"
     )  # a folder named evalkit in the cwd must not shadow the package
-    if args.cuda_visible_devices is not None:
-        env["CUDA_VISIBLE_DEVICES"] = args.cuda_visible_devices
+    if config.cuda_visible_devices is not None:
+        env["CUDA_VISIBLE_DEVICES"] = config.cuda_visible_devices
 
     def evaluate(ckpt: Checkpoint) -> Metrics:
-        cmd = eval_command(args, ckpt)
+        cmd = command(ckpt)
         print(f"evaluating step {ckpt.global_step}: {shlex.join(cmd)}", file=sys.stderr, flush=True)
         if (rc := subprocess.run(cmd, env=env).returncode) != 0:
             raise RuntimeError(f"evaluation exited with {rc}: {shlex.join(cmd)}")
-        return read_metrics(args.output_path, ckpt.tag, args.data_names)
+        return read_metrics(config.output_path, ckpt.tag, config.data_names)
 
     return evaluate
 
@@ -114,9 +77,9 @@ def subprocess_evaluator(args: argparse.Namespace) -> Evaluator:
 class Watcher:
     """Poll state: settled-checkpoint detection and the per-step results stored in ``OUT/watch.json``."""
 
-    def __init__(self, args: argparse.Namespace, evaluate: Evaluator) -> None:
-        self.args, self.evaluate = args, evaluate
-        self.state_path = Path(args.output_path) / "watch.json"
+    def __init__(self, config: WatchConfig, evaluate: Evaluator) -> None:
+        self.config, self.evaluate = config, evaluate
+        self.state_path = Path(config.output_path) / "watch.json"
         self.results: dict[str, dict[str, Any]] = (
             json.loads(self.state_path.read_text()) if self.state_path.is_file() else {}
         )
@@ -127,7 +90,7 @@ class Watcher:
         """One pass: evaluate settled checkpoints; return how many are still pending (changing or merged)."""
         pending = 0
         self._report_weightless()
-        for ckpt in discover(self.args.ckpt_root):
+        for ckpt in discover(self.config.ckpt_root):
             if self._done(str(ckpt.path)):
                 continue
             if not ckpt.merged:
@@ -145,11 +108,11 @@ class Watcher:
     def _done(self, key: str) -> bool:
         """Evaluated, or failed more than ``--retries`` times."""
         entry = self.results.get(key)
-        return entry is not None and ("error" not in entry or entry["attempts"] > self.args.retries)
+        return entry is not None and ("error" not in entry or entry["attempts"] > self.config.retries)
 
     def _report_weightless(self) -> None:
         """Say once, when it has settled, that a save directory holds no weights (it is not evaluated)."""
-        for path in weightless(self.args.ckpt_root):
+        for path in weightless(self.config.ckpt_root):
             sig = signature(path)
             if path in self.advised or self.signatures.get(path) != sig:
                 self.signatures[path] = sig
@@ -159,13 +122,13 @@ class Watcher:
                   "until they appear", file=sys.stderr)  # fmt: skip
 
     def _unmerged(self, ckpt: Checkpoint) -> int:
-        if self.args.merge:
-            merge(ckpt, self.args.python)
+        if self.config.merge:
+            merge(ckpt, self.config.python)
             return 1
         if ckpt.path not in self.advised:
             self.advised.add(ckpt.path)
             print(f"veRL checkpoint {ckpt.path} holds FSDP shards; merge it to HF first "
-                  f"(or pass --merge):\n  {shlex.join(ckpt.merge_command(self.args.python))}", file=sys.stderr)  # fmt: skip
+                  f"(or pass --merge):\n  {shlex.join(ckpt.merge_command(self.config.python))}", file=sys.stderr)  # fmt: skip
         return 0
 
     def _evaluate(self, ckpt: Checkpoint) -> None:
@@ -175,7 +138,7 @@ class Watcher:
         try:
             entry["metrics"] = self.evaluate(ckpt)
         except RuntimeError as e:
-            left = self.args.retries + 1 - attempts
+            left = self.config.retries + 1 - attempts
             print(
                 f"error (attempt {attempts}, {left} retr{'y' if left == 1 else 'ies'} left): {e}",
                 file=sys.stderr,
@@ -200,7 +163,7 @@ class Watcher:
         """Print the per-step table and write ``watch_table.json`` and ``watch.png``."""
         from prettytable import PrettyTable
 
-        from evalkit.training.plots import plot_curves
+        from evalkit.reporting.plots import plot_curves
 
         rows = self.rows()
         columns = list(dict.fromkeys(k for r in rows for k in r))
@@ -208,7 +171,7 @@ class Watcher:
         for r in rows:
             table.add_row([_fmt(r.get(c)) for c in columns])
         print(table, flush=True)
-        out = Path(self.args.output_path)
+        out = Path(self.config.output_path)
         (out / "watch_table.json").write_text(json.dumps(rows, indent=2))
         metric_cols = [c for c in columns if c not in ("step", "trainer")]
         plot_curves(out / "watch.png", [r["step"] for r in rows], {c: [r.get(c) for r in rows] for c in metric_cols},
@@ -219,27 +182,11 @@ def _fmt(value: Any) -> Any:
     return f"{value:.1f}" if isinstance(value, float) else ("-" if value is None else value)
 
 
-def watch(args: argparse.Namespace, evaluate: Evaluator) -> Watcher:
+def watch(config: WatchConfig, evaluate: Evaluator) -> Watcher:
     """Poll until interrupted; with ``--once``, until nothing is pending, ``--settle`` seconds apart."""
-    watcher = Watcher(args, evaluate)
+    watcher = Watcher(config, evaluate)
     while True:
         pending = watcher.poll()
-        if args.once and not pending:
+        if config.once and not pending:
             return watcher
-        time.sleep(args.settle if args.once else args.interval)
-
-
-def run(args: argparse.Namespace) -> int:
-    if not Path(args.ckpt_root).is_dir():
-        print(f"error: checkpoint root not found: {args.ckpt_root}", file=sys.stderr)
-        return 2
-    try:
-        eval_config(args, "CKPT", "TAG")  # a bad --eval_args fails now, not at the first checkpoint
-    except UsageError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    try:
-        watcher = watch(args, subprocess_evaluator(args))
-    except KeyboardInterrupt:
-        return 130
-    return 1 if any("error" in e for e in watcher.results.values()) else 0
+        time.sleep(config.settle if config.once else config.interval)

@@ -12,7 +12,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
+
+from evalkit.errors import UsageError
 
 ENV_DATA_DIR = "EVALKIT_DATA_DIR"
 DEFAULT_DATA_DIR = Path("~/.cache/evalkit/benchmarks")
@@ -276,3 +278,28 @@ def load_benchmark(name: str, data_dir: str | os.PathLike[str] | None = None) ->
     for message in benchmark.mismatches():
         warnings.warn(f"benchmark {spec.name!r}: {message}", BenchmarkWarning, stacklevel=2)
     return benchmark
+
+
+def load_benchmarks(
+    names: Iterable[str], data_dir: str | None, *, allow_changed: bool, out: TextIO
+) -> tuple[list[Benchmark], dict[str, str]]:
+    """The benchmarks and, by name, how each changed one differs. A file that differs from its spec
+    (count or hash) is an error unless ``allow_changed`` (``--allow_changed_benchmark``); then it is
+    noted on ``out``."""
+    changed_benchmarks = {}
+    benchmarks = []
+    for name in names:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", BenchmarkWarning)  # reported below, as an error or a note
+            benchmark = load_benchmark(name, data_dir)
+        changed = "; ".join(benchmark.mismatches())
+        if changed and not allow_changed:
+            raise UsageError(
+                f"benchmark {name!r} differs from its spec: {changed} "
+                "(evalkit benchmarks verify; --allow_changed_benchmark runs it anyway, marked * in the table)"
+            )
+        if changed:
+            print(f"note: benchmark {name!r} differs from its spec: {changed}", file=out)
+            changed_benchmarks[name] = changed
+        benchmarks.append(benchmark)
+    return benchmarks, changed_benchmarks

@@ -1,29 +1,17 @@
 """``evalkit benchmarks``: list, download, verify or import benchmark data files."""
 
 import argparse
-import json
-import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
+from evalkit.benchmarks.files import download, import_dir, verify
 from evalkit.benchmarks.loading import (
     BenchmarkError,
-    BenchmarkSpec,
     candidate_data_dirs,
     find_benchmark_file,
     list_benchmarks,
     load_spec,
-    read_benchmark,
-    read_problems,
-    resolve_data_dir,
 )
-
-Loader = Callable[..., Any]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--data_dir", type=Path, default=None, help=data_dir_help)
 
 
+
 def run(args: argparse.Namespace) -> int:
     try:
         if args.action == "list":
@@ -59,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
+
 def _list(data_dir: Path | None) -> int:
     print("data directories searched, in order: " + ", ".join(map(str, candidate_data_dirs(data_dir))))
     for name in list_benchmarks():
@@ -69,119 +59,3 @@ def _list(data_dir: Path | None) -> int:
             where = "missing"
         print(f"{name:<10} {spec.count:>4} problems  {spec.answer_kind:<8} {spec.file:<16} {where}")
     return 0
-
-
-def _check(spec: BenchmarkSpec, path: Path) -> bool:
-    """Print the verification result of ``path`` against ``spec``; True when it matches."""
-    problems = read_benchmark(spec, path).mismatches()
-    print(f"{spec.name}: {'OK' if not problems else 'MISMATCH'} ({path})")
-    for message in problems:
-        print(f"  {message}")
-    return not problems
-
-
-def verify(specs: Sequence[BenchmarkSpec], data_dir: Path | None = None, *, require_all: bool = True) -> int:
-    """0 when every found file matches its spec and at least one was found; missing files fail when
-    ``require_all``."""
-    ok, found = True, 0
-    for spec in specs:
-        try:
-            path = find_benchmark_file(spec, data_dir)
-        except BenchmarkError as err:
-            print(f"{spec.name}: missing" + (f"\n{err}" if require_all else " (skipped)"))
-            ok = ok and not require_all
-            continue
-        found += 1
-        ok = _check(spec, path) and ok
-    if not found:
-        print("no benchmark data found; see 'evalkit benchmarks download --help'")
-    return 0 if ok and found else 1
-
-
-@contextmanager
-def _atomic_target(dest: Path) -> Iterator[Path]:
-    """A temporary path next to ``dest`` that replaces ``dest`` only if the block succeeds."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, dest)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def _hf_rows(spec: BenchmarkSpec, loader: Loader) -> list[dict[str, Any]]:
-    """Rows of the spec's Hugging Face split, filtered and mapped to AReaL's JSONL fields."""
-    if not spec.hf_dataset:
-        raise BenchmarkError(f"benchmark {spec.name!r} has no Hugging Face source in its spec")
-    dataset = loader(spec.hf_dataset, split=spec.hf_split, revision=spec.hf_revision)
-    missing = sorted(set(spec.hf_columns.values()) - set(dataset.column_names))
-    if spec.hf_filter and spec.hf_filter[0] not in dataset.column_names:
-        missing.append(spec.hf_filter[0])
-    if missing:
-        raise BenchmarkError(
-            f"{spec.hf_dataset} ({spec.hf_split}) lacks column(s) {', '.join(missing)}; "
-            f"it has {', '.join(dataset.column_names)}. Update the spec's [download] section."
-        )
-    rows = list(dataset)
-    if spec.hf_filter:
-        column, needle = spec.hf_filter
-        rows = [r for r in rows if needle in str(r[column])]
-    return [{out: row[col] for out, col in spec.hf_columns.items()} for row in rows]
-
-
-def download(spec: BenchmarkSpec, data_dir: Path | None = None, loader: Loader | None = None) -> int:
-    """Write ``spec.file`` from the Hugging Face Hub into the data directory atomically, then verify it."""
-    offline = "without network, copy the files to a directory and run 'evalkit benchmarks import DIR'"
-    try:
-        if loader is None:
-            from datasets import load_dataset as loader
-        rows = _hf_rows(spec, loader)
-    except ImportError:
-        print(
-            f"evalkit benchmarks download: needs 'datasets' (pip install datasets); {offline}",
-            file=sys.stderr,
-        )
-        return 2
-    except OSError as err:  # ConnectionError, timeouts, HTTP errors of the Hub
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        print(f"evalkit benchmarks download: {spec.name}: {reason}; {offline}", file=sys.stderr)
-        return 2
-    dest = resolve_data_dir(data_dir) / spec.file
-    with _atomic_target(dest) as tmp:
-        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-        read_problems(tmp, spec.fields)  # a malformed download never replaces a good file
-    print(f"{spec.name}: wrote {len(rows)} problems from {spec.hf_dataset} ({spec.hf_split}) to {dest}")
-    return 0 if _check(spec, dest) else 1
-
-
-def _find_in(source: Path, spec: BenchmarkSpec) -> Path | None:
-    """``source/<file>`` or AReaL's layout ``source/<name>/test.jsonl``."""
-    return next((p for p in (source / spec.file, source / spec.name / "test.jsonl") if p.is_file()), None)
-
-
-def import_dir(source: Path, data_dir: Path | None = None) -> int:
-    """Copy every known benchmark file found in ``source`` into the data directory and verify the copies."""
-    if not source.is_dir():
-        raise BenchmarkError(f"{source} is not a directory")
-    target_dir = resolve_data_dir(data_dir)
-    ok, found = True, 0
-    for name in list_benchmarks():
-        spec = load_spec(name)
-        if (src := _find_in(source, spec)) is None:
-            continue
-        found += 1
-        dest = target_dir / spec.file
-        if not dest.exists() or not dest.samefile(src):
-            with _atomic_target(dest) as tmp:
-                shutil.copyfile(src, tmp)
-                read_problems(tmp, spec.fields)
-            print(f"{name}: copied {src} -> {dest}")
-        ok = _check(spec, dest) and ok
-    if not found:
-        expected = ", ".join(load_spec(n).file for n in list_benchmarks())
-        raise BenchmarkError(
-            f"no benchmark files in {source} (expected any of {expected}, or <name>/test.jsonl)"
-        )
-    return 0 if ok else 1

@@ -7,16 +7,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from evalkit.cli import eval_inputs
-from evalkit.run.config import BACKENDS, BackendConfig, EvalConfig, add_sampling_arguments, default
 from evalkit.benchmarks.loading import BenchmarkError
-from evalkit.evaluation import evaluate
 from evalkit.benchmarks.templates import PromptError
-from evalkit.sampling.errors import BackendUnavailable, EngineFailure, OpenAIServerError
-from evalkit.run.store import StoreError
-from evalkit.reporting.table import render_table
+from evalkit.cli import eval_inputs
 from evalkit.cli.help import DefaultsHelpFormatter
 from evalkit.errors import UsageError
+from evalkit.evaluation import evaluate
+from evalkit.reporting.table import render_table
+from evalkit.run.config import BACKENDS, BackendConfig, EvalConfig, add_sampling_arguments, default
+from evalkit.run.store import StoreError
+from evalkit.sampling.errors import BackendUnavailable, EngineFailure, OpenAIServerError
 
 PROG = "eval_and_aggregate"
 # AReaL flags that no longer apply: name -> why.

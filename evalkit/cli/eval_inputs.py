@@ -3,20 +3,15 @@ line (exit 2) naming the flag or file for each bad input."""
 
 import argparse
 import math
-import os
 import socket
 import sys
 import tempfile
-import warnings
-from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
 from urllib.parse import urlsplit
 
-from evalkit.run.config import OutputConfig, default, sample_layout
-from evalkit.benchmarks.loading import Benchmark, BenchmarkWarning, load_benchmark
-from evalkit.run.store import model_tag
 from evalkit.errors import UsageError
+from evalkit.run.config import OutputConfig, default, sample_layout
+from evalkit.run.store import run_root
 
 CF_FLAGS = ("cf_cache_file", "cf_metadata_path", "cf_ratings_path")
 TABLES = ("default", "areal-v0.5.3")
@@ -71,12 +66,6 @@ def resolve_samples(args: argparse.Namespace) -> None:
     )
 
 
-def run_root(model_path: str, output_path: str | None, tag: str | None) -> Path:
-    """The run directory: ``<output_path>/<model_tag>``, the tag one path component."""
-    tag = tag or model_tag(model_path)
-    if tag in ("", ".", "..") or Path(tag).name != tag or "/" in tag or (os.altsep and os.altsep in tag):
-        raise UsageError(f"--model_tag {tag!r}: must be one directory name (no '/', not '.' or '..')")
-    return Path(output_path or model_path) / tag
 
 
 def _check_output(path: Path) -> None:
@@ -132,26 +121,3 @@ def prepare(args: argparse.Namespace) -> None:
         _check_server(args.base_url)
 
 
-def load_benchmarks(
-    names: Iterable[str], data_dir: str | None, *, allow_changed: bool, out: TextIO
-) -> tuple[list[Benchmark], dict[str, str]]:
-    """The benchmarks and, by name, how each changed one differs. A file that differs from its spec
-    (count or hash) is an error unless ``allow_changed`` (``--allow_changed_benchmark``); then it is
-    noted on ``out``."""
-    changed_benchmarks = {}
-    benchmarks = []
-    for name in names:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", BenchmarkWarning)  # reported below, as an error or a note
-            benchmark = load_benchmark(name, data_dir)
-        changed = "; ".join(benchmark.mismatches())
-        if changed and not allow_changed:
-            raise UsageError(
-                f"benchmark {name!r} differs from its spec: {changed} "
-                "(evalkit benchmarks verify; --allow_changed_benchmark runs it anyway, marked * in the table)"
-            )
-        if changed:
-            print(f"note: benchmark {name!r} differs from its spec: {changed}", file=out)
-            changed_benchmarks[name] = changed
-        benchmarks.append(benchmark)
-    return benchmarks, changed_benchmarks

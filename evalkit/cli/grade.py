@@ -223,8 +223,8 @@ def regrade_runs(path: Path, timeout: float, check: bool = False, workers: int |
     """Re-grade every benchmark run under ``path`` in place and print each accuracy before and after;
     with ``check``, audit each run against Math-Verify into its ``audit.jsonl``."""
     # the run store is downstream of the grader: only this mode needs it
-    from evalkit.run.store import RunStore, StoreError, find_runs
     from evalkit.run.regrade import accuracy, regrade
+    from evalkit.run.store import RunStore, StoreError, find_runs
 
     try:
         runs = find_runs(path)
@@ -258,8 +258,8 @@ def regrade_areal(
     """Re-grade an AReaL output folder; print AReaL's and evalkit's accuracy per dataset; with ``output``,
     store each dataset as an evalkit run under that directory (and with ``check``, its audit there)."""
     from evalkit.reporting.areal_files import AReaLFolderError, policy_for, read_areal_folder
-    from evalkit.run.store import RunStore
     from evalkit.run.regrade import accuracy, grader_section
+    from evalkit.run.store import RunStore
 
     try:
         runs = read_areal_folder(path, timeout=timeout, workers=workers)

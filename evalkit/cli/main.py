@@ -24,9 +24,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "benchmarks": ("evalkit.cli.benchmarks", "list, download, verify or import benchmark data"),
     "report": ("evalkit.cli.report", "render a run directory as one static HTML file with plots"),
     "compare": ("evalkit.cli.compare", "compare two runs per benchmark with a paired test"),
-    "train": ("evalkit.training.areal.launcher", "render and launch an AReaL PPO run from a hardware preset"),
-    "watch": ("evalkit.training.watch", "evaluate each new training checkpoint as it appears"),
-    "train-log": ("evalkit.training.areal.trainlog", "summarise a trainer log: steps, rewards, warnings"),
+    "train": ("evalkit.cli.train", "render and launch an AReaL PPO run from a hardware preset"),
+    "watch": ("evalkit.cli.watch", "evaluate each new training checkpoint as it appears"),
+    "train-log": ("evalkit.cli.train_log", "summarise a trainer log: steps, rewards, warnings"),
 }
 
 

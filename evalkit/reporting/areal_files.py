@@ -399,8 +399,8 @@ def policy_for(name: str, prompt_type: str) -> dict[str, bool]:
     """The extraction policy evalkit's runner would grade benchmark ``name`` under template ``prompt_type``
     with (AReaL's files keep no prompt: whether it opened ``<think>`` comes from the shipped template)."""
     from evalkit.benchmarks.loading import BenchmarkError, load_spec
-    from evalkit.graders import ExtractionPolicy
     from evalkit.benchmarks.templates import PromptError, load_template
+    from evalkit.graders import ExtractionPolicy
 
     policy = asdict(ExtractionPolicy())
     with contextlib.suppress(BenchmarkError):

@@ -1,8 +1,10 @@
-"""PNG plots for the report (matplotlib, Agg backend): pass@k curves and response-length histograms."""
+"""PNG plots (matplotlib, Agg backend): the report's pass@k curves and response-length histograms, and
+metrics against the training step (watch, train-log)."""
 
 import io
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,13 +15,17 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def _figure() -> "tuple[Figure, Axes]":
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    return plt.subplots(figsize=(6, 3.6), dpi=100)
+    return plt
+
+
+def _figure() -> "tuple[Figure, Axes]":
+    return _pyplot().subplots(figsize=(6, 3.6), dpi=100)
 
 
 def _png(fig: "Figure") -> bytes:
@@ -71,3 +77,31 @@ def length_histogram(problems: Sequence[ProblemRecords], title: str) -> bytes:
     ax.set_title(title)
     ax.legend()
     return _png(fig)
+
+
+def plot_curves(
+    path: str | Path,
+    x: Sequence[float],
+    series: Mapping[str, Sequence[float | None]],
+    *,
+    xlabel: str,
+    title: str,
+) -> Path:
+    """Write one panel per series (``None`` values skipped) to ``path`` and return it."""
+    plt = _pyplot()
+    names = list(series) or ["(no data)"]
+    fig, axes = plt.subplots(len(names), 1, figsize=(7, 2.2 * len(names) + 0.6), sharex=True, squeeze=False)
+    for ax, name in zip(axes[:, 0], names, strict=True):
+        points = [(a, b) for a, b in zip(x, series.get(name, ()), strict=False) if b is not None]
+        if points:
+            ax.plot(*zip(*points, strict=True), marker="o", markersize=3)
+        ax.set_ylabel(name, fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel(xlabel)
+    fig.suptitle(title)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

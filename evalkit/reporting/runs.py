@@ -11,8 +11,8 @@ from typing import Any
 
 from evalkit.reporting.areal_files import is_areal_folder, read_areal_folder
 from evalkit.run.records import SampleRecord
-from evalkit.run.store import RunStore, find_runs, flatten
 from evalkit.run.regrade import current_records
+from evalkit.run.store import RunStore, find_runs, flatten
 
 # Settings that make two runs of one benchmark comparable: what was asked and how it was sampled.
 # The sample count and the seed change no distribution, so they may differ.

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
-from evalkit.run.runner import RunConfig
 from evalkit.errors import UsageError
+from evalkit.run.runner import RunConfig
 
 BACKENDS = ("vllm", "transformers", "openai")
 VLLM_ONLY = ("tensor_parallel_size", "max_model_len", "gpu_memory_utilization")

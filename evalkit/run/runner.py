@@ -22,9 +22,9 @@ from evalkit import __version__
 from evalkit.benchmarks.loading import Benchmark, Problem
 from evalkit.benchmarks.templates import PromptTemplate, prompt_opens_think
 from evalkit.run.records import Kind, SampleRecord
-from evalkit.sampling.base import Completion, Job, Sampler, SamplingParams, derive_seed
-from evalkit.run.store import RunStore, StoreError, fingerprint_diff, within
 from evalkit.run.regrade import grader_section, refresh_verdicts
+from evalkit.run.store import RunStore, StoreError, fingerprint_diff, within
+from evalkit.sampling.base import Completion, Job, Sampler, SamplingParams, derive_seed
 
 _KIND_ORDER = {"greedy": 0, "sample": 1}
 

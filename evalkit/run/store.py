@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from evalkit.errors import UsageError
 from evalkit.run.records import SampleRecord
 
 MANIFEST = "manifest.json"
@@ -207,3 +208,11 @@ def find_runs(path: Path) -> dict[str, Path]:
     if tags:
         raise ValueError(f"{path} holds several model tags ({', '.join(t.name for t in tags)}); name one")
     raise FileNotFoundError(f"no benchmark runs (*/{SAMPLES}) under {path}")
+
+
+def run_root(model_path: str, output_path: str | None, tag: str | None) -> Path:
+    """The run directory: ``<output_path>/<model_tag>``, the tag one path component."""
+    tag = tag or model_tag(model_path)
+    if tag in ("", ".", "..") or Path(tag).name != tag or "/" in tag or (os.altsep and os.altsep in tag):
+        raise UsageError(f"--model_tag {tag!r}: must be one directory name (no '/', not '.' or '..')")
+    return Path(output_path or model_path) / tag

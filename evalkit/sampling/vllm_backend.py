@@ -17,8 +17,8 @@ from typing import Any
 
 from evalkit.sampling.base import BatchCall, Completion, Job
 from evalkit.sampling.errors import BackendUnavailable, EngineFailure
-from evalkit.sampling.vllm_options import VLLMConfig, areal_max_model_len, engine_kwargs, sampling_kwargs
 from evalkit.sampling.troubleshooting import diagnose_exception
+from evalkit.sampling.vllm_options import VLLMConfig, areal_max_model_len, engine_kwargs, sampling_kwargs
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from evalkit.cli.watch import eval_command, watch_config
 from evalkit.training import watch as watch_module
-from evalkit.training.checkpoints import Checkpoint, discover, is_complete
-from evalkit.training.watch import Watcher, eval_command, watch
+from evalkit.training.checkpoints import Checkpoint, discover, is_saved
+from evalkit.training.watch import WatchConfig, Watcher, watch
 
 LAYOUTS = {
     "areal-v0.2": "v02/checkpoints/root/ppo-1.5B-distill-gpus-8/512x16/actor/epoch1epochstep2globalstep2",
@@ -55,15 +56,19 @@ def test_sharded_checkpoint_needs_every_shard(tmp_path: Path) -> None:
     index = {"weight_map": {"a": "model-00001-of-00002.safetensors", "b": "model-00002-of-00002.safetensors"}}
     (tmp_path / "model.safetensors.index.json").write_text(json.dumps(index))
     (tmp_path / "model-00001-of-00002.safetensors").write_bytes(b"x")
-    assert not is_complete(tmp_path)
+    assert not is_saved(tmp_path)
     (tmp_path / "model-00002-of-00002.safetensors").write_bytes(b"x")
-    assert is_complete(tmp_path)
+    assert is_saved(tmp_path)
 
 
 def watch_args(root: Path, out: Path) -> Namespace:
     return Namespace(ckpt_root=str(root), output_path=str(out), once=True, settle=0.0, interval=0.0, merge=False,
                      python="py", cuda_visible_devices=None, data_names="aime24,amc23", backend="transformers",
                      n_sampling=1, max_gen_tokens=4, data_dir=None, eval_args="--seed 3", retries=1)  # fmt: skip
+
+
+def settings(root: Path, out: Path) -> WatchConfig:
+    return watch_config(watch_args(root, out))
 
 
 def test_watch_once_evaluates_each_settled_checkpoint_once(
@@ -78,7 +83,7 @@ def test_watch_once_evaluates_each_settled_checkpoint_once(
         }
 
     out = tmp_path / "eval"
-    watcher = watch(watch_args(ckpt_root, out), fake_evaluate)
+    watcher = watch(settings(ckpt_root, out), fake_evaluate)
     assert seen == [2, 4, 6, 10]
     rows = json.loads((out / "watch_table.json").read_text())
     assert [r["step"] for r in rows] == [2, 4, 6, 10]
@@ -91,13 +96,13 @@ def test_watch_once_evaluates_each_settled_checkpoint_once(
     assert "aime24 greedy_acc" in captured.out
     assert watcher.rows() == rows
 
-    watch(watch_args(ckpt_root, out), fake_evaluate)  # resumes from watch.json: nothing new
+    watch(settings(ckpt_root, out), fake_evaluate)  # resumes from watch.json: nothing new
     assert seen == [2, 4, 6, 10]
 
 
 def test_a_checkpoint_still_changing_waits_for_the_next_poll(ckpt_root: Path, tmp_path: Path) -> None:
     calls: list[int] = []
-    watcher = Watcher(watch_args(ckpt_root, tmp_path / "eval"), lambda c: calls.append(c.global_step) or {})
+    watcher = Watcher(settings(ckpt_root, tmp_path / "eval"), lambda c: calls.append(c.global_step) or {})
     assert watcher.poll() == 4 and calls == []  # first sighting: signatures recorded
     (ckpt_root / LAYOUTS["trl"] / "model.safetensors").write_bytes(b"grown")
     assert watcher.poll() == 1 and calls == [2, 4, 6]
@@ -160,7 +165,7 @@ def test_watch_skips_recover_checkpoints_as_areal_rewrites_them(tmp_path: Path, 
         ("areal", 1, "epoch0epochstep0globalstep0"), ("areal-v0.2", 3, "epoch1epochstep3globalstep3"),
     ]  # fmt: skip
     evaluated: list[Path] = []
-    watcher = Watcher(watch_args(root, tmp_path / "eval"), lambda c: evaluated.append(c.path) or {})
+    watcher = Watcher(settings(root, tmp_path / "eval"), lambda c: evaluated.append(c.path) or {})
     assert watcher.poll() == 2  # first sighting
     v02_recover_save(v02, 4, tiny_model_dir)  # AReaL rewrites the recover checkpoint mid-watch
     shutil.rmtree(a1 / "recover_checkpoint")
@@ -189,11 +194,11 @@ def test_a_failed_evaluation_is_retried_a_bounded_number_of_times(
         return {}
 
     out = tmp_path / "eval"
-    watcher = watch(watch_args(ckpt_root, out), flaky)  # retries=1: step 4 is tried twice, then given up
+    watcher = watch(settings(ckpt_root, out), flaky)  # retries=1: step 4 is tried twice, then given up
     assert calls.count(4) == 2 and sorted(set(calls)) == [2, 4, 6, 10]
     assert "attempt 2, 0 retries left" in capsys.readouterr().err
     assert watcher.results[str(discover(ckpt_root)[1].path)]["attempts"] == 2
-    watch(watch_args(ckpt_root, out), flaky)  # a later watch does not try a given-up checkpoint again
+    watch(settings(ckpt_root, out), flaky)  # a later watch does not try a given-up checkpoint again
     assert calls.count(4) == 2
 
 
@@ -203,7 +208,7 @@ def test_a_save_without_weights_is_reported_once(
     empty = ckpt_root / "trl_extra" / "checkpoint-12"
     empty.mkdir(parents=True)
     (empty / "config.json").write_text("{}")
-    watcher = Watcher(watch_args(ckpt_root, tmp_path / "eval"), lambda c: {})
+    watcher = Watcher(settings(ckpt_root, tmp_path / "eval"), lambda c: {})
     for _ in range(3):
         watcher.poll()
     err = capsys.readouterr().err
@@ -229,5 +234,6 @@ def test_the_evaluation_subprocess_ignores_a_shadowing_folder(
     monkeypatch.setattr(watch_module, "read_metrics", lambda *a: {})
     args = watch_args(tmp_path, tmp_path / "eval")
     args.python = sys.executable
-    assert watch_module.subprocess_evaluator(args)(Checkpoint("trl", 1, tmp_path)) == {}
+    evaluator = watch_module.subprocess_evaluator(watch_config(args), lambda c: eval_command(args, c))
+    assert evaluator(Checkpoint("trl", 1, tmp_path)) == {}
     assert seen["PYTHONSAFEPATH"] == "1"

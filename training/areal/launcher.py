@@ -1,4 +1,5 @@
-"""``evalkit train``: render an AReaL config from a hardware preset, check the cluster, launch on Ray.
+"""Launching AReaL (``evalkit train``): a config rendered from a hardware preset, the cluster checked, the run
+launched on Ray.
 
 ``--trainer areal-v0.2`` runs ``python3 -m realhf.apps.quickstart ppo-math --config <rendered.yaml>``
 (the guide's quickstart, in an AReaL v0.2 checkout); ``--trainer areal`` runs AReaL 1.0 through
@@ -11,7 +12,6 @@ import argparse
 import getpass
 import os
 import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -43,53 +43,16 @@ RAY_GPUS = re.compile(r"([\d.]+)/([\d.]+) GPU")
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
+class Finding:
     """One preflight finding: an ``error`` stops a launch, a ``warning`` does not."""
 
     level: Literal["error", "warning"]
     message: str
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--preset", required=True, choices=sorted(PRESETS), help="row of the guide's hardware table"
-    )
-    parser.add_argument("--model_path", required=True, help="HF model directory (actor, ref and critic)")
-    parser.add_argument("--dataset", required=True, help="training JSONL file")
-    parser.add_argument("--trainer", choices=sorted(ENTRY_POINTS), default="areal-v0.2")
-    parser.add_argument("--ray_address", help="Ray head, e.g. HEAD_IP:6379 (default: the local cluster)")
-    parser.add_argument("--experiment_name")
-    parser.add_argument("--trial_name")
-    parser.add_argument(
-        "--fileroot", default="/storage/ray/experiments", help="training outputs (shared storage)"
-    )
-    parser.add_argument(
-        "--max_new_tokens", type=int, help="default: 27648 (v0.2's shipped YAMLs), 8192 (1.0's boba_grpo)"
-    )
-    parser.add_argument(
-        "--save_freq_steps",
-        type=int,
-        help="also save a persistent checkpoint every N steps (default: once per epoch)",
-    )
-    parser.add_argument("--config_out", help="where to write the rendered YAML (default: under --fileroot)")
-    parser.add_argument(
-        "--areal_dir",
-        default="/storage/codes/AReaL",
-        help="AReaL v0.2 checkout (the trainer's working directory)",
-    )
-    parser.add_argument(
-        "--areal_version",
-        help=f"AReaL release to render for (v0.2 or {AREAL_RELEASES[0]}-{AREAL_RELEASES[-1]}); "
-        "default: detected (the checkout's tag, or the areal installed in --python)",
-    )
-    parser.add_argument("--python", default="python3", help="python of the trainer's own environment")
-    parser.add_argument(
-        "--log_file", help=f"trainer output copy (default: <fileroot>/logs/<user>/<exp>/<trial>/{LOG_NAME})"
-    )
-    parser.add_argument("--dry_run", action="store_true", help="print the config and command; launch nothing")
 
 
-def detect_release(args: argparse.Namespace) -> tuple[str, Problem | None]:
+def detect_release(args: argparse.Namespace) -> tuple[str, Finding | None]:
     """The AReaL release to render for, and what stops a launch with it (``None`` if nothing)."""
     v02 = args.trainer == "areal-v0.2"
     found = args.areal_version or (
@@ -97,18 +60,18 @@ def detect_release(args: argparse.Namespace) -> tuple[str, Problem | None]:
     )  # fmt: skip
     if found is None:  # v0.2 without git: prerequisites() still checks the checkout
         missing = f"no AReaL in {args.python}'s environment: {args.python} -m pip install areal=={AREAL_RELEASES[-1]}"
-        return (V02_RELEASE, None) if v02 else (AREAL_RELEASES[-1], Problem("error", missing))
+        return (V02_RELEASE, None) if v02 else (AREAL_RELEASES[-1], Finding("error", missing))
     try:
         release, message = areal_release(found), ""
     except ValueError as e:
         release, message = "", str(e)
     if v02 and release != V02_RELEASE:
         fix = f"git -C {args.areal_dir} checkout {V02_TAG}"
-        return V02_RELEASE, Problem(
+        return V02_RELEASE, Finding(
             "error", f"AReaL {found} is not v0.2, which the guide's configs need: {fix}"
         )
     if not v02 and release in ("", V02_RELEASE):
-        return AREAL_RELEASES[-1], Problem(
+        return AREAL_RELEASES[-1], Finding(
             "error", message or f"AReaL {found} runs with --trainer areal-v0.2"
         )
     return release, None
@@ -147,23 +110,23 @@ def log_path(args: argparse.Namespace, config: dict[str, Any]) -> Path:
     return Path(args.fileroot) / "logs" / getpass.getuser() / exp / trial / LOG_NAME
 
 
-def prerequisites(args: argparse.Namespace, config: dict[str, Any]) -> list[Problem]:
+def prerequisites(args: argparse.Namespace, config: dict[str, Any]) -> list[Finding]:
     """What AReaL v0.2 needs before it starts: a v0.2 checkout to run in, names without ``_``."""
     if args.trainer != "areal-v0.2":
         return []
     problems = []
     checkout = Path(args.areal_dir)
     if not checkout.is_dir():
-        problems.append(Problem("error", f"AReaL checkout not found: {checkout}; git clone {AREAL_REPO} {checkout} "
+        problems.append(Finding("error", f"AReaL checkout not found: {checkout}; git clone {AREAL_REPO} {checkout} "
                                 f"&& git -C {checkout} checkout {V02_TAG} (or pass --areal_dir)"))  # fmt: skip
     elif not (checkout / V02_ENTRY).is_file():
-        problems.append(Problem("error", f"{checkout} has no {V02_ENTRY} (realhf left AReaL before v0.5): "
+        problems.append(Finding("error", f"{checkout} has no {V02_ENTRY} (realhf left AReaL before v0.5): "
                                 f"git -C {checkout} checkout {V02_TAG}"))  # fmt: skip
     for key in ("experiment_name", "trial_name"):
         if "_" in config[key]:
             fixed = config[key].replace("_", "-")
             problems.append(
-                Problem("error", f"AReaL v0.2 rejects '_' in {key} {config[key]!r}: use --{key} {fixed}")
+                Finding("error", f"AReaL v0.2 rejects '_' in {key} {config[key]!r}: use --{key} {fixed}")
             )
     return problems
 
@@ -223,23 +186,23 @@ def is_network_fs(fstype: str) -> bool:
     return fstype.split(".")[0] in NETWORK_FS or fstype.startswith("fuse.")
 
 
-def preflight(args: argparse.Namespace, preset: Preset) -> list[Problem]:
+def preflight(args: argparse.Namespace, preset: Preset) -> list[Finding]:
     """Everything missing for ``preset``: model, dataset, Ray and its GPUs, shared storage."""
     problems = []
     if not (Path(args.model_path) / "config.json").is_file():
-        problems.append(Problem("error", f"model not found: {args.model_path} has no config.json"))
+        problems.append(Finding("error", f"model not found: {args.model_path} has no config.json"))
     if not Path(args.dataset).is_file():
-        problems.append(Problem("error", f"dataset not found: {args.dataset}"))
+        problems.append(Finding("error", f"dataset not found: {args.dataset}"))
     gpus, source = cluster_gpus(args.ray_address)
     if gpus is None:
         problems.append(
-            Problem("error", f"Ray cluster not reachable ({source}); start it: scripts/setup_cluster.py")
+            Finding("error", f"Ray cluster not reachable ({source}); start it: scripts/setup_cluster.py")
         )
     elif source != "ray status":
-        problems.append(Problem("error", f"Ray cluster not reachable; {source} sees {gpus} GPU(s)"))
+        problems.append(Finding("error", f"Ray cluster not reachable; {source} sees {gpus} GPU(s)"))
     if gpus is not None and gpus < preset.gpus:
         problems.append(
-            Problem(
+            Finding(
                 "error",
                 f"preset {preset.name} needs {preset.nodes} node(s) x 8 GPUs = {preset.gpus} GPUs (80 GB); "
                 f"{source} reports {gpus}",
@@ -249,14 +212,14 @@ def preflight(args: argparse.Namespace, preset: Preset) -> list[Problem]:
     return problems + ([storage] if storage else [])
 
 
-def storage_problem(fileroot: str, nodes: int) -> Problem | None:
+def storage_problem(fileroot: str, nodes: int) -> Finding | None:
     """Several nodes need ``fileroot`` on shared storage (a network filesystem, the guide's /storage)."""
     point, fstype = mount_type(fileroot)
     if nodes == 1 or is_network_fs(fstype):
         return None
     if os.path.realpath(fileroot).startswith("/storage"):
-        return Problem("warning", f"{fileroot} is on {fstype} at {point}: make sure /storage is shared (NAS)")
-    return Problem(
+        return Finding("warning", f"{fileroot} is on {fstype} at {point}: make sure /storage is shared (NAS)")
+    return Finding(
         "error",
         f"{nodes} nodes need shared storage, but fileroot {fileroot} is on local {fstype} ({point}); "
         "mount a NAS on every node at /storage",
@@ -280,34 +243,3 @@ def tee(cmd: list[str], log: Path, **popen: Any) -> int:
         return proc.wait()
 
 
-def run(args: argparse.Namespace) -> int:
-    import yaml
-
-    preset = PRESETS[args.preset]
-    release, version_problem = detect_release(args)
-    config = render(args, release)
-    path, log = config_path(args, config), log_path(args, config)
-    cmd = command(args, path)
-    problems = [
-        *([version_problem] if version_problem else []),
-        *prerequisites(args, config),
-        *preflight(args, preset),
-    ]
-    cwd = args.areal_dir if args.trainer == "areal-v0.2" else None
-    if args.dry_run:
-        print(f"# {path} (AReaL {release})\n{yaml.safe_dump(config, sort_keys=False)}")
-        print(f"# command (cwd {cwd or os.getcwd()}), output appended to {log}:\n# {shlex.join(cmd)}")
-        for p in problems:
-            print(f"warning: {p.message}", file=sys.stderr)
-        return 0
-    for p in problems:
-        print(f"{p.level}: {p.message}", file=sys.stderr)
-    if any(p.level == "error" for p in problems):
-        return 2
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
-    env = dict(os.environ, **({"RAY_ADDRESS": args.ray_address} if args.ray_address else {}))
-    print(
-        f"launching AReaL {release}: {shlex.join(cmd)}\nlog: {log} (evalkit train-log {log})", file=sys.stderr
-    )
-    return tee(cmd, log, cwd=cwd, env=env)

@@ -1,4 +1,4 @@
-"""``evalkit train-log LOGFILE``: steps, rewards and health warnings from an AReaL v0.2 master-worker log.
+"""An AReaL v0.2 master-worker log read back (``evalkit train-log LOGFILE``): steps, rewards, health warnings.
 
 v0.2.0 logs to stdout only: read the copy ``evalkit train`` appends to
 ``<fileroot>/logs/<user>/<exp>/<trial>/evalkit_train.log``.
@@ -9,13 +9,10 @@ Reads the guide's three line kinds: ``Epoch e/E step s/S (global step g) finishe
 them but do not parse are counted as malformed and skipped.
 """
 
-import argparse
 import ast
-import json
 import math
 import re
-import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +148,7 @@ def _num(value: float | None) -> str:
 
 
 def plot(log: TrainLog, path: str | Path) -> Path:
-    from evalkit.training.plots import plot_curves
+    from evalkit.reporting.plots import plot_curves
 
     series = {"step time (s)": [s.step_time for s in log.steps]}
     series |= {k: [s.stats.get(k) for s in log.steps] for k in STATS}
@@ -160,24 +157,5 @@ def plot(log: TrainLog, path: str | Path) -> Path:
     )
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("logfile", help="trainer log (master worker lines)")
-    parser.add_argument("--plot", help="write the curves to this PNG")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
 
 
-def run(args: argparse.Namespace) -> int:
-    path = Path(args.logfile)
-    if not path.is_file():
-        print(f"error: log not found: {path}", file=sys.stderr)
-        return 2
-    log = parse(path.read_text(errors="replace"))
-    if args.json:
-        print(json.dumps(asdict(log), indent=2))
-    else:
-        print(table(log))
-        for w in log.warnings:
-            print(f"warning: {w}", file=sys.stderr)
-    if args.plot:
-        plot(log, args.plot)
-    return 0

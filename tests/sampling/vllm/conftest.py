@@ -10,8 +10,8 @@ def vllm_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny random-weight model (vLLM's CPU attention needs head_dim >= 32), where vLLM can run."""
     from transformers import AutoConfig
 
-    from evalkit.sampling.vllm_backend import detect_platform
     from evalkit.sampling.tiny_model import build_tiny_model
+    from evalkit.sampling.vllm_backend import detect_platform
 
     if not detect_platform().usable:
         pytest.skip("the installed vLLM finds no device to run on here (a GPU build without a GPU?)")

@@ -21,9 +21,9 @@ from vllm.v1.engine.llm_engine import LLMEngine  # noqa: E402
 
 from evalkit.sampling import vllm_backend  # noqa: E402
 from evalkit.sampling.base import Completion, SampleRequest, SamplingParams  # noqa: E402
+from evalkit.sampling.troubleshooting import SYMPTOMS  # noqa: E402
 from evalkit.sampling.vllm_backend import VLLMSampler, engine_options, to_completion  # noqa: E402
 from evalkit.sampling.vllm_options import REPLACED_OPTIONS, VLLMConfig, engine_kwargs, sampling_kwargs  # noqa: E402
-from evalkit.sampling.troubleshooting import SYMPTOMS  # noqa: E402
 
 pytestmark = pytest.mark.vllm
 

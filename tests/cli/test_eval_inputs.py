@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import evalkit.sampling.factory as factory
-from evalkit.cli.main import main as evalkit_main
 from evalkit.cli.eval_and_aggregate import main
+from evalkit.cli.main import main as evalkit_main
 
 
 @pytest.fixture

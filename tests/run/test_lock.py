@@ -16,11 +16,11 @@ from test_eval_and_aggregate import ScriptedSampler
 
 import evalkit.sampling.factory as factory
 from evalkit.benchmarks.loading import load_benchmark
-from evalkit.cli.eval_and_aggregate import main
 from evalkit.benchmarks.templates import load_template
+from evalkit.cli.eval_and_aggregate import main
 from evalkit.run.lock import LOCK, LockHeld, acquire, release, run_lock
-from evalkit.sampling.base import Completion, Job
 from evalkit.run.store import read_records
+from evalkit.sampling.base import Completion, Job
 
 
 def dead_pid() -> int:

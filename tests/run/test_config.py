@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.run.config import BackendConfig, EvalConfig, OutputConfig, sampling_flags
 from evalkit.cli.eval_and_aggregate import add_arguments
+from evalkit.cli.watch import eval_config
+from evalkit.cli.watch import run as watch_run
+from evalkit.errors import UsageError
+from evalkit.run.config import BackendConfig, EvalConfig, OutputConfig, sampling_flags
 from evalkit.run.runner import RunConfig
 from evalkit.sampling.base import SamplingParams
-from evalkit.training.watch import eval_config
-from evalkit.training.watch import run as watch_run
-from evalkit.errors import UsageError
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -12,11 +12,11 @@ from transformers import AutoTokenizer
 
 import evalkit.sampling.factory as factory
 from evalkit.benchmarks.loading import load_benchmark
+from evalkit.benchmarks.templates import load_template
 from evalkit.cli.eval_and_aggregate import main
 from evalkit.reporting.metrics import pass_at_k
-from evalkit.benchmarks.templates import load_template
-from evalkit.sampling.base import Completion, Job
 from evalkit.run.store import RunStore, model_tag, read_records
+from evalkit.sampling.base import Completion, Job
 
 TABLE_HEADER = "| dataset | num_questions | greedy_length | sample_length | greedy_acc | sample_pass@1 | pass@8 | pass@16 |"
 
@@ -215,9 +215,9 @@ def test_vllm_uses_one_engine_per_gpu_by_default(
     import argparse
 
     import evalkit.sampling.vllm_backend as vllm_backend
-    from evalkit.run.config import EvalConfig
     from evalkit.cli.eval_and_aggregate import add_arguments
     from evalkit.evaluation import sampler_options
+    from evalkit.run.config import EvalConfig
 
     monkeypatch.setattr(vllm_backend, "vllm_installed", lambda: True)
     monkeypatch.setattr(
@@ -246,9 +246,9 @@ def test_vllm_on_a_cpu_build_runs_one_engine(monkeypatch: pytest.MonkeyPatch) ->
     import argparse
 
     import evalkit.sampling.vllm_backend as vllm_backend
-    from evalkit.run.config import EvalConfig
     from evalkit.cli.eval_and_aggregate import add_arguments
     from evalkit.evaluation import sampler_options
+    from evalkit.run.config import EvalConfig
 
     monkeypatch.setattr(vllm_backend, "vllm_installed", lambda: True)
     monkeypatch.setattr(vllm_backend, "detect_platform", lambda: vllm_backend.VLLMPlatform("cpu", 0, ""))

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 
 from evalkit.benchmarks.loading import Benchmark, BenchmarkSpec, Problem, load_benchmark
-from evalkit.graders import GRADER_VERSION
 from evalkit.benchmarks.templates import PromptTemplate, load_template
+from evalkit.graders import GRADER_VERSION
 from evalkit.run.records import SampleRecord
-from evalkit.run.runner import RunConfig, is_complete, run_benchmark, run_benchmarks
-from evalkit.sampling.base import Completion, Job, derive_seed
-from evalkit.run.store import RunStore, StoreError, read_records
 from evalkit.run.regrade import regrade
+from evalkit.run.runner import RunConfig, is_complete, run_benchmark, run_benchmarks
+from evalkit.run.store import RunStore, StoreError, read_records
+from evalkit.sampling.base import Completion, Job, derive_seed
 
 TEMPLATE = PromptTemplate(name="qa", input_template="Question: {input}\nAnswer:")
 BENCH = Benchmark(

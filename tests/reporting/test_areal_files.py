@@ -10,12 +10,12 @@ import pytest
 from test_eval_and_aggregate import ScriptedSampler, table_row
 
 import evalkit.sampling.factory as factory
-from evalkit.reporting.areal_files import AGGREGATE_KEYS, is_areal_folder, read_areal_folder
-from evalkit.cli.main import main as evalkit_main
 from evalkit.benchmarks.loading import load_benchmark
-from evalkit.cli.eval_and_aggregate import main
-from evalkit.graders import audit
 from evalkit.benchmarks.templates import load_template
+from evalkit.cli.eval_and_aggregate import main
+from evalkit.cli.main import main as evalkit_main
+from evalkit.graders import audit
+from evalkit.reporting.areal_files import AGGREGATE_KEYS, is_areal_folder, read_areal_folder
 from evalkit.run.store import RunStore
 
 AREAL_KEYS = ["idx", "question", "gt_cot", "gt", "code", "pred", "report", "score"]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from evalkit.cli.main import main as cli_main
-from evalkit.cli.compare import compare_benchmark, compare_runs, paired_test, render_deltas
 from evalkit.graders import GRADER_VERSION
+from evalkit.reporting.paired import compare_benchmark, compare_runs, paired_test, render_deltas
 from evalkit.run.records import SampleRecord
 from evalkit.run.store import RunStore
 

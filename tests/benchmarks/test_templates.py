@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from evalkit.benchmarks.loading import load_benchmark
-from evalkit.benchmarks.templates import PromptError, list_templates, load_template, parse_template, prompt_opens_think
+from evalkit.benchmarks.templates import (
+    PromptError,
+    list_templates,
+    load_template,
+    parse_template,
+    prompt_opens_think,
+)
 
 # Surrounding whitespace (stripped, as AReaL's parse_question does) and braces (kept as is).
 PROBLEM = "  Find $x$ if $\\{x\\} = 2$.\n"

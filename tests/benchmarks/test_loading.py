@@ -1,6 +1,5 @@
 """Benchmark specs and data loading: counts, hashes, ids, golds and actionable errors."""
 
-import ast
 import json
 import shutil
 import warnings
@@ -8,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-import evalkit.benchmarks.loading
 from evalkit.benchmarks.loading import (
     BenchmarkError,
     BenchmarkWarning,
@@ -214,8 +212,3 @@ def test_spec_errors_name_the_spec_and_key() -> None:
         parse_spec({"name": "x", "file": "x.jsonl", "count": 1}, source="specs/x.toml")
 
 
-def test_data_module_imports_nothing_downstream() -> None:
-    tree = ast.parse(Path(evalkit.benchmarks.loading.__file__).read_text(encoding="utf-8"))
-    modules = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-    modules |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    assert not [m for m in modules if m.startswith("evalkit")]

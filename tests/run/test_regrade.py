@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 
 import evalkit.sampling.factory as factory
-from evalkit.cli.main import main as cli_main
 from evalkit.benchmarks.loading import Benchmark, BenchmarkSpec, Problem, load_benchmark
-from evalkit.cli.eval_and_aggregate import main as eval_main
-from evalkit.graders import GRADER_VERSION
 from evalkit.benchmarks.templates import PromptTemplate
+from evalkit.cli.eval_and_aggregate import main as eval_main
+from evalkit.cli.main import main as cli_main
+from evalkit.graders import GRADER_VERSION
 from evalkit.run.records import SampleRecord
-from evalkit.run.runner import RunConfig, run_benchmark
-from evalkit.sampling.base import Completion, Job
-from evalkit.run.store import RunStore
 from evalkit.run.regrade import accuracy, grader_version, refresh_verdicts
+from evalkit.run.runner import RunConfig, run_benchmark
+from evalkit.run.store import RunStore
+from evalkit.sampling.base import Completion, Job
 
 TEMPLATE = PromptTemplate(name="qa", input_template="Question: {input}\nAnswer:")
 BENCH = Benchmark(

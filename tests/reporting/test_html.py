@@ -9,8 +9,8 @@ import pytest
 
 from evalkit.cli.main import main as cli_main
 from evalkit.graders import GRADER_VERSION
+from evalkit.reporting.html import build_report
 from evalkit.run.records import SampleRecord
-from evalkit.cli.report import build_report
 from evalkit.run.store import RunStore
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -8,8 +8,8 @@ from typing import Any
 import datasets
 import pytest
 
-from evalkit.cli.main import main
 from evalkit.benchmarks.loading import load_benchmark, load_spec
+from evalkit.cli.main import main
 
 
 @pytest.fixture(autouse=True)

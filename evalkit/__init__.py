@@ -19,7 +19,7 @@ _LAZY = {
     "EvalConfig": "evalkit.run.config",
     "BackendConfig": "evalkit.run.config",
     "OutputConfig": "evalkit.run.config",
-    "RunConfig": "evalkit.run.runner",
+    "RunConfig": "evalkit.run.config",
 }
 
 

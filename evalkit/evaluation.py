@@ -18,23 +18,24 @@ from evalkit.benchmarks.loading import load_benchmarks
 from evalkit.benchmarks.templates import PromptTemplate, load_template
 from evalkit.errors import UsageError
 from evalkit.reporting import areal_files
-from evalkit.reporting.metrics import DEFAULT_KS, aggregate
+from evalkit.reporting.metrics import DEFAULT_KS, BenchmarkMetrics, aggregate
 from evalkit.reporting.table import Column, table_view
 from evalkit.run.config import EvalConfig
 from evalkit.run.lock import run_lock
 from evalkit.run.regrade import refresh_verdicts
 from evalkit.run.runner import is_complete, run_benchmarks, select
-from evalkit.run.store import RunStore, run_root
+from evalkit.run.store import Manifest, RunStore, run_root
 
 
 @dataclass(frozen=True, slots=True)
 class EvalResults:
-    """What one evaluation produced. ``metrics``: per benchmark, ``aggregate``'s metrics and the run's
-    ``fingerprint`` (its manifest); ``areal``: AReaL's aggregate per benchmark; ``columns``: the table's
-    pass@k columns; ``changed``: benchmarks run from a file that differs from its spec, and how."""
+    """What one evaluation produced, per benchmark: ``metrics`` and each run's ``manifests``; ``areal``:
+    AReaL's aggregate per benchmark; ``columns``: the table's pass@k columns; ``changed``: benchmarks run
+    from a file that differs from its spec, and how."""
 
     config: EvalConfig
-    metrics: dict[str, dict[str, Any]]
+    metrics: dict[str, BenchmarkMetrics]
+    manifests: dict[str, Manifest]
     run_dirs: dict[str, Path]
     aggregate_path: Path
     areal: dict[str, dict[str, Any]]
@@ -44,7 +45,11 @@ class EvalResults:
     def table(self) -> tuple[dict[str, Any], list[Column]]:
         """The rows and columns ``eval_and_aggregate`` prints (``render_table(*results.table())``)."""
         rows, columns = table_view(
-            self.config.output.table, self.metrics, self.columns, self.areal, marked=self.changed
+            self.config.output.table,
+            {name: m.to_dict() for name, m in self.metrics.items()},
+            self.columns,
+            self.areal,
+            marked=self.changed,
         )
         return dict(rows), columns
 
@@ -189,12 +194,13 @@ def _evaluate(config: EvalConfig, root: Path, log: TextIO) -> EvalResults:
             progress=config.progress,
             out=log,
         )
-    metrics, selected = {}, {}
+    metrics, manifests, selected = {}, {}, {}
     for b in benchmarks:
         refresh_verdicts(root / b.name, out=log)  # verdicts from an older grader are re-graded, not reprinted
         store = RunStore(root / b.name)
         records = select(store.records(), sampling)  # a run grown past n_sampling: its first n samples
-        metrics[b.name] = aggregate(records, ks=ks) | {"fingerprint": store.manifest()}
+        metrics[b.name] = aggregate(records, ks=ks)
+        manifests[b.name] = store.manifest() or {}
         selected[b.name] = (b, records)
     missing = [k for k in columns if k not in ks]
     if missing:
@@ -203,10 +209,11 @@ def _evaluate(config: EvalConfig, root: Path, log: TextIO) -> EvalResults:
         )
     s = sampling
     path = root / f"aggregate_parallel_{template.name}_{s.temperature:.1f}_{s.top_p:.2f}_{s.top_k}.json"
-    areal_files.merge_json(path, metrics)  # benchmarks of earlier calls are kept
+    written = {name: m.to_dict() | {"fingerprint": manifests[name]} for name, m in metrics.items()}
+    areal_files.merge_json(path, written)  # benchmarks of earlier calls are kept
     areal = _areal_files(config, template.name, selected, root.name, log)
     return EvalResults(
-        config, metrics, {b.name: root / b.name for b in benchmarks}, path, areal, columns, changed
+        config, metrics, manifests, {b.name: root / b.name for b in benchmarks}, path, areal, columns, changed
     )
 
 

@@ -100,7 +100,7 @@ def _template_and_config(args: argparse.Namespace) -> tuple[Any, Any]:
     from transformers import AutoTokenizer
 
     from evalkit.benchmarks.templates import load_template
-    from evalkit.run.runner import RunConfig
+    from evalkit.run.config import RunConfig
 
     template = load_template(TEMPLATE)
     config = RunConfig(

@@ -35,8 +35,10 @@ def test_evaluate_prints_nothing_and_the_cli_prints_its_table(
     records = read_records(run_dir / "samples.jsonl")
     assert sorted(r.kind for r in records) == ["greedy"] * 30 + ["sample"] * 30
     metrics = results.metrics["aime24"]
-    assert metrics["num_questions"] == 30 and metrics["sample_length"] <= 4
-    assert json.loads(results.aggregate_path.read_text())["aime24"] == json.loads(json.dumps(metrics))
+    assert metrics.num_questions == 30 and metrics.sample_length <= 4
+    written = json.loads(results.aggregate_path.read_text())["aime24"]
+    assert written == json.loads(json.dumps(metrics.to_dict() | {"fingerprint": results.manifests["aime24"]}))
+    assert written["fingerprint"]["benchmark"]["name"] == "aime24"
     assert results.columns == [8, 16] and results.changed == {}
     assert (tmp_path / "math_eval_4").is_dir()  # AReaL's files, as eval_and_aggregate writes them
 

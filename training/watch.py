@@ -50,7 +50,7 @@ def read_metrics(output_path: str | Path, tag: str, data_names: str) -> Metrics:
     out: Metrics = {}
     for bench in filter(None, (b.strip() for b in data_names.split(","))):
         records = read_records(Path(output_path) / tag / bench / "samples.jsonl")
-        summary = aggregate(records, ks=(), maj_ks=()) if records else {}
+        summary = aggregate(records, ks=(), maj_ks=()).to_dict() if records else {}
         out[bench] = {m: summary.get(m) for m in METRICS}
     return out
 

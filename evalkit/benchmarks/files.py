@@ -25,12 +25,6 @@ from evalkit.benchmarks.loading import (
 Loader = Callable[..., Any]
 
 
-
-
-
-
-
-
 def _check(spec: BenchmarkSpec, path: Path) -> bool:
     """Print the verification result of ``path`` against ``spec``; True when it matches."""
     problems = read_benchmark(spec, path).mismatches()

@@ -32,7 +32,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         p.add_argument("--data_dir", type=Path, default=None, help=data_dir_help)
 
 
-
 def run(args: argparse.Namespace) -> int:
     try:
         if args.action == "list":
@@ -46,7 +45,6 @@ def run(args: argparse.Namespace) -> int:
     except BenchmarkError as err:
         print(f"evalkit benchmarks: {err}", file=sys.stderr)
         return 1
-
 
 
 def _list(data_dir: Path | None) -> int:

@@ -66,8 +66,6 @@ def resolve_samples(args: argparse.Namespace) -> None:
     )
 
 
-
-
 def _check_output(path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise UsageError(f"--output_path {path}: is a file, not a directory")
@@ -119,5 +117,3 @@ def prepare(args: argparse.Namespace) -> None:
     _check_output(run_root(args.model_path, args.output_path, args.model_tag).parent)
     if args.backend == "openai" and args.base_url:
         _check_server(args.base_url)
-
-

@@ -31,7 +31,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-
 def run(args: argparse.Namespace) -> int:
     try:
         loaded = load_runs(args.output_dir)

@@ -16,7 +16,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of the table")
 
 
-
 def run(args: argparse.Namespace) -> int:
     path = Path(args.logfile)
     if not path.is_file():

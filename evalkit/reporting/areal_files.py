@@ -102,7 +102,7 @@ def areal_aggregate(records: Sequence[SampleRecord], equivalent: Equivalent | No
     ``equivalent`` groups maj@32's answers (default: the grader's)."""
     n = min((c for c in _sample_counts(records).values()), default=0)
     ks = [k for k in (8, 16, 32) if k <= n]
-    metrics = aggregate(records, ks=ks, maj_ks=(32,) if n >= 32 else (), equivalent=equivalent)
+    metrics = aggregate(records, ks=ks, maj_ks=(32,) if n >= 32 else (), equivalent=equivalent).to_dict()
     metrics["num_questions"] = sum(r.kind == "greedy" for r in records)  # AReaL counts greedy responses
     return {key: _cell(metrics.get(key)) for key in AGGREGATE_KEYS}
 

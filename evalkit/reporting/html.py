@@ -13,6 +13,7 @@ from evalkit.benchmarks.loading import BenchmarkError, load_benchmark
 from evalkit.graders import audit
 from evalkit.reporting.metrics import (
     DEFAULT_KS,
+    BenchmarkMetrics,
     Equivalent,
     ProblemRecords,
     aggregate,
@@ -117,13 +118,14 @@ def _problem_html(p: ProblemRecords, text: str | None, eq: Equivalent, max_chars
     return "\n".join(parts)
 
 
-def _summary_table(results: Mapping[str, Mapping[str, object]]) -> str:
+def _summary_table(results: Mapping[str, BenchmarkMetrics]) -> str:
     """Metrics as rows, benchmarks as columns."""
-    keys = list(dict.fromkeys(k for m in results.values() for k in m))
-    head = "".join(f"<th>{escape(h)}</th>" for h in ["metric", *results])
+    columns = {name: m.to_dict() for name, m in results.items()}
+    keys = list(dict.fromkeys(k for m in columns.values() for k in m))
+    head = "".join(f"<th>{escape(h)}</th>" for h in ["metric", *columns])
     rows = []
     for key in keys:
-        values = [m.get(key) for m in results.values()]
+        values = [m.get(key) for m in columns.values()]
         cells = [f"{v:.1f}" if isinstance(v, float) else "-" if v is None else str(v) for v in values]
         rows.append("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in [key, *cells]) + "</tr>")
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
@@ -255,7 +257,3 @@ def build_report(
 {"".join(sections)}
 <script>{_JS}</script></body></html>
 """
-
-
-
-

@@ -8,7 +8,6 @@ than two values exist.
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 import numpy as np
 
@@ -138,14 +137,55 @@ def _seed_accuracies(problems: Sequence[ProblemRecords]) -> list[float]:
     return [float(np.mean([p.samples[j].correct for p in problems if p.n > j])) for j in range(width)]
 
 
+@dataclass(frozen=True, slots=True)
+class BenchmarkMetrics:
+    """The metrics of one benchmark run: accuracies in percent, lengths in tokens, ``None`` where nothing
+    was there to average. ``pass_at``, ``maj_at`` and ``pass_at_stderr`` are keyed by k."""
+
+    num_questions: int
+    greedy_length: float | None
+    sample_length: float | None
+    greedy_acc: float | None
+    sample_pass_at_1: float | None
+    pass_at: dict[int, float | None]
+    maj_at: dict[int, float | None]
+    num_samples: int  # the smallest sample count of a problem
+    greedy_truncated: float | None
+    sample_truncated: float | None
+    greedy_acc_stderr: float | None
+    sample_pass_at_1_stderr: float | None
+    sample_pass_at_1_seed_stderr: float | None
+    pass_at_stderr: dict[int, float | None]
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        """The JSON form, under the names of AReaL's table (``sample_pass@1``, ``pass@8``, ``maj@32``), its
+        fields first (see docs/evaluation.md)."""
+        return {
+            "num_questions": self.num_questions,
+            "greedy_length": self.greedy_length,
+            "sample_length": self.sample_length,
+            "greedy_acc": self.greedy_acc,
+            "sample_pass@1": self.sample_pass_at_1,
+            **{f"pass@{k}": v for k, v in self.pass_at.items()},
+            **{f"maj@{k}": v for k, v in self.maj_at.items()},
+            "num_samples": self.num_samples,
+            "greedy_truncated": self.greedy_truncated,
+            "sample_truncated": self.sample_truncated,
+            "greedy_acc_stderr": self.greedy_acc_stderr,
+            "sample_pass@1_stderr": self.sample_pass_at_1_stderr,
+            "sample_pass@1_seed_stderr": self.sample_pass_at_1_seed_stderr,
+            **{f"pass@{k}_stderr": v for k, v in self.pass_at_stderr.items()},
+        }
+
+
 def aggregate(
     records: Iterable[SampleRecord],
     ks: Sequence[int] = DEFAULT_KS,
     *,
     maj_ks: Sequence[int] | None = None,
     equivalent: Equivalent | None = None,
-) -> dict[str, Any]:
-    """Metrics of one benchmark run, AReaL's table fields first (see docs/evaluation.md).
+) -> BenchmarkMetrics:
+    """Metrics of one benchmark run.
 
     ``maj_ks`` defaults to the smallest sample count (maj@32 for 32 samples); ``equivalent``
     defaults to :func:`grader_equivalent`. Any ``k`` above a problem's sample count raises
@@ -162,28 +202,27 @@ def aggregate(
     greedy_correct = [float(r.correct) for r in greedy]
     pass1 = [p.c / p.n for p in sampled]
     pass_k = {k: [p.pass_at_k(k) for p in sampled] for k in ks}
-    out: dict[str, Any] = {
-        "num_questions": len(problems),
-        "greedy_length": mean_length(greedy),
-        "sample_length": mean_length(samples),
-        "greedy_acc": _percent(greedy_correct),
-        "sample_pass@1": _percent(pass1),
-        **{f"pass@{k}": _percent(v) for k, v in pass_k.items()},
-    }
+    maj: dict[int, float | None] = {}
     if maj_ks:
         eq = equivalent or grader_equivalent()
         for k in maj_ks:
             short = next((p for p in sampled if p.n < k), None)
             if short is not None:
                 raise ValueError(f"maj@{k} needs k <= n, but problem {short.problem_id!r} has n = {short.n}")
-            out[f"maj@{k}"] = _percent([float(majority_correct(p.samples[:k], eq)) for p in sampled])
-    out |= {
-        "num_samples": min_n,
-        "greedy_truncated": _percent([float(r.truncated) for r in greedy]),
-        "sample_truncated": _percent([float(r.truncated) for r in samples]),
-        "greedy_acc_stderr": _stderr(greedy_correct),
-        "sample_pass@1_stderr": _stderr(pass1),
-        "sample_pass@1_seed_stderr": _stderr(_seed_accuracies(sampled)),
-        **{f"pass@{k}_stderr": _stderr(v) for k, v in pass_k.items()},
-    }
-    return out
+            maj[k] = _percent([float(majority_correct(p.samples[:k], eq)) for p in sampled])
+    return BenchmarkMetrics(
+        num_questions=len(problems),
+        greedy_length=mean_length(greedy),
+        sample_length=mean_length(samples),
+        greedy_acc=_percent(greedy_correct),
+        sample_pass_at_1=_percent(pass1),
+        pass_at={k: _percent(v) for k, v in pass_k.items()},
+        maj_at=maj,
+        num_samples=min_n,
+        greedy_truncated=_percent([float(r.truncated) for r in greedy]),
+        sample_truncated=_percent([float(r.truncated) for r in samples]),
+        greedy_acc_stderr=_stderr(greedy_correct),
+        sample_pass_at_1_stderr=_stderr(pass1),
+        sample_pass_at_1_seed_stderr=_stderr(_seed_accuracies(sampled)),
+        pass_at_stderr={k: _stderr(v) for k, v in pass_k.items()},
+    )

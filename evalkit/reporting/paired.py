@@ -118,7 +118,3 @@ def render_deltas(deltas: Sequence[Delta], marked: Sequence[str] = ()) -> str:
              f"[{t.ci_low:+.1f}, {t.ci_high:+.1f}]", f"{t.p_value:.4f}"]
         )  # fmt: skip
     return table.get_string()
-
-
-
-

@@ -9,11 +9,12 @@ flags are generated from ``RunConfig``'s fields; the other flags take their defa
 import argparse
 import math
 from collections.abc import Iterator
-from dataclasses import MISSING, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
 from evalkit.errors import UsageError
-from evalkit.run.runner import RunConfig
+from evalkit.run.records import Kind
+from evalkit.sampling.base import SamplingParams
 
 BACKENDS = ("vllm", "transformers", "openai")
 VLLM_ONLY = ("tensor_parallel_size", "max_model_len", "gpu_memory_utilization")
@@ -21,6 +22,51 @@ VLLM_ONLY = ("tensor_parallel_size", "max_model_len", "gpu_memory_utilization")
 AREAL_NODES, AREAL_PER_NODE = 8, 4
 # RunConfig field -> flag, where AReaL's flag name differs
 _FLAG_NAMES = {"max_new_tokens": "max_gen_tokens"}
+
+
+def _from_params(name: str, **metadata: str) -> Any:
+    """A field with ``SamplingParams``'s default and help for ``name`` (``metadata`` overrides the help)."""
+    (param,) = (f for f in fields(SamplingParams) if f.name == name)
+    return field(default=param.default, metadata={**param.metadata, **metadata})
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """What to generate per problem. ``stop`` strings end a completion; ``stop_token_ids`` are extra EOS ids.
+
+    Fields with a ``help`` in their metadata are ``eval_and_aggregate`` flags (see ``add_sampling_arguments``)."""
+
+    n_sampling: int = field(default=32, metadata={"help": "samples per problem besides the greedy run"})
+    temperature: float = _from_params("temperature")
+    top_p: float = _from_params("top_p")
+    top_k: int = _from_params("top_k")
+    max_new_tokens: int = _from_params("max_new_tokens")
+    seed: int = _from_params("seed", help="run seed; each sample's seed derives from it")
+    greedy: bool = True
+    stop: tuple[str, ...] = ()
+    stop_token_ids: tuple[int, ...] = ()
+    grade_timeout: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.n_sampling < 0 or self.max_new_tokens < 1:
+            raise ValueError(f"need n_sampling >= 0 and max_new_tokens >= 1: {self}")
+
+    def sampling(self) -> dict[str, Any]:
+        """The fields that decide the generated text (the run fingerprint's ``sampling`` section)."""
+        return {k: v for k, v in asdict(self).items() if k != "grade_timeout"}
+
+    def params(self, kind: Kind) -> SamplingParams:
+        base = SamplingParams(
+            n=1,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            top_k=self.top_k,
+            max_new_tokens=self.max_new_tokens,
+            seed=self.seed,
+            stop=self.stop,
+            stop_token_ids=self.stop_token_ids,
+        )
+        return replace(base, temperature=0.0, top_p=1.0, top_k=-1) if kind == "greedy" else base
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,10 +21,11 @@ from tqdm.auto import tqdm
 from evalkit import __version__
 from evalkit.benchmarks.loading import Benchmark, Problem
 from evalkit.benchmarks.templates import PromptTemplate, prompt_opens_think
+from evalkit.run.config import RunConfig
 from evalkit.run.records import Kind, SampleRecord
 from evalkit.run.regrade import grader_section, refresh_verdicts
-from evalkit.run.store import RunStore, StoreError, fingerprint_diff, within
-from evalkit.sampling.base import Completion, Job, Sampler, SamplingParams, derive_seed
+from evalkit.run.store import Manifest, RunStore, StoreError, fingerprint_diff, within
+from evalkit.sampling.base import Completion, Job, Sampler, derive_seed
 
 _KIND_ORDER = {"greedy": 0, "sample": 1}
 
@@ -32,51 +33,6 @@ _KIND_ORDER = {"greedy": 0, "sample": 1}
 # Fingerprint fields that change no stored sample: the number of samples (a run grows, or is read as a
 # prefix) and the data-parallel layout (each sample has its own seed, whichever rank draws it).
 MUTABLE = ("sampling.n_sampling", "backend.data_parallel")
-
-
-def _from_params(name: str, **metadata: str) -> Any:
-    """A field with ``SamplingParams``'s default and help for ``name`` (``metadata`` overrides the help)."""
-    (param,) = (f for f in fields(SamplingParams) if f.name == name)
-    return field(default=param.default, metadata={**param.metadata, **metadata})
-
-
-@dataclass(frozen=True, slots=True)
-class RunConfig:
-    """What to generate per problem. ``stop`` strings end a completion; ``stop_token_ids`` are extra EOS ids.
-
-    Fields with a ``help`` in their metadata are ``eval_and_aggregate`` flags (see ``evalkit.run.config``)."""
-
-    n_sampling: int = field(default=32, metadata={"help": "samples per problem besides the greedy run"})
-    temperature: float = _from_params("temperature")
-    top_p: float = _from_params("top_p")
-    top_k: int = _from_params("top_k")
-    max_new_tokens: int = _from_params("max_new_tokens")
-    seed: int = _from_params("seed", help="run seed; each sample's seed derives from it")
-    greedy: bool = True
-    stop: tuple[str, ...] = ()
-    stop_token_ids: tuple[int, ...] = ()
-    grade_timeout: float = 5.0
-
-    def __post_init__(self) -> None:
-        if self.n_sampling < 0 or self.max_new_tokens < 1:
-            raise ValueError(f"need n_sampling >= 0 and max_new_tokens >= 1: {self}")
-
-    def sampling(self) -> dict[str, Any]:
-        """The fields that decide the generated text (the run fingerprint's ``sampling`` section)."""
-        return {k: v for k, v in asdict(self).items() if k != "grade_timeout"}
-
-    def params(self, kind: Kind) -> SamplingParams:
-        base = SamplingParams(
-            n=1,
-            temperature=self.temperature,
-            top_p=self.top_p,
-            top_k=self.top_k,
-            max_new_tokens=self.max_new_tokens,
-            seed=self.seed,
-            stop=self.stop,
-            stop_token_ids=self.stop_token_ids,
-        )
-        return replace(base, temperature=0.0, top_p=1.0, top_k=-1) if kind == "greedy" else base
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +59,7 @@ def model_fingerprint(model: str | None) -> dict[str, Any]:
     return info
 
 
-def _task_fingerprint(benchmark: Benchmark, template: PromptTemplate, config: RunConfig) -> dict[str, Any]:
+def _task_fingerprint(benchmark: Benchmark, template: PromptTemplate, config: RunConfig) -> Manifest:
     """The part of the fingerprint known without a sampler: what is asked, and how it is sampled."""
     return {
         "benchmark": {"name": benchmark.name, "sha256": benchmark.sha256, "problems": len(benchmark)},
@@ -118,7 +74,7 @@ def run_fingerprint(
     backend: dict[str, Any],
     config: RunConfig,
     grader: dict[str, bool],
-) -> dict[str, Any]:
+) -> Manifest:
     """The manifest of a run: everything that decides its records."""
     return {
         "evalkit": __version__,

@@ -13,13 +13,37 @@ import warnings
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from evalkit.errors import UsageError
 from evalkit.run.records import SampleRecord
 
 MANIFEST = "manifest.json"
 SAMPLES = "samples.jsonl"
+
+
+class BenchmarkSection(TypedDict):
+    name: str
+    sha256: str
+    problems: int
+
+
+class TemplateSection(TypedDict):
+    name: str
+    sha256: str
+
+
+class Manifest(TypedDict, total=False):
+    """``manifest.json``: everything that decides a run's records (``evalkit.run.runner.run_fingerprint``).
+    Sections an older evalkit did not write may be missing."""
+
+    evalkit: str  # the version that wrote it
+    model: dict[str, Any]  # the path and, for a local directory, the sha256 of its config files
+    benchmark: BenchmarkSection
+    template: TemplateSection
+    sampling: dict[str, Any]  # RunConfig.sampling()
+    backend: dict[str, Any]  # Sampler.describe()
+    grader: dict[str, Any]  # the extraction policy's fields and the grader "version"
 
 
 class StoreError(RuntimeError):
@@ -120,7 +144,7 @@ class RunStore:
         self.samples_path = self.run_dir / SAMPLES
         self.fsync = fsync
 
-    def manifest(self) -> dict[str, Any] | None:
+    def manifest(self) -> Manifest | None:
         """The stored fingerprint, or ``None`` before the run started."""
         if not self.manifest_path.is_file():
             return None

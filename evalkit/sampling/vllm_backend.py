@@ -24,8 +24,6 @@ log = logging.getLogger(__name__)
 
 OTHER_BACKENDS = "use --backend transformers, or --backend openai --base_url URL of a running server"
 
-# The engine of this process: (model path, engine kwargs) and the vllm.LLM built for them.
-_ENGINE: tuple[tuple[str, str], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -150,19 +148,34 @@ def _model_config(model_path: str) -> dict[str, Any] | None:
     return json.loads(file.read_text(encoding="utf-8")) if file.is_file() else None
 
 
-def _engine(api: VLLMApi, model_path: str, kwargs: dict[str, Any]) -> Any:
-    """The process's engine, built on first use; a second, different engine would not fit in GPU memory."""
-    global _ENGINE
-    key = (model_path, repr(sorted(kwargs.items())))
-    if _ENGINE is None:
-        with diagnosed():
-            _ENGINE = (key, api.LLM(model=model_path, **kwargs))
-    elif _ENGINE[0] != key:
-        raise BackendUnavailable(
-            f"this process already holds a vLLM engine for {_ENGINE[0][0]} (options {_ENGINE[0][1]}); "
-            "one engine per process: reuse that sampler or start a new process"
-        )
-    return _ENGINE[1]
+class EngineSlot:
+    """The one vLLM engine a process holds (a second, different engine would not fit in GPU memory): built
+    on first use, shared by every sampler for the same model and options. :data:`ENGINE` is the process's."""
+
+    def __init__(self) -> None:
+        self.key: tuple[str, str] | None = None  # (model path, engine options) of the held engine
+        self._llm: Any = None
+
+    def get(self, api: VLLMApi, model_path: str, kwargs: dict[str, Any]) -> Any:
+        """The engine for ``model_path`` with ``kwargs``; one for anything else raises ``BackendUnavailable``."""
+        key = (model_path, repr(sorted(kwargs.items())))
+        if self.key is None:
+            with diagnosed():
+                self._llm = api.LLM(model=model_path, **kwargs)
+            self.key = key
+        elif self.key != key:
+            raise BackendUnavailable(
+                f"this process already holds a vLLM engine for {self.key[0]} (options {self.key[1]}); "
+                "one engine per process: reuse that sampler or start a new process"
+            )
+        return self._llm
+
+    def release(self) -> None:
+        """Forget the held engine (it is freed once no sampler uses it), so that another can be built."""
+        self.key, self._llm = None, None
+
+
+ENGINE = EngineSlot()
 
 
 class VLLMSampler(BatchCall):
@@ -185,7 +198,7 @@ class VLLMSampler(BatchCall):
         self.engine_kwargs, self.notes = engine_kwargs(self.config, self._api.engine_options)
         for note in self.notes:
             log.warning("vLLM %s: %s", self._api.version, note)
-        self._llm = _engine(self._api, model_path, self.engine_kwargs)
+        self._llm = ENGINE.get(self._api, model_path, self.engine_kwargs)
         self._ids = itertools.count()
 
     @property

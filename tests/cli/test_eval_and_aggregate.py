@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scripted import ScriptedSampler, table_row
 from transformers import AutoTokenizer
 
 import evalkit.sampling.factory as factory
@@ -19,15 +20,6 @@ from evalkit.run.store import RunStore, model_tag, read_records
 from evalkit.sampling.base import Completion, Job
 
 TABLE_HEADER = "| dataset | num_questions | greedy_length | sample_length | greedy_acc | sample_pass@1 | pass@8 | pass@16 |"
-
-
-def table_row(out: str, name: str) -> list[str]:
-    rows = [
-        [cell.strip() for cell in line.strip("|").split("|")]
-        for line in out.splitlines()
-        if line.startswith("|")
-    ]
-    return next(row for row in rows if row[0] == name)
 
 
 @pytest.fixture(scope="module")
@@ -144,31 +136,6 @@ def test_requested_k_above_n_sampling_is_an_error(tmp_path: Path, capsys: pytest
     args = ["--backend", "transformers", "--model_path", str(tmp_path), "--n_sampling", "4", "--ks", "2,8"]
     assert main(args) == 2
     assert "--ks 8" in capsys.readouterr().err
-
-
-class ScriptedSampler:
-    """Answers with the gold answer or a wrong one, decided by the seed: non-trivial, known verdicts."""
-
-    name = "scripted"
-
-    def __init__(self, golds: dict[str, str], model_path: str) -> None:
-        self.golds, self.model_path = golds, model_path
-
-    def stream(
-        self, jobs: Iterable[Job], *, max_in_flight: int | None = None
-    ) -> Iterator[tuple[int, Completion]]:
-        for job in jobs:
-            yield job.id, self._completion(self.golds[job.prompt], job.seed or 0, job.params.greedy)
-
-    @staticmethod
-    def _completion(gold: str, seed: int, greedy: bool) -> Completion:
-        if seed % 5 == 1:
-            return Completion("I keep thinking and thinking", 8, "length", seed)
-        answer = gold if greedy or seed % 3 == 0 else "-12345"
-        return Completion(f"Done.</think> So the answer is \\boxed{{{answer}}}.", 3 + seed % 4, "stop", seed)
-
-    def describe(self) -> dict[str, object]:
-        return {"name": self.name, "model": self.model_path}
 
 
 def test_table_agrees_with_records_of_a_scripted_sampler(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_eval_and_aggregate import ScriptedSampler, table_row
+from scripted import ScriptedSampler, table_row
 
 import evalkit.sampling.factory as factory
 from evalkit.benchmarks.loading import load_benchmark

@@ -120,7 +120,7 @@ def test_aggregate_hand_computed() -> None:
         + problem("c", True, [True, True, True, True], tokens=30)
     )
     out = aggregate(records, ks=(2, 4), equivalent=string_equal)
-    assert list(out)[:7] == [
+    assert list(out.to_dict())[:7] == [
         "num_questions",
         "greedy_length",
         "sample_length",
@@ -129,38 +129,38 @@ def test_aggregate_hand_computed() -> None:
         "pass@2",
         "pass@4",
     ]
-    assert out["num_questions"] == 3
-    assert out["greedy_length"] == pytest.approx(20.0)
-    assert out["sample_length"] == pytest.approx(20.0)
-    assert out["greedy_acc"] == pytest.approx(200 / 3)
-    assert out["sample_pass@1"] == pytest.approx((0.5 + 0.25 + 1.0) / 3 * 100)
+    assert out.num_questions == 3
+    assert out.greedy_length == pytest.approx(20.0)
+    assert out.sample_length == pytest.approx(20.0)
+    assert out.greedy_acc == pytest.approx(200 / 3)
+    assert out.sample_pass_at_1 == pytest.approx((0.5 + 0.25 + 1.0) / 3 * 100)
     # pass@2: a = 1 - C(2,2)/C(4,2) = 5/6, b = 1 - C(3,2)/C(4,2) = 1/2, c = 1
-    assert out["pass@2"] == pytest.approx((5 / 6 + 0.5 + 1) / 3 * 100)
-    assert out["pass@4"] == pytest.approx(100.0)
-    assert out["greedy_truncated"] == pytest.approx(100 / 3)
-    assert out["sample_truncated"] == pytest.approx(100 / 3)
-    assert out["num_samples"] == 4
+    assert out.pass_at[2] == pytest.approx((5 / 6 + 0.5 + 1) / 3 * 100)
+    assert out.pass_at[4] == pytest.approx(100.0)
+    assert out.greedy_truncated == pytest.approx(100 / 3)
+    assert out.sample_truncated == pytest.approx(100 / 3)
+    assert out.num_samples == 4
     # standard error over problems of greedy correctness [1, 0, 1]
-    assert out["greedy_acc_stderr"] == pytest.approx(np.std([1, 0, 1], ddof=1) / np.sqrt(3) * 100)
+    assert out.greedy_acc_stderr == pytest.approx(np.std([1, 0, 1], ddof=1) / np.sqrt(3) * 100)
     # seed runs: index j across problems -> [2/3, 2/3, 1/3, 2/3]
     seeds = [2 / 3, 2 / 3, 1 / 3, 2 / 3]
-    assert out["sample_pass@1_seed_stderr"] == pytest.approx(np.std(seeds, ddof=1) / 2 * 100)
-    assert "maj@4" in out  # maj@n by default
+    assert out.sample_pass_at_1_seed_stderr == pytest.approx(np.std(seeds, ddof=1) / 2 * 100)
+    assert 4 in out.maj_at  # maj@n by default
 
 
 def test_aggregate_uses_each_problems_own_n() -> None:
     records = problem("a", True, [True, False]) + problem("b", True, [True, False, False, False])
     out = aggregate(records, ks=(2,), equivalent=string_equal)
-    assert out["sample_pass@1"] == pytest.approx((0.5 + 0.25) / 2 * 100)
-    assert out["pass@2"] == pytest.approx((1.0 + 0.5) / 2 * 100)
-    assert out["num_samples"] == 2
+    assert out.sample_pass_at_1 == pytest.approx((0.5 + 0.25) / 2 * 100)
+    assert out.pass_at[2] == pytest.approx((1.0 + 0.5) / 2 * 100)
+    assert out.num_samples == 2
 
 
 def test_aggregate_without_greedy_or_samples_gives_none() -> None:
     out = aggregate([rec("a", "sample", 0, True)], ks=(1,), equivalent=string_equal)
-    assert out["greedy_acc"] is None and out["greedy_length"] is None
-    assert out["sample_pass@1"] == 100.0
-    assert out["sample_pass@1_stderr"] is None  # one problem: no spread to estimate
+    assert out.greedy_acc is None and out.greedy_length is None
+    assert out.sample_pass_at_1 == 100.0
+    assert out.sample_pass_at_1_stderr is None  # one problem: no spread to estimate
 
 
 # --- maj@k --------------------------------------------------------------------------------------
@@ -189,8 +189,8 @@ def test_maj_at_k_groups_equivalent_answers_written_differently() -> None:
     # by string equality "7" would win 2 to 1
     assert not majority_correct(samples, string_equal)
     out = aggregate(samples, ks=(1,), maj_ks=(5, 2), equivalent=eq)
-    assert out["maj@5"] == 100.0
-    assert out["maj@2"] == 100.0  # tie between "\frac{1}{2}" and "7": the earliest group wins
+    assert out.maj_at[5] == 100.0
+    assert out.maj_at[2] == 100.0  # tie between "\frac{1}{2}" and "7": the earliest group wins
 
 
 def test_maj_at_k_above_n_raises() -> None:

@@ -11,8 +11,7 @@ from evalkit.cli.eval_and_aggregate import add_arguments
 from evalkit.cli.watch import eval_config
 from evalkit.cli.watch import run as watch_run
 from evalkit.errors import UsageError
-from evalkit.run.config import BackendConfig, EvalConfig, OutputConfig, sampling_flags
-from evalkit.run.runner import RunConfig
+from evalkit.run.config import BackendConfig, EvalConfig, OutputConfig, RunConfig, sampling_flags
 from evalkit.sampling.base import SamplingParams
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
-from test_eval_and_aggregate import ScriptedSampler
+from scripted import ScriptedSampler
 
 import evalkit.sampling.factory as factory
 from evalkit.benchmarks.loading import load_benchmark

@@ -15,9 +15,10 @@ from evalkit.benchmarks.templates import PromptTemplate
 from evalkit.cli.eval_and_aggregate import main as eval_main
 from evalkit.cli.main import main as cli_main
 from evalkit.graders import GRADER_VERSION
+from evalkit.run.config import RunConfig
 from evalkit.run.records import SampleRecord
 from evalkit.run.regrade import accuracy, grader_version, refresh_verdicts
-from evalkit.run.runner import RunConfig, run_benchmark
+from evalkit.run.runner import run_benchmark
 from evalkit.run.store import RunStore
 from evalkit.sampling.base import Completion, Job
 

@@ -16,9 +16,10 @@ import pytest
 from evalkit.benchmarks.loading import Benchmark, BenchmarkSpec, Problem, load_benchmark
 from evalkit.benchmarks.templates import PromptTemplate, load_template
 from evalkit.graders import GRADER_VERSION
+from evalkit.run.config import RunConfig
 from evalkit.run.records import SampleRecord
 from evalkit.run.regrade import regrade
-from evalkit.run.runner import RunConfig, is_complete, run_benchmark, run_benchmarks
+from evalkit.run.runner import is_complete, run_benchmark, run_benchmarks
 from evalkit.run.store import RunStore, StoreError, read_records
 from evalkit.sampling.base import Completion, Job, derive_seed
 
@@ -214,7 +215,8 @@ import dataclasses, sys, time
 from pathlib import Path
 from evalkit.benchmarks.loading import load_benchmark
 from evalkit.benchmarks.templates import load_template
-from evalkit.run.runner import RunConfig, run_benchmark
+from evalkit.run.runner import run_benchmark
+from evalkit.run.config import RunConfig
 from evalkit.sampling.transformers_backend import TransformersSampler
 
 model, data_dir, run_dir = sys.argv[1:4]

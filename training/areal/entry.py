@@ -9,7 +9,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from evalkit.training.rewards import find_gold, gold_text
+from evalkit.graders.normalize import gold_text
+from evalkit.training.rewards import find_gold, reward_gold
 
 REWARD_FN = "evalkit.training.rewards.areal_reward_fn"
 WORKFLOW = "areal.workflow.rlvr.RLVRWorkflow"
@@ -21,7 +22,7 @@ def to_rl_row(row: Mapping[str, Any]) -> dict[str, Any]:
     prompt = next((row[k] for k in PROMPT_KEYS if row.get(k)), None)
     if prompt is None:
         raise KeyError(f"no prompt column among {list(PROMPT_KEYS)} (columns: {sorted(row)})")
-    return {"messages": [{"role": "user", "content": str(prompt)}], "answer": gold_text(find_gold(row))}
+    return {"messages": [{"role": "user", "content": str(prompt)}], "answer": gold_text(reward_gold(find_gold(row)))}
 
 
 def load_rl_dataset(path: str) -> Any:

@@ -50,8 +50,6 @@ class Finding:
     message: str
 
 
-
-
 def detect_release(args: argparse.Namespace) -> tuple[str, Finding | None]:
     """The AReaL release to render for, and what stops a launch with it (``None`` if nothing)."""
     v02 = args.trainer == "areal-v0.2"
@@ -241,5 +239,3 @@ def tee(cmd: list[str], log: Path, **popen: Any) -> int:
         except KeyboardInterrupt:
             proc.wait()  # the trainer got the same SIGINT
         return proc.wait()
-
-

@@ -155,7 +155,3 @@ def plot(log: TrainLog, path: str | Path) -> Path:
     return plot_curves(
         path, [s.global_step for s in log.steps], series, xlabel="global step", title="training log"
     )
-
-
-
-

@@ -31,7 +31,8 @@ from real_vllm import (
 
 from evalkit.benchmarks.loading import load_benchmark
 from evalkit.benchmarks.templates import load_template
-from evalkit.run.runner import RunConfig, run_benchmark
+from evalkit.run.config import RunConfig
+from evalkit.run.runner import run_benchmark
 from evalkit.sampling.base import SampleRequest, SamplingParams
 from evalkit.sampling.errors import OpenAIServerError
 from evalkit.sampling.openai_backend import OpenAISampler

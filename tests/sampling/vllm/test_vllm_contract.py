@@ -184,7 +184,7 @@ class ContractLLM:
 
 def test_sampler_drives_the_installed_vllm_api(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(vllm_backend, "detect_platform", lambda: vllm_backend.VLLMPlatform("cuda", 1, "GPU"))
-    monkeypatch.setattr(vllm_backend, "_ENGINE", None)
+    monkeypatch.setattr(vllm_backend, "ENGINE", vllm_backend.EngineSlot())
     monkeypatch.setattr(vllm, "LLM", ContractLLM)
     sampler = VLLMSampler("some/model", CONFIGS["areal_legacy"])
     out = sampler([SampleRequest("a", (2, 3)), SampleRequest("b", (4,))], SAMPLING["areal_sampling"])

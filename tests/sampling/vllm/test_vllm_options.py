@@ -204,7 +204,7 @@ class FakeLLM:
 def fake_vllm(monkeypatch: pytest.MonkeyPatch) -> type[FakeLLM]:
     api = VLLMApi("0.0-fake", FakeLLM, dict, frozenset(CURRENT))
     monkeypatch.setattr(vllm_backend, "load_vllm", lambda tensor_parallel_size=1: api)
-    monkeypatch.setattr(vllm_backend, "_ENGINE", None)
+    monkeypatch.setattr(vllm_backend, "ENGINE", vllm_backend.EngineSlot())
     monkeypatch.setattr(FakeLLM, "built", [])
     monkeypatch.setattr(FakeLLM, "fail_with", None)
     return FakeLLM
@@ -264,6 +264,9 @@ def test_engine_is_built_once_per_process(fake_vllm: type[FakeLLM]) -> None:
     assert first._llm is second._llm and len(fake_vllm.built) == 1
     with pytest.raises(BackendUnavailable, match="already holds a vLLM engine for /models/m"):
         VLLMSampler("/models/other")
+    assert vllm_backend.ENGINE.key is not None and vllm_backend.ENGINE.key[0] == "/models/m"
+    vllm_backend.ENGINE.release()  # the caller can see the held engine and let it go
+    assert VLLMSampler("/models/other")._llm is not first._llm and len(fake_vllm.built) == 2
 
 
 def test_out_of_memory_in_generate_becomes_advice(fake_vllm: type[FakeLLM]) -> None:
@@ -298,4 +301,4 @@ def test_failure_while_building_the_engine_is_diagnosed(
     with pytest.raises(EngineFailure) as info:
         VLLMSampler("/models/m")
     assert [d.name for d in info.value.diagnoses] == ["engine_dead"]
-    assert vllm_backend._ENGINE is None
+    assert vllm_backend.ENGINE.key is None

@@ -25,7 +25,6 @@ log = logging.getLogger(__name__)
 OTHER_BACKENDS = "use --backend transformers, or --backend openai --base_url URL of a running server"
 
 
-
 @dataclass(frozen=True)
 class VLLMApi:
     """The parts of the installed vLLM the sampler uses."""

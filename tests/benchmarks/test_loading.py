@@ -210,5 +210,3 @@ def test_reformatted_file_with_the_same_problems_does_not_warn(tmp_path: Path, d
 def test_spec_errors_name_the_spec_and_key() -> None:
     with pytest.raises(BenchmarkError, match=r"^specs/x.toml: missing key 'sha256'$"):
         parse_spec({"name": "x", "file": "x.jsonl", "count": 1}, source="specs/x.toml")
-
-

@@ -22,7 +22,10 @@ def to_rl_row(row: Mapping[str, Any]) -> dict[str, Any]:
     prompt = next((row[k] for k in PROMPT_KEYS if row.get(k)), None)
     if prompt is None:
         raise KeyError(f"no prompt column among {list(PROMPT_KEYS)} (columns: {sorted(row)})")
-    return {"messages": [{"role": "user", "content": str(prompt)}], "answer": gold_text(reward_gold(find_gold(row)))}
+    return {
+        "messages": [{"role": "user", "content": str(prompt)}],
+        "answer": gold_text(reward_gold(find_gold(row))),
+    }
 
 
 def load_rl_dataset(path: str) -> Any:

@@ -86,7 +86,11 @@ def test_warns_on_the_guides_symptoms() -> None:
     text += "RuntimeError: CUDA error: an illegal memory access was encountered\n"
     warnings = parse(text).warnings
     names = [w.split(":", 1)[0] for w in warnings]
-    assert names[:3] == ["cuda_oom", "cpu_swap_space", "illegal_memory_access"]  # evalkit.sampling.troubleshooting
+    assert names[:3] == [
+        "cuda_oom",
+        "cpu_swap_space",
+        "illegal_memory_access",
+    ]  # evalkit.sampling.troubleshooting
     joined = "\n".join(warnings)
     assert "importance_weight far from 1" in joined and "[1, 2, 3, 4, 5, 6]" in joined
     assert "actor_clip_ratio above 0.1" in joined

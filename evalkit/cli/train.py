@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--areal_version",
-        help=f"AReaL release to launcher.render for (v0.2 or {AREAL_RELEASES[0]}-{AREAL_RELEASES[-1]}); "
+        help=f"AReaL release to render for (v0.2 or {AREAL_RELEASES[0]}-{AREAL_RELEASES[-1]}); "
         "default: detected (the checkout's tag, or the areal installed in --python)",
     )
     parser.add_argument("--python", default="python3", help="python of the trainer's own environment")
@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"trainer output copy (default: <fileroot>/logs/<user>/<exp>/<trial>/{launcher.LOG_NAME})",
     )
     parser.add_argument(
-        "--dry_run", action="store_true", help="print the config and launcher.command; launch nothing"
+        "--dry_run", action="store_true", help="print the config and command; launch nothing"
     )
 
 
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(f"# {path} (AReaL {release})\n{yaml.safe_dump(config, sort_keys=False)}")
         print(
-            f"# launcher.command (cwd {cwd or os.getcwd()}), output appended to {log}:\n# {shlex.join(cmd)}"
+            f"# command (cwd {cwd or os.getcwd()}), output appended to {log}:\n# {shlex.join(cmd)}"
         )
         for p in problems:
             print(f"warning: {p.message}", file=sys.stderr)

@@ -15,10 +15,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalkit.run.config import EvalConfig, default
 from evalkit.training.checkpoints import Checkpoint, discover, merge, signature, weightless
 
 METRICS = ("greedy_acc", "sample_pass@1")
@@ -26,20 +27,25 @@ Metrics = dict[str, dict[str, float | None]]
 Evaluator = Callable[[Checkpoint], Metrics]
 
 
+def _flag(default: Any = MISSING, help: str | None = None) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True, slots=True)
 class WatchConfig:
-    """What to watch and how often: the one place each of watch's defaults is written."""
+    """What to watch, how often, and where to evaluate: each default and flag help of ``evalkit watch`` is
+    written here once (its flags are generated from these fields, in this order)."""
 
-    ckpt_root: str
-    output_path: str
-    data_names: str
-    interval: float = 300.0  # seconds between polls
-    once: bool = False  # evaluate what is there now, then exit
-    settle: float = 5.0  # with ``once``: seconds between the two polls
-    merge: bool = False  # merge veRL FSDP shards to HF before evaluating
-    retries: int = 2  # times a failed evaluation is tried again (on later polls)
-    python: str = sys.executable  # python of the evaluation environment
-    cuda_visible_devices: str | None = None  # GPUs for the evaluation
+    ckpt_root: str = _flag(help="directory the trainer writes checkpoints under")
+    output_path: str = _flag()
+    interval: float = _flag(300.0, "seconds between polls")
+    once: bool = _flag(False, "evaluate what is there now, then exit")
+    settle: float = _flag(5.0, "with --once: seconds between the two polls")
+    merge: bool = _flag(False, "merge veRL FSDP shards to HF before evaluating")
+    retries: int = _flag(2, "times a failed evaluation is tried again (on later polls)")
+    python: str = _flag(sys.executable, "python of the evaluation environment")
+    cuda_visible_devices: str | None = _flag(None, "GPUs for the evaluation, e.g. 6,7")
+    data_names: str = _flag(",".join(default(EvalConfig, "benchmarks")))
 
 
 def read_metrics(output_path: str | Path, tag: str, data_names: str) -> Metrics:

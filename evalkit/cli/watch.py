@@ -5,41 +5,27 @@ from watch's evaluation flags and ``--eval_args``."""
 import argparse
 import shlex
 import sys
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from pathlib import Path
 
 from evalkit.cli import eval_and_aggregate
 from evalkit.errors import UsageError
-from evalkit.run.config import EvalConfig, default
+from evalkit.run.config import EvalConfig
 from evalkit.training.checkpoints import Checkpoint
 from evalkit.training.watch import WatchConfig, subprocess_evaluator, watch
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("ckpt_root", help="directory the trainer writes checkpoints under")
-    parser.add_argument("--output_path", required=True)
-    parser.add_argument(
-        "--interval", type=float, default=default(WatchConfig, "interval"), help="seconds between polls"
-    )
-    parser.add_argument("--once", action="store_true", help="evaluate what is there now, then exit")
-    parser.add_argument(
-        "--settle",
-        type=float,
-        default=default(WatchConfig, "settle"),
-        help="with --once: seconds between the two polls",
-    )
-    parser.add_argument("--merge", action="store_true", help="merge veRL FSDP shards to HF before evaluating")
-    parser.add_argument(
-        "--retries",
-        type=int,
-        default=default(WatchConfig, "retries"),
-        help="times a failed evaluation is tried again (on later polls)",
-    )
-    parser.add_argument(
-        "--python", default=default(WatchConfig, "python"), help="python of the evaluation environment"
-    )
-    parser.add_argument("--cuda_visible_devices", help="GPUs for the evaluation, e.g. 6,7")
-    parser.add_argument("--data_names", default=",".join(default(EvalConfig, "benchmarks")))
+    for f in fields(WatchConfig):  # watch's own flags, then the evaluation's
+        if f.name == "ckpt_root":
+            parser.add_argument(f.name, help=f.metadata["help"])
+        elif f.default is MISSING:
+            parser.add_argument(f"--{f.name}", required=True, help=f.metadata["help"])
+        elif f.type is bool:
+            parser.add_argument(f"--{f.name}", action="store_true", help=f.metadata["help"])
+        else:
+            kind = f.type if isinstance(f.type, type) else str  # ``str | None``: a string flag
+            parser.add_argument(f"--{f.name}", type=kind, default=f.default, help=f.metadata["help"])
     parser.add_argument("--backend")
     parser.add_argument("--n_sampling", type=int)
     parser.add_argument("--max_gen_tokens", type=int)

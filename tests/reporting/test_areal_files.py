@@ -31,6 +31,20 @@ def areal_pass_at_k(scores: list[list[bool]], k: int) -> float:
     return float(np.mean(values)) * 100
 
 
+def run_amc23(scripted: list[str], output_path: Path, n_sampling: int) -> int:
+    return main(
+        [
+            *scripted,
+            "--output_path",
+            str(output_path),
+            "--data_names",
+            "amc23",
+            "--n_sampling",
+            str(n_sampling),
+        ]
+    )
+
+
 @pytest.fixture
 def scripted(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """A scripted sampler for amc23 and aime24; the base flags of a run with it."""
@@ -54,9 +68,7 @@ def scripted(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_an_areal_script_finds_its_files_and_numbers(scripted: list[str], tmp_path: Path) -> None:
-    assert (
-        main([*scripted, "--output_path", str(tmp_path), "--data_names", "amc23", "--n_sampling", "8"]) == 0
-    )
+    assert run_amc23(scripted, tmp_path, 8) == 0
     base = tmp_path / "math_eval_64"
     # the globs of AReaL's eval_and_aggregate.process_single_data_name (M = gcd(8, 4) = 4 per seed file)
     (greedy,) = glob(str(base / "amc23" / f"test_{PT}_-1_seed0_t0.0_topp1.00_topk-1_s0_e-1_n1.jsonl"))
@@ -123,9 +135,7 @@ def test_aggregates_keep_every_benchmark_and_areal_table(
 def test_an_areal_folder_is_regraded_reported_and_compared(
     scripted: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert (
-        main([*scripted, "--output_path", str(tmp_path), "--data_names", "amc23", "--n_sampling", "4"]) == 0
-    )
+    assert run_amc23(scripted, tmp_path, 4) == 0
     areal = tmp_path / "areal"
     shutil.copytree(tmp_path / "math_eval_64", areal / "math_eval_64")
     assert is_areal_folder(areal) and is_areal_folder(areal / "math_eval_64" / "amc23")
@@ -156,9 +166,7 @@ def test_an_areal_folder_is_regraded_reported_and_compared(
 def test_compare_refuses_other_sampling_settings_unless_allowed(
     scripted: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert (
-        main([*scripted, "--output_path", str(tmp_path), "--data_names", "amc23", "--n_sampling", "2"]) == 0
-    )
+    assert run_amc23(scripted, tmp_path, 2) == 0
     other = tmp_path / "other"
     shutil.copytree(tmp_path / "m", other / "m")
     store = RunStore(other / "m" / "amc23")

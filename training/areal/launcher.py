@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +24,7 @@ from evalkit.training.areal.presets import (
     PRESETS,
     V02_RELEASE,
     Preset,
+    TrainJob,
     areal_release,
     render_areal,
     render_v02,
@@ -86,18 +87,10 @@ def _output(cmd: list[str]) -> str | None:
 
 def render(args: argparse.Namespace, release: str) -> dict[str, Any]:
     """The trainer configuration for ``args``, in ``release``'s keys."""
-    common = dict(
-        model_path=args.model_path,
-        dataset=args.dataset,
-        experiment_name=args.experiment_name,
-        trial_name=args.trial_name,
-        fileroot=args.fileroot,
-        max_new_tokens=args.max_new_tokens,
-        save_freq_steps=args.save_freq_steps,
-    )
+    job = TrainJob(**{f.name: getattr(args, f.name) for f in fields(TrainJob)})
     if release == V02_RELEASE:
-        return render_v02(PRESETS[args.preset], **common)
-    return render_areal(PRESETS[args.preset], **common, version=release)
+        return render_v02(PRESETS[args.preset], job)
+    return render_areal(PRESETS[args.preset], job, version=release)
 
 
 def log_path(args: argparse.Namespace, config: dict[str, Any]) -> Path:

@@ -126,52 +126,45 @@ def _template(name: str) -> dict[str, Any]:
     return yaml.safe_load(resources.files("evalkit.training.areal").joinpath("templates", name).read_text())
 
 
-def render_v02(
-    preset: Preset,
-    *,
-    model_path: str,
-    dataset: str = DEFAULT_DATASET,
-    experiment_name: str | None = None,
-    trial_name: str | None = None,
-    fileroot: str = "/storage/ray/experiments",
-    max_new_tokens: int | None = None,
-    save_freq_steps: int | None = None,
-) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class TrainJob:
+    """What a rendered config trains and where its files go; ``None`` keeps the preset's names or the
+    release's generation length."""
+
+    model_path: str
+    dataset: str = DEFAULT_DATASET
+    experiment_name: str | None = None
+    trial_name: str | None = None
+    fileroot: str = "/storage/ray/experiments"
+    max_new_tokens: int | None = None
+    save_freq_steps: int | None = None
+
+
+def render_v02(preset: Preset, job: TrainJob) -> dict[str, Any]:
     """AReaL v0.2 ``ppo-math`` config (``python3 -m realhf.apps.quickstart ppo-math --config``).
 
-    ``save_freq_steps`` adds persistent saves every that many steps to the shipped once per epoch.
+    ``job.save_freq_steps`` adds persistent saves every that many steps to the shipped once per epoch.
     """
     config = copy.deepcopy(_template("areal_v02_ppo_math.yaml"))
     config |= {
-        "experiment_name": experiment_name or preset.experiment_name,
-        "trial_name": trial_name or preset.trial_name,
+        "experiment_name": job.experiment_name or preset.experiment_name,
+        "trial_name": job.trial_name or preset.trial_name,
         "allocation_mode": preset.allocation_mode,
         "n_nodes": preset.nodes,
         "group_size": preset.group_size,
     }
     for role in ("actor", "critic", "ref"):
-        config[role]["path"] = model_path
+        config[role]["path"] = job.model_path
     config["actor"]["sglang"] |= preset.sglang
-    config["dataset"]["path"] = dataset
-    config["ppo"]["gen"]["max_new_tokens"] = max_new_tokens or MAX_NEW_TOKENS_V02
-    config["external_configs"]["cluster_config"]["fileroot"] = fileroot
-    if save_freq_steps:
-        config["exp_ctrl"]["save_freq_steps"] = save_freq_steps
+    config["dataset"]["path"] = job.dataset
+    config["ppo"]["gen"]["max_new_tokens"] = job.max_new_tokens or MAX_NEW_TOKENS_V02
+    config["external_configs"]["cluster_config"]["fileroot"] = job.fileroot
+    if job.save_freq_steps:
+        config["exp_ctrl"]["save_freq_steps"] = job.save_freq_steps
     return config
 
 
-def render_areal(
-    preset: Preset,
-    *,
-    model_path: str,
-    dataset: str = DEFAULT_DATASET,
-    experiment_name: str | None = None,
-    trial_name: str | None = None,
-    fileroot: str = "/storage/ray/experiments",
-    max_new_tokens: int | None = None,
-    save_freq_steps: int | None = None,
-    version: str = AREAL_RELEASES[-1],
-) -> dict[str, Any]:
+def render_areal(preset: Preset, job: TrainJob, version: str = AREAL_RELEASES[-1]) -> dict[str, Any]:
     """AReaL 1.0.x GRPO config for ``python3 -m evalkit.training.areal.entry --config``, in ``version``'s keys.
 
     1.0.3 made ``actor.backend`` and ``rollout.backend`` mandatory (before: top-level ``allocation_mode``);
@@ -184,19 +177,19 @@ def render_areal(
     index = AREAL_RELEASES.index(release)
     config = copy.deepcopy(_template("areal_grpo.yaml"))
     config |= {
-        "experiment_name": experiment_name or preset.experiment_name,
-        "trial_name": trial_name or preset.trial_name,
+        "experiment_name": job.experiment_name or preset.experiment_name,
+        "trial_name": job.trial_name or preset.trial_name,
     }
-    config["cluster"] |= {"n_nodes": preset.nodes, "fileroot": fileroot}
-    config["cluster"]["name_resolve"]["nfs_record_root"] = f"{fileroot}/name_resolve"
+    config["cluster"] |= {"n_nodes": preset.nodes, "fileroot": job.fileroot}
+    config["cluster"]["name_resolve"]["nfs_record_root"] = f"{job.fileroot}/name_resolve"
     config["gconfig"] |= {
         "n_samples": preset.group_size,
-        "max_new_tokens": max_new_tokens or MAX_NEW_TOKENS_AREAL,
+        "max_new_tokens": job.max_new_tokens or MAX_NEW_TOKENS_AREAL,
     }
-    config["actor"]["path"] = model_path
+    config["actor"]["path"] = job.model_path
     config["sglang"] |= preset.sglang
-    config["train_dataset"] |= {"path": dataset, "batch_size": BATCH_SIZE}
-    config["saver"]["freq_steps"] = save_freq_steps
+    config["train_dataset"] |= {"path": job.dataset, "batch_size": BATCH_SIZE}
+    config["saver"]["freq_steps"] = job.save_freq_steps
     actor, rollout, ref = config["actor"], config["rollout"], config["ref"]
     rollout["backend"], actor["backend"] = areal_backends(preset)
     if index < AREAL_RELEASES.index("1.0.3"):

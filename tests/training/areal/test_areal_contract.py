@@ -36,6 +36,7 @@ import yaml
 from evalkit.training.areal.presets import (
     DEFAULT_DATASET,
     PRESETS,
+    TrainJob,
     areal_release,
     render_areal,
     render_v02,
@@ -123,10 +124,7 @@ def test_every_preset_loads_in_areal_1(areal: tuple[Any, str], name: str, tmp_pa
     preset = PRESETS[name]
     rendered = render_areal(
         preset,
-        model_path="/m",
-        dataset="/d.jsonl",
-        fileroot=str(tmp_path),
-        save_freq_steps=20,
+        TrainJob(model_path="/m", dataset="/d.jsonl", fileroot=str(tmp_path), save_freq_steps=20),
         version=release,
     )
     config = load_areal_1(cli_args, render_to(tmp_path, rendered, name))
@@ -145,7 +143,9 @@ def test_the_wrong_release_s_keys_are_rejected(areal: tuple[Any, str], tmp_path:
     """The loader is strict: a config in another 1.0.x dialect fails, as issue 14's did."""
     cli_args, release = areal
     other = "1.0.0" if release != "1.0.0" else "1.0.4"
-    rendered = render_areal(PRESETS["1.5B_n1"], model_path="/m", fileroot=str(tmp_path), version=other)
+    rendered = render_areal(
+        PRESETS["1.5B_n1"], TrainJob(model_path="/m", fileroot=str(tmp_path)), version=other
+    )
     with pytest.raises(Exception, match=r"imp_weight|rejection_sampling|backend|allocation_mode"):
         load_areal_1(cli_args, render_to(tmp_path, rendered, "other"))
 
@@ -175,7 +175,7 @@ def test_areal_1_config_differs_from_boba_grpo_only_where_documented(areal: tupl
         pytest.skip("the wheel ships no examples/: set EVALKIT_AREAL_SRC to a checkout")
     _, release = areal
     shipped = shipped_yaml(Path(AREAL_SRC) / "examples/math/boba_grpo.yaml")
-    ours = _leaves(render_areal(PRESETS["1.5B_n1"], model_path="/m", dataset="/d", version=release))
+    ours = _leaves(render_areal(PRESETS["1.5B_n1"], TrainJob(model_path="/m", dataset="/d"), version=release))
     theirs = _leaves(shipped)
     differing = {k for k in ours.keys() | theirs.keys() if ours.get(k, "absent") != theirs.get(k, "absent")}
     # boba_grpo runs vLLM on NPUs (HCCL variables); evalkit runs the preset's SGLang split on GPUs.
@@ -239,7 +239,7 @@ def test_every_preset_loads_in_v02_and_equals_the_shipped_yaml(
 ) -> None:
     schema, prologue, root = v02
     preset = PRESETS[name]
-    rendered = render_v02(preset, model_path=preset.default_model, dataset=DEFAULT_DATASET)
+    rendered = render_v02(preset, TrainJob(model_path=preset.default_model, dataset=DEFAULT_DATASET))
     config = load_v02(schema, prologue, render_to(tmp_path, rendered, name))
     assert config.ppo.gen.max_new_tokens == 27648 and config.group_size == preset.group_size
     shipped = root / f"examples/configs/{preset.model_size}-distill/{preset.experiment_name}.yaml"
@@ -248,7 +248,7 @@ def test_every_preset_loads_in_v02_and_equals_the_shipped_yaml(
 
 def test_v02_takes_extra_persistent_saves(v02: tuple[type, Any, Path], tmp_path: Path) -> None:
     schema, prologue, _ = v02
-    rendered = render_v02(PRESETS["7B_n16"], model_path="/m", save_freq_steps=20)
+    rendered = render_v02(PRESETS["7B_n16"], TrainJob(model_path="/m", save_freq_steps=20))
     config = load_v02(schema, prologue, render_to(tmp_path, rendered, "saves"))
     assert (config.exp_ctrl.save_freq_epochs, config.exp_ctrl.save_freq_steps) == (1, 20)
 
@@ -256,7 +256,7 @@ def test_v02_takes_extra_persistent_saves(v02: tuple[type, Any, Path], tmp_path:
 def test_v02_loader_rejects_keys_v02_lacks(v02: tuple[type, Any, Path], tmp_path: Path) -> None:
     """The loader is strict, so the tests above can fail: AReaL 1.0's key name in a v0.2 config."""
     schema, prologue, _ = v02
-    rendered = render_v02(PRESETS["1.5B_n1"], model_path="/m")
+    rendered = render_v02(PRESETS["1.5B_n1"], TrainJob(model_path="/m"))
     rendered["ppo"]["eps_clip"], rendered["ppo"]["rejection_sampling"] = 0.4, {"upper": 5.0}
     with pytest.raises(Exception, match="rejection_sampling"):
         load_v02(schema, prologue, render_to(tmp_path, rendered, "unknown"))
@@ -264,6 +264,6 @@ def test_v02_loader_rejects_keys_v02_lacks(v02: tuple[type, Any, Path], tmp_path
 
 def test_v02_rejects_underscores_in_names(v02: tuple[type, Any, Path], tmp_path: Path) -> None:
     schema, prologue, _ = v02
-    rendered = render_v02(PRESETS["1.5B_n1"], model_path="/m", trial_name="run_1")
+    rendered = render_v02(PRESETS["1.5B_n1"], TrainJob(model_path="/m", trial_name="run_1"))
     with pytest.raises(RuntimeError, match="should not contain `_`"):
         load_v02(schema, prologue, render_to(tmp_path, rendered, "underscore"))

@@ -12,6 +12,7 @@ from evalkit.cli.main import main
 from evalkit.training.areal import launcher
 from evalkit.training.areal.presets import (
     PRESETS,
+    TrainJob,
     allocation_gpus,
     areal_allocation,
     areal_backends,
@@ -49,7 +50,7 @@ def test_allocation_modes_parse_in_either_dimension_order() -> None:
 
 
 def test_v02_config_follows_the_guide() -> None:
-    c = render_v02(PRESETS["7B_n16"], model_path="/m", dataset="/d.jsonl", fileroot="/storage/x")
+    c = render_v02(PRESETS["7B_n16"], TrainJob(model_path="/m", dataset="/d.jsonl", fileroot="/storage/x"))
     assert (c["mode"], c["n_nodes"], c["n_gpus_per_node"]) == ("ray", 16, 8)
     assert c["allocation_mode"] == "sglang.d64p1m1+d32p2m1"
     assert c["actor"]["path"] == c["ref"]["path"] == c["critic"]["path"] == "/m"
@@ -64,7 +65,7 @@ def test_v02_config_follows_the_guide() -> None:
 
 
 def test_32b_keeps_the_shipped_sglang_limits() -> None:
-    c = render_v02(PRESETS["32B_n16"], model_path="/m", dataset="/d.jsonl")
+    c = render_v02(PRESETS["32B_n16"], TrainJob(model_path="/m", dataset="/d.jsonl"))
     assert c["actor"]["sglang"] == {
         "mem_fraction_static": 0.8, "triton_attention_num_kv_splits": 16, "disable_radix_cache": False,
         "max_running_requests": 128, "context_length": 29696,
@@ -92,7 +93,7 @@ def test_unchecked_areal_releases_are_refused(version: str) -> None:
 )  # fmt: skip
 def test_areal_config_uses_each_release_s_keys(version: str, cap_key: str, has_backends: bool) -> None:
     c = render_areal(
-        PRESETS["32B_n16"], model_path="/m", dataset="/d.jsonl", trial_name="t1", version=version
+        PRESETS["32B_n16"], TrainJob(model_path="/m", dataset="/d.jsonl", trial_name="t1"), version=version
     )
     caps = [k for k in c["actor"] if "imp_weight" in k or k == "rejection_sampling"]
     assert caps == [cap_key]
@@ -238,16 +239,16 @@ def test_areal_version_flag_overrides_detection(
 
 
 def test_save_freq_steps_adds_persistent_saves() -> None:
-    v02 = render_v02(PRESETS["1.5B_n1"], model_path="/m", save_freq_steps=20)
+    v02 = render_v02(PRESETS["1.5B_n1"], TrainJob(model_path="/m", save_freq_steps=20))
     assert v02["exp_ctrl"] == {
         "total_train_epochs": 5,
         "save_freq_epochs": 1,
         "ckpt_freq_secs": 600,
         "save_freq_steps": 20,
     }
-    a1 = render_areal(PRESETS["1.5B_n1"], model_path="/m", save_freq_steps=20)
+    a1 = render_areal(PRESETS["1.5B_n1"], TrainJob(model_path="/m", save_freq_steps=20))
     assert (a1["saver"]["freq_epochs"], a1["saver"]["freq_steps"]) == (1, 20)
-    assert "save_freq_steps" not in render_v02(PRESETS["1.5B_n1"], model_path="/m")["exp_ctrl"]
+    assert "save_freq_steps" not in render_v02(PRESETS["1.5B_n1"], TrainJob(model_path="/m"))["exp_ctrl"]
 
 
 def test_v02_runs_in_the_checkout(model_and_data: SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,32 +25,17 @@ verdicts, or ``audit.jsonl`` in each run directory).
 import argparse
 import json
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from evalkit.graders import Verdict, audit, grade_many
-
-GOLD_FIELDS = ("gold", "answer", "gt")
-ID_FIELDS = ("problem_id", "idx", "id", "unique_id")
-AREAL_RESPONSES = "code"
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One response to grade, with where it came from."""
-
-    line: int
-    index: int
-    id: Any
-    response: str
-    gold: str | int | float
-    stored: bool | None
-
-
-class BadLine(ValueError):
-    """A line that cannot be graded; the message says why."""
+from evalkit.graders.saved import GOLD_FIELDS, Item, read_items, verdict_lines
+from evalkit.reporting.areal_files import AReaLFolderError, is_areal_folder, policy_for, read_areal_folder
+from evalkit.run.records import SampleRecord
+from evalkit.run.regrade import accuracy, grader_section, regrade
+from evalkit.run.store import RunStore, StoreError, find_runs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -78,78 +63,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also grade with Math-Verify and list every verdict on which the two disagree (needs math-verify)",
     )
-
-
-def _stored_verdicts(record: dict[str, Any], count: int) -> list[bool | None]:
-    """The verdicts saved with the line (AReaL ``score`` list or a record's ``correct``), if any."""
-    score = record.get("score")
-    if isinstance(score, list) and len(score) == count:
-        return [bool(s) for s in score]
-    correct = record.get("correct")
-    if count == 1 and isinstance(correct, bool):
-        return [correct]
-    return [None] * count
-
-
-def parse_line(record: Any, line: int, response_field: str | None, gold_field: str | None) -> list[Item]:
-    """The responses of one decoded JSONL line; raises :class:`BadLine` when it cannot be graded."""
-    if not isinstance(record, dict):
-        raise BadLine(f"expected a JSON object, got {type(record).__name__}")
-    field = response_field or (
-        "response" if "response" in record or AREAL_RESPONSES not in record else AREAL_RESPONSES
-    )
-    if field not in record:
-        raise BadLine(f"missing field {field!r}")
-    gold_names = (gold_field,) if gold_field else GOLD_FIELDS
-    gold_name = next((name for name in gold_names if name in record), None)
-    if gold_name is None:
-        raise BadLine(f"missing gold field ({' or '.join(repr(n) for n in gold_names)})")
-    gold = record[gold_name]
-    if isinstance(gold, bool) or not isinstance(gold, str | int | float):
-        raise BadLine(f"gold field {gold_name!r} must be a string or a number, got {type(gold).__name__}")
-    responses = record[field] if isinstance(record[field], list) else [record[field]]
-    if not all(isinstance(r, str) for r in responses):
-        raise BadLine(f"field {field!r} must hold a string or a list of strings")
-    ident = next((record[name] for name in ID_FIELDS if name in record), None)
-    stored = _stored_verdicts(record, len(responses))
-    return [Item(line, i, ident, r, gold, s) for i, (r, s) in enumerate(zip(responses, stored, strict=True))]
-
-
-def read_items(
-    path: Path, response_field: str | None, gold_field: str | None, errors: TextIO
-) -> tuple[list[Item], int]:
-    """All gradable responses of ``path`` and the number of bad lines (each reported on ``errors``)."""
-    items: list[Item] = []
-    bad = 0
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for number, text in enumerate(f, start=1):
-            if not text.strip():
-                continue
-            try:
-                items.extend(parse_line(json.loads(text), number, response_field, gold_field))
-            except json.JSONDecodeError as err:
-                bad += 1
-                print(f"{path}:{number}: invalid JSON: {err.msg} (column {err.colno})", file=errors)
-            except BadLine as err:
-                bad += 1
-                print(f"{path}:{number}: {err}", file=errors)
-    return items, bad
-
-
-def verdict_lines(items: list[Item], verdicts: list[Verdict]) -> Iterator[str]:
-    for item, v in zip(items, verdicts, strict=True):
-        row = {
-            "line": item.line,
-            "index": item.index,
-            "id": item.id,
-            "gold": v.gold,
-            "pred": v.pred,
-            "correct": v.correct,
-            "method": v.method,
-            "reason": v.reason,
-            "rule": v.rule,
-        }
-        yield json.dumps(row, ensure_ascii=False) + "\n"
 
 
 def summary(items: list[Item], verdicts: list[Verdict], bad: int) -> str:
@@ -219,12 +132,24 @@ def write_audit(
     return found
 
 
+def _audit_records(
+    records: Sequence[SampleRecord], path: Path, *, timeout: float, workers: int | None
+) -> None:
+    """:func:`write_audit` of a run's stored records, each named ``problem kind sample_index``."""
+    write_audit(
+        [f"{r.problem_id} {r.kind} {r.sample_index}" for r in records],
+        [r.response for r in records],
+        [Verdict(r.correct, r.pred, r.gold, r.method, r.reason) for r in records],
+        path,
+        timeout=timeout,
+        workers=workers,
+        out=sys.stdout,
+    )
+
+
 def regrade_runs(path: Path, timeout: float, check: bool = False, workers: int | None = None) -> int:
     """Re-grade every benchmark run under ``path`` in place and print each accuracy before and after;
     with ``check``, audit each run against Math-Verify into its ``audit.jsonl``."""
-    # the run store is downstream of the grader: only this mode needs it
-    from evalkit.run.regrade import accuracy, regrade
-    from evalkit.run.store import RunStore, StoreError, find_runs
 
     try:
         runs = find_runs(path)
@@ -237,15 +162,7 @@ def regrade_runs(path: Path, timeout: float, check: bool = False, workers: int |
                 f"({changed} verdicts changed)"
             )
             if check:
-                write_audit(
-                    [f"{r.problem_id} {r.kind} {r.sample_index}" for r in after],
-                    [r.response for r in after],
-                    [Verdict(r.correct, r.pred, r.gold, r.method, r.reason) for r in after],
-                    run_dir / "audit.jsonl",
-                    timeout=timeout,
-                    workers=workers,
-                    out=sys.stdout,
-                )
+                _audit_records(after, run_dir / "audit.jsonl", timeout=timeout, workers=workers)
     except (OSError, ValueError, StoreError) as err:
         print(f"evalkit grade: {err}", file=sys.stderr)
         return 2
@@ -257,9 +174,6 @@ def regrade_areal(
 ) -> int:
     """Re-grade an AReaL output folder; print AReaL's and evalkit's accuracy per dataset; with ``output``,
     store each dataset as an evalkit run under that directory (and with ``check``, its audit there)."""
-    from evalkit.reporting.areal_files import AReaLFolderError, policy_for, read_areal_folder
-    from evalkit.run.regrade import accuracy, grader_section
-    from evalkit.run.store import RunStore
 
     try:
         runs = read_areal_folder(path, timeout=timeout, workers=workers)
@@ -280,15 +194,7 @@ def regrade_areal(
             store.write_manifest({**areal_run.settings, "grader": grader_section(policy)})
             store.rewrite(records)
             if check:
-                write_audit(
-                    [f"{r.problem_id} {r.kind} {r.sample_index}" for r in records],
-                    [r.response for r in records],
-                    [Verdict(r.correct, r.pred, r.gold, r.method, r.reason) for r in records],
-                    store.run_dir / "audit.jsonl",
-                    timeout=timeout,
-                    workers=workers,
-                    out=sys.stdout,
-                )
+                _audit_records(records, store.run_dir / "audit.jsonl", timeout=timeout, workers=workers)
     if output:
         print(f"evalkit runs written to {output} (evalkit report / compare read them)")
     return 0
@@ -298,7 +204,6 @@ def run(args: argparse.Namespace) -> int:
     if args.audit and not audit.available():
         print(f"evalkit grade --audit: {audit.MISSING}", file=sys.stderr)
         return 2
-    from evalkit.reporting.areal_files import is_areal_folder  # downstream of the grader: imported here only
 
     if is_areal_folder(args.input):
         if args.audit and not args.output:

@@ -1,8 +1,10 @@
-"""Symbolic grading of math answers: extraction kept apart from equivalence checking.
+"""Stage 3, the grader: symbolic grading of math answers, extraction kept apart from equivalence checking.
 
-``extract`` finds the final answer, ``normalize`` and ``parse`` read it, ``compare`` and
+``extract`` finds the final answer, ``normalize`` and ``parse`` read it, ``equivalence`` and
 ``symbolic`` decide equivalence, ``pool`` runs sympy in time- and memory-limited workers, and
-``engine`` ties them together with a cache. ``version`` numbers the verdicts it gives.
+``engine`` ties them together with a cache. ``version`` numbers the verdicts it gives; ``audit``
+cross-checks them with Math-Verify; ``saved`` reads saved generations back for re-grading. Imports
+nothing of evalkit's other stages.
 """
 
 from evalkit.graders.engine import Grader, equivalent, grade, grade_many

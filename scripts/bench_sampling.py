@@ -119,12 +119,19 @@ def _side(args: argparse.Namespace, side: str, output: Path) -> dict[str, Any]:
     command = [sys.executable, __file__, "--side", side, "--output", str(output), "--result", str(result)]
     command += ["--model", args.model, "--data_names", args.data_names, "--seed", str(args.seed)]
     command += ["--n_sampling", str(args.n_sampling), "--max_tokens", str(args.max_tokens)]
-    subprocess.run(
+    done = subprocess.run(
         command,
-        check=True,
         stdout=subprocess.DEVNULL,
-        stderr=sys.stderr if args.verbose else subprocess.DEVNULL,
+        stderr=None if args.verbose else subprocess.PIPE,
+        text=True,
     )
+    if (
+        done.returncode != 0
+    ):  # say why (e.g. no benchmark data: set EVALKIT_DATA_DIR), not only that it failed
+        sys.exit(
+            f"the {side} side failed (exit {done.returncode}):\n"
+            + "\n".join((done.stderr or "").splitlines()[-15:])
+        )
     return json.loads(result.read_text())
 
 

@@ -11,11 +11,7 @@ from typing import Any, TextIO
 from evalkit.graders.verdict import Verdict
 
 GOLD_FIELDS = ("gold", "answer", "gt")
-
-
 ID_FIELDS = ("problem_id", "idx", "id", "unique_id")
-
-
 AREAL_RESPONSES = "code"
 
 
@@ -92,6 +88,7 @@ def read_items(
 
 
 def verdict_lines(items: list[Item], verdicts: list[Verdict]) -> Iterator[str]:
+    """One JSON line per verdict, with the input line and index of the response it judges."""
     for item, v in zip(items, verdicts, strict=True):
         row = {
             "line": item.line,

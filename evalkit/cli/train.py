@@ -47,9 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--log_file",
         help=f"trainer output copy (default: <fileroot>/logs/<user>/<exp>/<trial>/{launcher.LOG_NAME})",
     )
-    parser.add_argument(
-        "--dry_run", action="store_true", help="print the config and command; launch nothing"
-    )
+    parser.add_argument("--dry_run", action="store_true", help="print the config and command; launch nothing")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -68,9 +66,7 @@ def run(args: argparse.Namespace) -> int:
     cwd = args.areal_dir if args.trainer == "areal-v0.2" else None
     if args.dry_run:
         print(f"# {path} (AReaL {release})\n{yaml.safe_dump(config, sort_keys=False)}")
-        print(
-            f"# command (cwd {cwd or os.getcwd()}), output appended to {log}:\n# {shlex.join(cmd)}"
-        )
+        print(f"# command (cwd {cwd or os.getcwd()}), output appended to {log}:\n# {shlex.join(cmd)}")
         for p in problems:
             print(f"warning: {p.message}", file=sys.stderr)
         return 0

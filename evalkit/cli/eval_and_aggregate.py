@@ -11,6 +11,8 @@ from evalkit.benchmarks.loading import BenchmarkError
 from evalkit.benchmarks.templates import PromptError
 from evalkit.cli import eval_inputs
 from evalkit.cli.help import DefaultsHelpFormatter
+from evalkit.cli.signals import interrupted, terminate_as_interrupt
+from evalkit.cli.pipes import quiet_on_broken_pipe
 from evalkit.errors import UsageError
 from evalkit.evaluation import evaluate
 from evalkit.reporting.table import render_table
@@ -74,7 +76,8 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        results = evaluate(config_from_args(args), log=sys.stderr)
+        with terminate_as_interrupt():
+            results = evaluate(config_from_args(args), log=sys.stderr)
     except (UsageError, BenchmarkError, PromptError, StoreError, BackendUnavailable) as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 2
@@ -84,9 +87,10 @@ def run(args: argparse.Namespace) -> int:
     except OpenAIServerError as e:
         print(f"{PROG}: the server failed; stored samples are kept, rerun to resume: {e}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; stored samples are kept, rerun to resume", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        what, code = interrupted(e)
+        print(f"{PROG}: {what}; stored samples are kept and the run is unlocked, rerun to resume", file=sys.stderr)
+        return code
     print(f"Evaluation output to {results.aggregate_path}")
     print(render_table(*results.table()))
     return 0
@@ -99,4 +103,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=DefaultsHelpFormatter,
     )
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+    # `eval_and_aggregate --help | head -1`: a reader that leaves early ends the command quietly (141)
+    return quiet_on_broken_pipe(lambda: run(parser.parse_args(argv)))

@@ -12,10 +12,12 @@ reported as ``file:line: message`` on stderr and skipped. Exit status: 0, 1 if s
 2 if the input cannot be read.
 
 Given a run directory of evalkit's run store instead (a benchmark run, a model tag or an output path),
-it re-grades the stored records in place with the run's own grader policy, e.g. after a grader upgrade.
+it re-grades the stored records in place with the run's own grader policy, e.g. after a grader upgrade,
+holding the run lock (``--lock_wait``): a running evaluation is never written under.
 Given an AReaL output folder (``math_eval_<N>``, the folder holding it, or one dataset folder in it), it
 re-grades AReaL's responses with evalkit's grader and prints each dataset's accuracy by AReaL's own
-``score`` and by evalkit; ``-o DIR`` also saves them as evalkit runs there (for ``report``/``compare``).
+``score`` and by evalkit; ``-o DIR`` also saves them as evalkit runs there (for ``report``/``compare``),
+under DIR's lock, and never over a stored run of other settings.
 
 ``--audit`` also grades every response with Math-Verify (when installed) and lists each verdict on
 which the two disagree, side by side with both extracted answers (``OUTPUT.audit.jsonl`` beside the
@@ -30,10 +32,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
 
+from evalkit.cli.signals import interrupted, terminate_as_interrupt
+from evalkit.errors import UsageError
 from evalkit.graders import Verdict, audit, grade_many
 from evalkit.graders.saved import GOLD_FIELDS, Item, read_items, verdict_lines
 from evalkit.reporting.areal_files import AReaLFolderError, is_areal_folder, policy_for, read_areal_folder
 from evalkit.run.records import SampleRecord
+from evalkit.run.lock import run_lock
 from evalkit.run.regrade import accuracy, grader_section, regrade
 from evalkit.run.store import RunStore, StoreError, find_runs
 
@@ -58,6 +63,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per verdict (default 5)")
     parser.add_argument("--workers", type=int, default=None, help="grading processes (default: all cores)")
+    parser.add_argument(
+        "--lock_wait",
+        type=float,
+        default=0.0,
+        help="seconds to wait for a run directory another command holds (default: refuse at once)",
+    )
     parser.add_argument(
         "--audit",
         action="store_true",
@@ -147,39 +158,38 @@ def _audit_records(
     )
 
 
-def regrade_runs(path: Path, timeout: float, check: bool = False, workers: int | None = None) -> int:
-    """Re-grade every benchmark run under ``path`` in place and print each accuracy before and after;
-    with ``check``, audit each run against Math-Verify into its ``audit.jsonl``."""
-
-    try:
-        runs = find_runs(path)
-        for name, run_dir in runs.items():
-            before = RunStore(run_dir).records()
-            after = regrade(run_dir, timeout=timeout)
-            changed = sum(a.correct != b.correct for a, b in zip(before, after, strict=True))
-            print(
-                f"{name}: accuracy {accuracy(before)} -> {accuracy(after)} over {len(after)} records "
-                f"({changed} verdicts changed)"
-            )
-            if check:
-                _audit_records(after, run_dir / "audit.jsonl", timeout=timeout, workers=workers)
-    except (OSError, ValueError, StoreError) as err:
-        print(f"evalkit grade: {err}", file=sys.stderr)
-        return 2
+def regrade_runs(
+    path: Path, timeout: float, check: bool = False, workers: int | None = None, lock_wait: float = 0.0
+) -> int:
+    """Re-grade every benchmark run under ``path`` in place, each under its run lock (the model-tag
+    directory's, as ``eval_and_aggregate`` takes it), and print each accuracy before and after; with
+    ``check``, audit each run against Math-Verify into its ``audit.jsonl``."""
+    runs = find_runs(path)
+    for name, run_dir in runs.items():
+        with run_lock(run_dir.parent, wait=lock_wait):
+            before, after = regrade(run_dir, timeout=timeout)
+        changed = sum(a.correct != b.correct for a, b in zip(before, after, strict=True))
+        print(
+            f"{name}: accuracy {accuracy(before)} -> {accuracy(after)} over {len(after)} records "
+            f"({changed} verdicts changed)"
+        )
+        if check:
+            _audit_records(after, run_dir / "audit.jsonl", timeout=timeout, workers=workers)
     return 0
 
 
 def regrade_areal(
-    path: Path, timeout: float, workers: int | None, output: str | None, check: bool = False
+    path: Path,
+    timeout: float,
+    workers: int | None,
+    output: str | None,
+    check: bool = False,
+    lock_wait: float = 0.0,
 ) -> int:
     """Re-grade an AReaL output folder; print AReaL's and evalkit's accuracy per dataset; with ``output``,
-    store each dataset as an evalkit run under that directory (and with ``check``, its audit there)."""
-
-    try:
-        runs = read_areal_folder(path, timeout=timeout, workers=workers)
-    except (OSError, AReaLFolderError) as err:
-        print(f"evalkit grade: {err}", file=sys.stderr)
-        return 2
+    store each dataset as an evalkit run under that directory (and with ``check``, its audit there), under
+    its lock; a stored run there with other settings is refused, not replaced."""
+    runs = read_areal_folder(path, timeout=timeout, workers=workers)
     for name, areal_run in runs.items():
         records = areal_run.records
         stored = sum(areal_run.areal_scores)
@@ -191,8 +201,12 @@ def regrade_areal(
         if output:
             store = RunStore(Path(output) / name)
             policy = policy_for(name, areal_run.settings["template"]["name"])
-            store.write_manifest({**areal_run.settings, "grader": grader_section(policy)})
-            store.rewrite(records)
+            manifest = {**areal_run.settings, "grader": grader_section(policy)}
+            with run_lock(Path(output), wait=lock_wait):
+                store.check(manifest, mutable=("grader",))
+                store.run_dir.mkdir(parents=True, exist_ok=True)
+                store.rewrite(records)
+                store.write_manifest(manifest)
             if check:
                 _audit_records(records, store.run_dir / "audit.jsonl", timeout=timeout, workers=workers)
     if output:
@@ -201,6 +215,25 @@ def regrade_areal(
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        with terminate_as_interrupt():
+            return _run(args)
+    except BrokenPipeError:
+        raise  # the reader went away: the dispatcher exits quietly
+    except (OSError, ValueError, StoreError, UsageError, AReaLFolderError) as err:
+        print(f"evalkit grade: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt as stop:
+        what, code = interrupted(stop)
+        print(
+            f"evalkit grade: {what}; every file is whole (runs re-graded before it are stored, the others "
+            "unchanged)",
+            file=sys.stderr,
+        )
+        return code
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.audit and not audit.available():
         print(f"evalkit grade --audit: {audit.MISSING}", file=sys.stderr)
         return 2
@@ -211,9 +244,9 @@ def run(args: argparse.Namespace) -> int:
                 "evalkit grade --audit: with an AReaL folder, name where to write (-o DIR)", file=sys.stderr
             )
             return 2
-        return regrade_areal(args.input, args.timeout, args.workers, args.output, args.audit)
+        return regrade_areal(args.input, args.timeout, args.workers, args.output, args.audit, args.lock_wait)
     if args.input.is_dir():
-        return regrade_runs(args.input, args.timeout, args.audit, args.workers)
+        return regrade_runs(args.input, args.timeout, args.audit, args.workers, args.lock_wait)
     try:
         items, bad = read_items(args.input, args.response_field, args.gold_field, sys.stderr)
     except OSError as err:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from evalkit.reporting.areal_files import AReaLFolderError
 from evalkit.reporting.html import audit_runs, build_report, problem_texts
-from evalkit.reporting.runs import load_runs
+from evalkit.reporting.runs import incomplete, load_runs
 from evalkit.run.store import StoreError
 
 
@@ -37,6 +37,8 @@ def run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError, StoreError, AReaLFolderError) as e:
         print(f"evalkit report: {e}", file=sys.stderr)
         return 2
+    for line in incomplete(loaded):
+        print(f"note: {line} (rerun eval_and_aggregate to finish it)", file=sys.stderr)
     runs = {name: run.records for name, run in loaded.items()}
     html = build_report(
         runs,

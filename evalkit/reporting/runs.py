@@ -51,6 +51,28 @@ def load_runs(path: Path) -> dict[str, Run]:
     }
 
 
+def expected_samples(settings: Mapping[str, Any]) -> int | None:
+    """How many records a stored run holds when complete (problems x (greedy + n_sampling)), from its
+    manifest; None where the settings do not say (an AReaL folder holds what it holds)."""
+    problems = settings.get("benchmark", {}).get("problems")
+    sampling = settings.get("sampling", {})
+    n = sampling.get("n_sampling")
+    if not isinstance(problems, int) or not isinstance(n, int):
+        return None
+    return problems * (n + bool(sampling.get("greedy", True)))
+
+
+def incomplete(runs: Mapping[str, Run]) -> list[str]:
+    """One line per run that lacks records for its own settings: ``NAME is incomplete: K of N samples
+    missing``."""
+    lines = []
+    for name, run in runs.items():
+        expected = expected_samples(run.settings)
+        if expected is not None and len(run.records) < expected:
+            lines.append(f"{name} is incomplete: {expected - len(run.records):,} of {expected:,} samples missing")
+    return lines
+
+
 def settings_summary(settings: Mapping[str, Any]) -> dict[str, str]:
     """The settings a reader needs beside a run's numbers, as display strings."""
     sampling = settings.get("sampling", {})

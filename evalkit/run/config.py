@@ -134,6 +134,8 @@ class EvalConfig:
             raise ValueError("sampling.stop and stop_token_ids come from the template; greedy is always run")
         if not self.benchmarks:
             raise UsageError("--data_names: name at least one benchmark (see: evalkit benchmarks)")
+        # a benchmark named twice is run once (its run directory is one)
+        object.__setattr__(self, "benchmarks", tuple(dict.fromkeys(self.benchmarks)))
 
     def layout(self) -> tuple[int, int]:
         """AReaL's (N, M): seed files and samples per file, N x M = ``n_sampling``."""

@@ -3,20 +3,23 @@
 A run's manifest records the grader that gave its verdicts: the extraction policy's fields and the
 grader version (``grader.version``; runs stored before versions were recorded count as
 :data:`~evalkit.graders.version.UNVERSIONED`). When the version is not the installed grader's, or a
-resumed run asks for another policy, :func:`refresh_verdicts` re-grades the stored responses in place
-(nothing is sampled again) and stamps the manifest, so that a rerun after a grader fix never reprints
-old verdicts, and a run is never mistaken for a different one because its grader changed.
+resumed run asks for another policy, the stored responses are graded again (nothing is sampled again).
+
+Readers never write: :func:`current_records` (``report``, ``compare``) re-grades in memory. Writers
+(:func:`regrade`, :func:`refresh_verdicts`) replace ``samples.jsonl`` and stamp the manifest; their
+callers hold the run lock (``eval_and_aggregate`` for its whole run, ``evalkit grade`` while it writes),
+so no record appended by a running evaluation can be lost.
 """
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from evalkit.graders.version import GRADER_VERSION, UNVERSIONED
 from evalkit.run.records import SampleRecord
-from evalkit.run.store import RunStore, StoreError
+from evalkit.run.store import Manifest, RunStore, StoreError
 
 
 def grader_section(policy: Mapping[str, Any]) -> dict[str, Any]:
@@ -29,37 +32,56 @@ def grader_version(manifest: Mapping[str, Any]) -> int:
     return int(manifest.get("grader", {}).get("version", UNVERSIONED))
 
 
-def _policy_fields(manifest: Mapping[str, Any]) -> dict[str, Any]:
+def policy_fields(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The extraction policy's fields a stored run was graded under."""
     return {k: v for k, v in manifest.get("grader", {}).items() if k != "version"}
+
+
+def is_current(manifest: Mapping[str, Any], policy: Mapping[str, Any] | None = None) -> bool:
+    """Whether a run's stored verdicts are the installed grader's under ``policy`` (default: its own)."""
+    same_policy = policy is None or policy_fields(manifest) == dict(policy)
+    return grader_version(manifest) == GRADER_VERSION and same_policy
+
+
+def regrade_records(
+    records: Sequence[SampleRecord], policy: Mapping[str, Any], *, timeout: float = 5.0
+) -> list[SampleRecord]:
+    """``records`` graded again under ``policy`` (the extraction policy's fields), in memory."""
+    from evalkit.graders import ExtractionPolicy, grade_many  # sympy: only when there is something to grade
+
+    known = {f.name for f in fields(ExtractionPolicy)}  # a newer evalkit's fields are not ours to read
+    verdicts = grade_many(
+        [(r.response, r.gold) for r in records],
+        timeout=timeout,
+        policy=ExtractionPolicy(**{k: v for k, v in policy.items() if k in known}),
+    )
+    return [
+        replace(r, pred=v.pred, correct=v.correct, method=v.method, reason=v.reason, rule=v.rule)
+        for r, v in zip(records, verdicts, strict=True)
+    ]
+
+
+def _manifest(store: RunStore) -> Manifest:
+    manifest = store.manifest()
+    if manifest is None:
+        raise StoreError(f"{store.run_dir}: no manifest.json, not a run directory")
+    return manifest
 
 
 def regrade(
     run_dir: str | Path, *, timeout: float = 5.0, policy: Mapping[str, Any] | None = None
-) -> list[SampleRecord]:
-    """Re-grade every stored record with ``policy`` (the extraction policy's fields; default: the
-    run's own), rewrite them, and record that policy and the installed grader version in the manifest;
-    return the records."""
-    from evalkit.graders import ExtractionPolicy, grade_many  # sympy: only when there is something to grade
-
+) -> tuple[list[SampleRecord], list[SampleRecord]]:
+    """Re-grade every stored record with ``policy`` (default: the run's own), replace them, and record that
+    policy and the installed grader version in the manifest; return (records before, after). A writer: the
+    caller holds the run lock."""
     store = RunStore(run_dir)
-    manifest = store.manifest()
-    if manifest is None:
-        raise StoreError(f"{run_dir}: no manifest.json, not a run directory")
-    chosen = dict(_policy_fields(manifest) if policy is None else policy)
-    known = {f.name for f in fields(ExtractionPolicy)}  # a newer evalkit's fields are not ours to read
-    records = store.records()
-    verdicts = grade_many(
-        [(r.response, r.gold) for r in records],
-        timeout=timeout,
-        policy=ExtractionPolicy(**{k: v for k, v in chosen.items() if k in known}),
-    )
-    regraded = [
-        replace(r, pred=v.pred, correct=v.correct, method=v.method, reason=v.reason, rule=v.rule)
-        for r, v in zip(records, verdicts, strict=True)
-    ]
-    store.rewrite(regraded)  # records first: a kill before the manifest is stamped only re-grades again
+    manifest = _manifest(store)
+    chosen = dict(policy_fields(manifest) if policy is None else policy)
+    before = store.records()
+    after = regrade_records(before, chosen, timeout=timeout)
+    store.rewrite(after)  # records first: a kill before the manifest is stamped only re-grades again
     store.write_manifest({**manifest, "grader": grader_section(chosen)})
-    return regraded
+    return before, after
 
 
 def refresh_verdicts(
@@ -71,33 +93,46 @@ def refresh_verdicts(
 ) -> int:
     """Re-grade a stored run whose verdicts came from another grader version (or, given ``policy``,
     another extraction policy), saying so in one line on ``out`` (default stderr); return the number
-    of re-graded records (0 when already current, or when there is no run)."""
+    of re-graded records (0 when already current, or when there is no run). A writer: the caller holds
+    the run lock."""
     store = RunStore(run_dir)
     manifest = store.manifest()
-    if manifest is None:
+    if manifest is None or is_current(manifest, policy):
         return 0
-    other_policy = policy is not None and _policy_fields(manifest) != dict(policy)
-    if grader_version(manifest) == GRADER_VERSION and not other_policy:
-        return 0
-    before = store.records()
-    after = regrade(run_dir, timeout=timeout, policy=policy)
-    changed = sum(a.correct != b.correct for a, b in zip(after, before, strict=True))
+    before, after = regrade(run_dir, timeout=timeout, policy=policy)
+    other_policy = policy is not None and policy_fields(manifest) != dict(policy)
     print(
         f"{store.run_dir.name}: re-graded {len(after):,} stored responses with grader {GRADER_VERSION} "
         f"(run was graded by grader {grader_version(manifest)}"
-        f"{' under another extraction policy' if other_policy else ''}): accuracy {accuracy(before)} -> "
-        f"{accuracy(after)}, {changed:,} verdicts changed",
+        f"{' under another extraction policy' if other_policy else ''}): {_change(before, after)}",
         file=out or sys.stderr,
     )
     return len(after)
 
 
-def current_records(run_dir: str | Path) -> list[SampleRecord]:
-    """A stored run's records, re-graded first if another grader version graded them."""
-    refresh_verdicts(run_dir)
-    return RunStore(run_dir).records()
+def current_records(run_dir: str | Path, *, out: TextIO | None = None) -> list[SampleRecord]:
+    """A stored run's records with the installed grader's verdicts, writing nothing: a run graded by another
+    grader version is re-graded in memory, with a note on ``out`` (default stderr)."""
+    store = RunStore(run_dir)
+    manifest = store.manifest()
+    records = store.records()
+    if manifest is None or is_current(manifest):
+        return records
+    after = regrade_records(records, policy_fields(manifest))
+    print(
+        f"{store.run_dir.name}: graded by grader {grader_version(manifest)}, shown with grader "
+        f"{GRADER_VERSION} ({_change(records, after)}); the stored verdicts are unchanged "
+        f"(`evalkit grade {store.run_dir}` stores the new ones)",
+        file=out or sys.stderr,
+    )
+    return after
 
 
-def accuracy(records: list[SampleRecord]) -> str:
+def _change(before: Sequence[SampleRecord], after: Sequence[SampleRecord]) -> str:
+    changed = sum(a.correct != b.correct for a, b in zip(after, before, strict=True))
+    return f"accuracy {accuracy(before)} -> {accuracy(after)}, {changed:,} verdicts changed"
+
+
+def accuracy(records: Sequence[SampleRecord]) -> str:
     """The share of correct records, as ``12.34%``."""
     return f"{100 * sum(r.correct for r in records) / len(records) if records else 0.0:.2f}%"

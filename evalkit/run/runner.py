@@ -5,6 +5,10 @@ Every missing completion goes to the sampler's stream at once; each completion i
 engine never waits for grading and a kill loses only the completions in flight. Sample ``i`` of problem
 ``p`` always uses seed ``derive_seed(seed, p, i)``, so a resumed run draws what an uninterrupted one would;
 raising ``n_sampling`` on a stored run draws only the new indices, lowering it reads the first ``n``.
+
+Opening runs has two phases: every run directory is checked first, writing nothing (fingerprint, stored
+prompts, records), and only when all pass are stale verdicts re-graded and manifests written, so a
+refused rerun leaves every stored file byte-identical. The caller holds the run lock.
 """
 
 import hashlib
@@ -24,7 +28,7 @@ from evalkit.benchmarks.templates import PromptTemplate, prompt_opens_think
 from evalkit.run.config import RunConfig
 from evalkit.run.records import Kind, SampleRecord
 from evalkit.run.regrade import grader_section, refresh_verdicts
-from evalkit.run.store import Manifest, RunStore, StoreError, fingerprint_diff, within
+from evalkit.run.store import Manifest, RunStore, StoreError, fingerprint_diff, refused_fields
 from evalkit.sampling.base import Completion, Job, Sampler, derive_seed
 
 _KIND_ORDER = {"greedy": 0, "sample": 1}
@@ -33,6 +37,8 @@ _KIND_ORDER = {"greedy": 0, "sample": 1}
 # Fingerprint fields that change no stored sample: the number of samples (a run grows, or is read as a
 # prefix) and the data-parallel layout (each sample has its own seed, whichever rank draws it).
 MUTABLE = ("sampling.n_sampling", "backend.data_parallel")
+# Fields that change stored verdicts but no sample: a resumed run re-grades its stored responses.
+REGRADABLE = ("grader",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,10 +117,44 @@ def select(records: Iterable[SampleRecord], config: RunConfig) -> list[SampleRec
     ]
 
 
-def _refused(manifest: dict[str, Any], expected: dict[str, Any]) -> list[str]:
+def _refused(manifest: Manifest, expected: Manifest) -> list[str]:
     """Differences between the stored manifest and ``expected`` that would change stored samples."""
     stored = {k: manifest.get(k) for k in expected}
-    return [line for line in fingerprint_diff(stored, expected) if not within(line.split(":", 1)[0], MUTABLE)]
+    return refused_fields(fingerprint_diff(stored, expected), MUTABLE)
+
+
+def run_policy(benchmark: Benchmark, prompts: Sequence[str]) -> dict[str, bool]:
+    """The extraction policy's fields for a run (the manifest's ``grader`` section, less the version)."""
+    return {
+        "last_number_fallback": benchmark.spec.last_number_fallback,
+        "require_think_end": bool(prompts) and all(prompt_opens_think(p) for p in prompts),
+    }
+
+
+def check_resumable(
+    benchmark: Benchmark,
+    template: PromptTemplate,
+    run_dir: str | Path,
+    config: RunConfig,
+    *,
+    model: str | None = None,
+    tokenizer: Any = None,
+) -> None:
+    """Refuse, writing nothing and before any engine loads, a run that ``run_dir`` cannot take: an unreadable
+    manifest, samples without one, a stored run with other settings (all but the backend, which needs the
+    sampler), or stored prompts that differ. ``StoreError`` names the file or the fields."""
+    store = RunStore(run_dir)
+    manifest = store.manifest()
+    if manifest is None:
+        store.check({})  # samples without a manifest
+        return
+    expected = _task_fingerprint(benchmark, template, config)
+    if model is not None:
+        expected["model"] = model_fingerprint(model)
+    if _refused(manifest, expected):
+        store.check(expected, mutable=MUTABLE)  # raises, naming the fields
+    prompts = [template.render(p.problem, tokenizer=tokenizer) for p in benchmark.problems]
+    _check_prompts(store.records(), benchmark.problems, [prompt_hash(p) for p in prompts], store)
 
 
 def is_complete(
@@ -180,13 +220,16 @@ def run_benchmarks(
     """``run_benchmark`` for several (benchmark, run directory) pairs through ONE stream, so the engine
     starts on the next benchmark while the longest completions of the previous one finish. A re-grade of
     stored records is noted on ``out`` (default stderr)."""
+    dirs = [Path(run_dir).resolve() for _, run_dir in runs]
+    if len(set(dirs)) != len(dirs):
+        raise ValueError(f"run directories named twice: {sorted({str(d) for d in dirs if dirs.count(d) > 1})}")
+    backend = sampler.describe()
+    checked = [_Opening.check(b, Path(d), template, backend, config, tokenizer, overwrite) for b, d in runs]
     prepared: list[_Run] = []
     tokens, arrived, start = 0, 0, time.monotonic()
     try:
-        for benchmark, run_dir in runs:
-            prepared.append(
-                _Run.open(benchmark, run_dir, template, sampler, config, tokenizer, overwrite, out)
-            )
+        for opening in checked:  # every run passed its checks: now re-grade and write manifests
+            prepared.append(opening.start(config, out))
         owners = [(run, task) for run in prepared for task in run.pending]
         jobs = [
             Job(i, run.prompts[t.problem_index], t.seed, config.params(t.kind))
@@ -212,6 +255,54 @@ def run_benchmarks(
     return [run.result(config) for run in prepared]
 
 
+@dataclass(frozen=True)
+class _Opening:
+    """A run directory checked for a run, before anything is written to it."""
+
+    benchmark: Benchmark
+    store: RunStore
+    prompts: list[str]
+    hashes: list[str]
+    policy: dict[str, bool]
+    fingerprint: Manifest
+    overwrite: bool
+
+    @classmethod
+    def check(
+        cls,
+        benchmark: Benchmark,
+        run_dir: Path,
+        template: PromptTemplate,
+        backend: dict[str, Any],
+        config: RunConfig,
+        tokenizer: Any,
+        overwrite: bool,
+    ) -> "_Opening":
+        """Render the prompts and check the stored run against this one, writing nothing; ``StoreError``
+        if it cannot be resumed."""
+        prompts = [template.render(p.problem, tokenizer=tokenizer) for p in benchmark.problems]
+        hashes = [prompt_hash(p) for p in prompts]
+        policy = run_policy(benchmark, prompts)
+        fingerprint = run_fingerprint(benchmark, template, backend, config, policy)
+        store = RunStore(run_dir)
+        if not overwrite:
+            store.check(fingerprint, mutable=MUTABLE + REGRADABLE)
+            _check_prompts(store.records(), benchmark.problems, hashes, store)
+        return cls(benchmark, store, prompts, hashes, policy, fingerprint, overwrite)
+
+    def start(self, config: RunConfig, out: TextIO | None) -> "_Run":
+        """Re-grade stale stored verdicts, write the manifest, and start the appender."""
+        if not self.overwrite:
+            refresh_verdicts(self.store.run_dir, policy=self.policy, timeout=config.grade_timeout, out=out)
+        problems = self.benchmark.problems
+        stored = self.store.open(self.fingerprint, overwrite=self.overwrite, mutable=MUTABLE + REGRADABLE)
+        records = {r.key: r for r in stored}
+        tasks = _tasks(len(problems), config)
+        pending = [t for t in tasks if _key(problems[t.problem_index], t) not in records]
+        appender = _Appender(self.store, records, problems, self.hashes, self.policy, config.grade_timeout)
+        return _Run(problems, self.prompts, records, pending, len(tasks), appender)
+
+
 @dataclass
 class _Run:
     """One benchmark's run being generated: its prompts, stored records, pending tasks and appender."""
@@ -222,37 +313,6 @@ class _Run:
     pending: list[_Task]
     total: int
     appender: "_Appender"
-
-    @classmethod
-    def open(
-        cls,
-        benchmark: Benchmark,
-        run_dir: Path,
-        template: PromptTemplate,
-        sampler: Sampler,
-        config: RunConfig,
-        tokenizer: Any,
-        overwrite: bool,
-        out: TextIO | None,
-    ) -> "_Run":
-        problems = benchmark.problems
-        prompts = [template.render(p.problem, tokenizer=tokenizer) for p in problems]
-        hashes = [prompt_hash(p) for p in prompts]
-        grader = {
-            "last_number_fallback": benchmark.spec.last_number_fallback,
-            "require_think_end": bool(prompts) and all(prompt_opens_think(p) for p in prompts),
-        }
-        store = RunStore(run_dir)
-        if not overwrite:
-            # another grader version or policy is no reason to resample: re-grade what is stored
-            refresh_verdicts(run_dir, policy=grader, timeout=config.grade_timeout, out=out)
-        fingerprint = run_fingerprint(benchmark, template, sampler.describe(), config, grader)
-        records = {r.key: r for r in store.open(fingerprint, overwrite=overwrite, mutable=MUTABLE)}
-        _check_prompts(records.values(), problems, hashes, store)
-        tasks = _tasks(len(problems), config)
-        pending = [t for t in tasks if _key(problems[t.problem_index], t) not in records]
-        appender = _Appender(store, records, problems, hashes, grader, config.grade_timeout)
-        return cls(problems, prompts, records, pending, len(tasks), appender)
 
     def result(self, config: RunConfig) -> list[SampleRecord]:
         """The run's records of ``config`` in problem order."""
@@ -284,16 +344,24 @@ class _Appender:
         self._thread.start()
 
     def put(self, task: _Task, completion: Completion) -> None:
-        if self._error is not None:
-            raise RuntimeError("grading failed") from self._error
+        self._raise()
         self._queue.put((task, completion))
 
     def close(self) -> None:
-        """Grade and store everything put so far, then stop; re-raise a grading error."""
+        """Grade and store everything put so far, then stop; re-raise a grading or storing error."""
         self._queue.put(None)
         self._thread.join()
-        if self._error is not None:
-            raise RuntimeError("grading failed") from self._error
+        self._raise()
+
+    def _raise(self) -> None:
+        error = self._error
+        if isinstance(error, OSError):  # a full disk, a lost mount: the records stored so far are intact
+            raise StoreError(
+                f"cannot write {self._store.samples_path}: {error.strerror or error}; the records stored "
+                "before are kept, rerun to resume"
+            ) from error
+        if error is not None:
+            raise RuntimeError("grading failed") from error
 
     def _run(self) -> None:
         finished = False

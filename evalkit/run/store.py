@@ -2,13 +2,18 @@
 
 ``manifest.json`` is the run fingerprint (model, benchmark, template, sampling parameters, backend,
 grader policy); ``samples.jsonl`` is append-only, one ``SampleRecord`` per line. A run resumes only
-under the same fingerprint. A torn last line (a write cut by a kill) is dropped with a warning and cut
-off the file before appending; any other unreadable line is an error naming ``file:line``.
+under the same fingerprint, checked (:meth:`RunStore.check`) before anything is written. A torn last
+line (a write cut by a kill) is dropped with a warning and cut off the file before appending; any
+other unreadable line, and a second record under one key that differs from the first, is an error
+naming ``file:line``. Files are replaced only through a uniquely named, fsynced temporary file.
+The guarantees, and who may write under which lock, are in docs/sampling.md ("The run store").
 """
 
+import hashlib
 import json
 import os
 import re
+import tempfile
 import warnings
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
@@ -54,17 +59,29 @@ class TornLineWarning(UserWarning):
     """The last line of ``samples.jsonl`` was cut mid-write and is dropped."""
 
 
-def model_tag(model_path: str | os.PathLike[str], parts: int = 4) -> str:
-    """Run directory name for a model: its last ``parts`` path components joined by ``__``, sanitised.
+class DuplicateRecordWarning(UserWarning):
+    """``samples.jsonl`` holds the same record twice; the copy is ignored."""
 
-    Four parts keep AReaL checkpoints apart (``<experiment>/<trial>/actor/<epoch..step..>``).
+
+_UNSAFE = re.compile(r"[^\w.-]+")  # \w is Unicode: 步骤一 stays as it is
+
+
+def model_tag(model_path: str | os.PathLike[str], parts: int = 4) -> str:
+    """Run directory name for a model: its last ``parts`` path components joined by ``__``.
+
+    Four parts keep AReaL checkpoints apart (``<experiment>/<trial>/actor/<epoch..step..>``). Letters of
+    any script are kept; where other characters had to be replaced (``a b`` and ``a+b`` would both read
+    ``a_b``), a short hash of the components as written is appended, so distinct paths stay distinct.
     """
     names = [p for p in Path(os.path.normpath(model_path)).parts if p not in ("/", "\\", ".", "..")]
-    tag = "__".join(re.sub(r"[^A-Za-z0-9._-]+", "_", p) for p in names[-parts:]).strip("._")
+    kept = names[-parts:]
+    tag = "__".join(_UNSAFE.sub("_", p) for p in kept).strip("._")
     if not tag:
         raise ValueError(
             f"cannot derive a run directory name from model path {str(model_path)!r}; pass a tag"
         )
+    if tag != "__".join(kept):
+        tag += "-" + hashlib.sha256("/".join(kept).encode("utf-8", "surrogateescape")).hexdigest()[:8]
     return tag
 
 
@@ -80,14 +97,23 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def fingerprint_diff(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
-    """Lines ``field: stored (stored) vs now (now)`` for every field that differs."""
+    """Lines ``field: stored (stored) vs now (now)`` for every field that differs (paths as text)."""
     old, new = flatten(stored), flatten(_jsonable(current))
     absent = "<absent>"
+
+    def shown(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
     return [
-        f"{key}: {json.dumps(old.get(key, absent))} (stored) vs {json.dumps(new.get(key, absent))} (now)"
+        f"{key}: {shown(old.get(key, absent))} (stored) vs {shown(new.get(key, absent))} (now)"
         for key in sorted(old.keys() | new.keys())
         if old.get(key, absent) != new.get(key, absent)
     ]
+
+
+def refused_fields(diff: Iterable[str], mutable: Collection[str]) -> list[str]:
+    """The lines of ``diff`` (from :func:`fingerprint_diff`) outside the ``mutable`` fields."""
+    return [line for line in diff if not within(line.split(":", 1)[0], mutable)]
 
 
 def _jsonable(data: Mapping[str, Any]) -> Any:
@@ -100,13 +126,39 @@ def _jsonl(records: Iterable[SampleRecord]) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Replace ``path`` with ``text``: a uniquely named temporary file beside it, fsynced, renamed over it,
+    then the directory fsynced, so a crash leaves the old file or the new one, never a mix."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:  # a platform or file system that cannot open directories
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def read_records(path: str | os.PathLike[str], *, repair: bool = False) -> list[SampleRecord]:
-    """Records of a ``samples.jsonl``; a torn last line is dropped with a warning (and cut off if ``repair``)."""
+    """Records of a ``samples.jsonl``; a torn last line is dropped with a warning (and cut off if ``repair``).
+
+    A key stored twice with identical records is read once (with a warning); with different records it is
+    a ``StoreError`` naming both lines: which one is right cannot be known."""
     path = Path(path)
     if not path.is_file():
         return []
@@ -121,13 +173,35 @@ def read_records(path: str | os.PathLike[str], *, repair: bool = False) -> list[
         if repair:
             with path.open("r+b") as f:
                 f.truncate(end)
-    records = []
+    records: dict[tuple[str, str, int], tuple[int, SampleRecord]] = {}
+    duplicates = []
     for number, line in enumerate(data[:end].splitlines(), start=1):
         try:
-            records.append(SampleRecord.from_dict(json.loads(line)))
+            record = SampleRecord.from_dict(json.loads(line))
         except (ValueError, KeyError, TypeError) as exc:
             raise StoreError(f"{path}:{number}: corrupt record ({exc}); fix or delete that line") from exc
-    return records
+        first = records.setdefault(record.key, (number, record))
+        if first[1] is record:
+            continue
+        if first[1] != record:
+            raise StoreError(
+                f"{path}:{number}: a second, different record for {_describe_key(record.key)} "
+                f"(first on line {first[0]}); keep the right one and delete the other line"
+            )
+        duplicates.append(number)
+    if duplicates:
+        warnings.warn(
+            f"{path}: {len(duplicates)} duplicate line(s) ignored (identical to an earlier record; "
+            f"line {', '.join(map(str, duplicates[:5]))}{', ...' if len(duplicates) > 5 else ''})",
+            DuplicateRecordWarning,
+            stacklevel=2,
+        )
+    return [record for _, record in records.values()]
+
+
+def _describe_key(key: tuple[str, str, int]) -> str:
+    problem, kind, index = key
+    return f"problem {problem}, {kind} {index}"
 
 
 def within(key: str, sections: Collection[str]) -> bool:
@@ -145,45 +219,66 @@ class RunStore:
         self.fsync = fsync
 
     def manifest(self) -> Manifest | None:
-        """The stored fingerprint, or ``None`` before the run started."""
-        if not self.manifest_path.is_file():
+        """The stored fingerprint, or ``None`` before the run started; an unreadable one is a ``StoreError``
+        naming the file."""
+        try:
+            text = self.manifest_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return None
-        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise StoreError(f"{self.manifest_path}: cannot be read ({exc})") from exc
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise StoreError(
+                f"{self.manifest_path}: not valid JSON ({exc}); the samples beside it are intact: restore "
+                "the manifest, or use --overwrite to start over (the old files are moved aside)"
+            ) from exc
+        if not isinstance(data, dict):
+            raise StoreError(f"{self.manifest_path}: holds a JSON {type(data).__name__}, not an object")
+        return data  # type: ignore[return-value]
 
     def records(self) -> list[SampleRecord]:
         """Stored records, read-only (a torn last line is dropped with a warning but left in the file)."""
         return read_records(self.samples_path)
+
+    def check(self, fingerprint: Mapping[str, Any], *, mutable: Collection[str] = ()) -> list[str]:
+        """Whether the run under ``fingerprint`` may start or resume here, writing nothing: the differences
+        in ``mutable`` fields (empty for a new run); a ``StoreError`` naming the others, if any."""
+        stored = self.manifest()
+        if stored is None:
+            if self.samples_path.exists():
+                raise StoreError(
+                    f"{self.samples_path} exists without {MANIFEST}, so its provenance is unknown; "
+                    "restore the manifest, or use --overwrite to start over (the old file is moved aside)"
+                )
+            return []
+        diff = fingerprint_diff(stored, fingerprint)
+        refused = refused_fields(diff, mutable)
+        if refused:
+            raise StoreError(
+                f"{self.run_dir} holds a run with a different fingerprint:\n  "
+                + "\n  ".join(refused)
+                + "\nnothing was changed; to keep both runs, pass --model_tag NAME or another --output_path; "
+                "--overwrite starts over (the stored files are moved aside)"
+            )
+        return diff
 
     def open(
         self, fingerprint: Mapping[str, Any], *, overwrite: bool = False, mutable: Collection[str] = ()
     ) -> list[SampleRecord]:
         """Start or resume the run under ``fingerprint``; return the records already stored.
 
-        A different stored fingerprint raises ``StoreError`` naming the differing fields, unless
-        ``overwrite``, which moves the old files to ``overwritten/<time>/`` and starts empty. Fields named
-        in ``mutable`` (dotted, e.g. ``sampling.n_sampling``, or a section such as ``backend.data_parallel``)
-        may differ: they change no stored record, and the manifest is rewritten with their new values.
+        A different stored fingerprint raises ``StoreError`` naming the differing fields (see :meth:`check`;
+        nothing is written then), unless ``overwrite``, which moves the old files to ``overwritten/<time>/``
+        and starts empty. Fields named in ``mutable`` (dotted, e.g. ``sampling.n_sampling``, or a section
+        such as ``backend.data_parallel``) may differ: they change no stored record, and the manifest is
+        rewritten with their new values.
         """
         if overwrite:
             self._move_aside()
-        stored = self.manifest()
-        if stored is None:
-            if self.samples_path.exists():
-                raise StoreError(
-                    f"{self.samples_path} exists without {MANIFEST}, so its provenance is unknown; "
-                    "use --overwrite to start over (the old file is moved aside)"
-                )
-            self.write_manifest(fingerprint)
-            return []
-        diff = fingerprint_diff(stored, fingerprint)
-        refused = [line for line in diff if not within(line.split(":", 1)[0], mutable)]
-        if refused:
-            raise StoreError(
-                f"{self.run_dir} holds a run with a different fingerprint:\n  "
-                + "\n  ".join(refused)
-                + "\nuse --overwrite to start over (the old files are moved aside), or another output path"
-            )
-        if diff:
+        diff = self.check(fingerprint, mutable=mutable)
+        if diff or self.manifest() is None:
             self.write_manifest(fingerprint)
         return read_records(self.samples_path, repair=True)
 

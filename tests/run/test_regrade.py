@@ -17,7 +17,7 @@ from evalkit.cli.main import main as cli_main
 from evalkit.graders import GRADER_VERSION
 from evalkit.run.config import RunConfig
 from evalkit.run.records import SampleRecord
-from evalkit.run.regrade import accuracy, grader_version, refresh_verdicts
+from evalkit.run.regrade import accuracy, current_records, grader_version, refresh_verdicts
 from evalkit.run.runner import run_benchmark
 from evalkit.run.store import RunStore
 from evalkit.sampling.base import Completion, Job
@@ -150,15 +150,22 @@ def test_eval_and_aggregate_regrades_a_stale_complete_run_without_a_sampler(
     assert aggregate["aime24"]["fingerprint"]["grader"]["version"] == GRADER_VERSION
 
 
-def test_report_regrades_a_stale_run_before_rendering(
+def stored_bytes(run_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(run_dir.iterdir()) if p.is_file()}
+
+
+def test_report_shows_a_stale_run_regraded_in_memory_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run_dir = tmp_path / "out" / "model" / "toy"
     run_benchmark(BENCH, TEMPLATE, BoxSampler(), run_dir, CONFIG, progress=False)
     true = make_stale(run_dir, version=None)
-    assert cli_main(["report", str(tmp_path / "out")]) == 0
-    assert "toy: re-graded 16 stored responses" in capsys.readouterr().err
-    assert RunStore(run_dir).records() == true
+    before = stored_bytes(run_dir)
+    assert cli_main(["report", str(tmp_path / "out"), "--no-audit", "-o", str(tmp_path / "r.html")]) == 0
+    err = capsys.readouterr().err
+    assert "toy: graded by grader 1, shown with grader" in err and "stored verdicts are unchanged" in err
+    assert stored_bytes(run_dir) == before  # a reader never writes
+    assert current_records(run_dir, out=io.StringIO()) == true
 
 
 def test_resuming_under_another_extraction_policy_regrades_instead_of_refusing(
@@ -188,5 +195,6 @@ def test_compare_regrades_stale_runs_before_testing(
         cli_main(["compare", str(tmp_path / "a"), str(tmp_path / "b"), "--ks", "1", "--n_resamples", "100"])
         == 0
     )
-    assert "toy: re-graded 16 stored responses" in capsys.readouterr().err
-    assert RunStore(tmp_path / "b" / "toy").records() == true
+    assert "toy: graded by grader 1, shown with grader" in capsys.readouterr().err
+    assert RunStore(tmp_path / "b" / "toy").records() != true  # shown re-graded, stored as it was
+    assert current_records(tmp_path / "b" / "toy", out=io.StringIO()) == true

@@ -204,7 +204,7 @@ def test_think_prompt_requires_think_end_and_regrade_restores_verdicts(tmp_path:
     records = store.records()
     assert not any(r.correct for r in records)  # no </think>: nothing counts
     store.rewrite([dataclasses.replace(r, correct=True, method="tampered") for r in records])
-    assert regrade(tmp_path) == records
+    assert regrade(tmp_path)[1] == records
     assert store.records() == records
 
 

@@ -35,8 +35,15 @@ def test_model_tag_keeps_areal_checkpoints_apart() -> None:
     b = model_tag(f"{root}/ppo-zero-distill-1.5B-n16/1024x16-n16/actor/epoch1epochstep20globalstep20")
     assert a == "ppo-zero-distill-7B-n16__1024x16-n16__actor__epoch1epochstep20globalstep20"
     assert a != b
-    assert model_tag("models/My Model:v2") == "models__My_Model_v2"
     assert model_tag("/a/b/c/d/e", parts=2) == "d__e"
+
+
+def test_model_tags_of_distinct_paths_are_distinct() -> None:
+    assert model_tag("ckpt/步骤一") == "ckpt__步骤一"  # letters of any script are kept
+    assert model_tag("ckpt/步骤一") != model_tag("ckpt/步骤二")
+    replaced = {model_tag(p) for p in ("models/My Model:v2", "models/My_Model_v2", "models/My+Model+v2")}
+    assert len(replaced) == 3  # a replaced character adds a hash of the path as written
+    assert model_tag("models/My Model:v2").startswith("models__My_Model_v2-")
 
 
 def test_resume_returns_stored_records_and_appends(tmp_path: Path) -> None:

@@ -53,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import yaml
 
+    args = launcher.resolve_paths(args)  # the trainer runs in --areal_dir: no path may stay relative
     preset = PRESETS[args.preset]
     release, version_finding = launcher.detect_release(args)
     config = launcher.render(args, release)

@@ -51,6 +51,31 @@ class Finding:
     message: str
 
 
+INPUT_PATHS = ("model_path", "dataset", "areal_dir")  # may also be a hub id: resolved where they are local
+OUTPUT_PATHS = ("fileroot", "config_out", "log_file")  # always paths
+
+
+def resolve_paths(args: argparse.Namespace, cwd: str | None = None) -> argparse.Namespace:
+    """``args`` with every path absolute (``~`` expanded), as the user's directory ``cwd`` (default: the
+    current one) reads them: the trainer runs elsewhere (AReaL v0.2 in ``--areal_dir``), so a relative
+    path would name another file there. A model or dataset given as a hub id (not a local path) is kept."""
+    base = Path(cwd or os.getcwd())
+    resolved = dict(vars(args))
+    for name in (*INPUT_PATHS, *OUTPUT_PATHS):
+        value = resolved.get(name)
+        if not value:
+            continue
+        path = Path(value).expanduser()
+        local = name in OUTPUT_PATHS or str(value).startswith((".", "~")) or (base / path).exists()
+        if local and not path.is_absolute():
+            path = base / path
+        resolved[name] = os.path.normpath(path) if local else value
+    python = resolved.get("python")
+    if python and os.sep in python and not Path(python).expanduser().is_absolute():
+        resolved["python"] = os.path.normpath(base / python)
+    return argparse.Namespace(**resolved)
+
+
 def detect_release(args: argparse.Namespace) -> tuple[str, Finding | None]:
     """The AReaL release to render for, and what stops a launch with it (``None`` if nothing)."""
     v02 = args.trainer == "areal-v0.2"

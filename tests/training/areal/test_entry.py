@@ -1,17 +1,50 @@
-"""The AReaL 1.0 entry's dataset rows: one user message and the gold as text (no AReaL needed)."""
+"""The AReaL 1.0 entry's dataset rows: one user message, templated once, and every gold (no AReaL needed)."""
+
+import json
+from pathlib import Path
 
 import pytest
 
-from evalkit.training.areal.entry import REWARD_FN, to_rl_row
+from evalkit.training.areal.entry import REWARD_FN, load_rl_dataset, to_rl_row
+
+# A row as the guide's boba_106k_0319.jsonl holds it: DeepSeek's chat markers already in the prompt.
+BOBA_ROW = {
+    "prompt": "<｜User｜>Find $x$ if $2x = 1$.\nPlease reason step by step, and put your final answer within "
+    "\\boxed{}.<｜Assistant｜><think>\n",
+    "solutions": ["\\frac{1}{2}", "0.5"],
+    "query_id": "q1",
+}
 
 
-def test_rows_become_one_user_message_and_a_gold_text() -> None:
+def test_rows_become_one_user_message_and_every_gold_as_text() -> None:
     assert to_rl_row({"question": "1+1?", "answer": 2.0}) == {
         "messages": [{"role": "user", "content": "1+1?"}],
+        "thinking": False,
         "answer": "2",
+        "solutions": ["2"],
     }
-    assert to_rl_row({"prompt": "p", "solutions": ["\\frac{1}{2}", "0.5"]})["answer"] == "\\frac{1}{2}"
-    assert to_rl_row({"problem": "p", "answer": None})["answer"] == ""  # no gold: credits nothing
+    assert to_rl_row({"problem": "p", "answer": None})["solutions"] == []  # no gold: credits nothing
+
+
+def test_boba_prompts_lose_their_chat_markers_and_keep_thinking() -> None:
+    row = to_rl_row(BOBA_ROW)
+    content = row["messages"][0]["content"]
+    assert "<｜User｜>" not in content and "<｜Assistant｜>" not in content and "<think>" not in content
+    assert content.startswith("Find $x$") and content.endswith("\\boxed{}.")
+    assert row["thinking"] is True
+    assert row["answer"] == "\\frac{1}{2}" and row["solutions"] == ["\\frac{1}{2}", "0.5"]
+
+
+def test_long_prompts_are_left_out_as_areal_does(tmp_path: Path, tiny_model_dir: Path) -> None:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    path = tmp_path / "boba.jsonl"
+    rows = [BOBA_ROW, {**BOBA_ROW, "prompt": "<｜User｜>" + "7 + " * 2000 + "1?<｜Assistant｜><think>\n"}]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert len(load_rl_dataset(str(path))) == 2
+    kept = load_rl_dataset(str(path), tokenizer)
+    assert len(kept) == 1 and kept[0]["solutions"] == ["\\frac{1}{2}", "0.5"]
 
 
 def test_a_row_without_a_prompt_names_the_columns() -> None:
@@ -19,8 +52,11 @@ def test_a_row_without_a_prompt_names_the_columns() -> None:
         to_rl_row({"text": "p", "answer": "1"})
 
 
-def test_the_reward_it_names_is_importable() -> None:
+def test_the_functions_it_names_are_importable() -> None:
     from importlib import import_module
+
+    from evalkit.training.areal import entry
 
     module, _, name = REWARD_FN.rpartition(".")
     assert callable(getattr(import_module(module), name))
+    assert callable(entry.input_ids) and entry.extract_row({"a": 1}) == {"a": 1}

@@ -262,6 +262,37 @@ def test_v02_runs_in_the_checkout(model_and_data: SimpleNamespace, monkeypatch: 
     assert cmd[1:4] == ["-m", "realhf.apps.quickstart", "ppo-math"] and kw["cwd"] == model_and_data.checkout
 
 
+def test_relative_paths_are_resolved_from_the_user_s_directory(
+    model_and_data: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The trainer runs in --areal_dir: every path it is given must name the user's files."""
+    calls = []
+    answers(monkeypatch, version="v0.2.0")
+    monkeypatch.setattr(launcher, "tee", lambda cmd, log, **kw: calls.append((cmd, log, kw)) or 0)
+    monkeypatch.chdir(model_and_data.root)
+    argv = ["--model_path", "model", "--dataset", "./train.jsonl", "--areal_dir", "AReaL", "--fileroot", "out",
+            "--config_out", "cfg/run.yaml", "--log_file", "logs/train.log"]  # fmt: skip
+    assert train(*argv) == 0
+    ((cmd, log, kw),) = calls
+    root = model_and_data.root
+    config_file = Path(cmd[cmd.index("--config") + 1])
+    assert config_file == root / "cfg" / "run.yaml" and config_file.is_file()
+    assert log == root / "logs" / "train.log" and kw["cwd"] == str(root / "AReaL")
+    rendered = config_file.read_text()
+    assert str(root / "model") in rendered and str(root / "train.jsonl") in rendered
+    assert str(root / "out") in rendered
+
+
+def test_hub_ids_are_not_taken_for_relative_paths(tmp_path: Path) -> None:
+    from argparse import Namespace
+
+    args = Namespace(model_path="deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B", dataset="d.jsonl", areal_dir=None,
+                     fileroot="runs", config_out=None, log_file=None, python="venv/bin/python")  # fmt: skip
+    resolved = launcher.resolve_paths(args, cwd=str(tmp_path))
+    assert resolved.model_path == "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"
+    assert resolved.fileroot == str(tmp_path / "runs") and resolved.python == str(tmp_path / "venv/bin/python")
+
+
 GUIDE_LINES = (
     "(master_worker/0 pid=1, ip=x) 20250222-11:11:56.991 master worker INFO: RPC name actor_train returns "
     "{'task_reward': -0.2996826171875, 'importance_weight': 1.0000014305114746, 'actor_clip_ratio': 2.1e-07}",

@@ -22,8 +22,9 @@ from evalkit.reporting.metrics import DEFAULT_KS, BenchmarkMetrics, aggregate
 from evalkit.reporting.table import Column, table_view
 from evalkit.run.config import EvalConfig
 from evalkit.run.lock import run_lock
+from evalkit.run.prompt_limits import check_benchmark_prompts
 from evalkit.run.regrade import refresh_verdicts
-from evalkit.run.runner import is_complete, run_benchmarks, select
+from evalkit.run.runner import check_resumable, is_complete, run_benchmarks, select
 from evalkit.run.store import Manifest, RunStore, run_root
 
 
@@ -110,6 +111,10 @@ def _check_model_path(config: EvalConfig) -> None:
         raise UsageError(
             f"--model_path {model_path}: no config.json there (not a Hugging Face model directory)"
         )
+    if looks_local:  # a config.json that is a JSON object, and the files a tokenizer is built from
+        from evalkit.run.model_dir import check_model_dir
+
+        check_model_dir(path, shown=model_path)
 
 
 def _require_vllm_platform(config: EvalConfig) -> None:
@@ -127,9 +132,9 @@ def _tokenizer(template: PromptTemplate, model_path: str) -> Any:
     local = (Path(model_path).expanduser() / "config.json").is_file()
     if not (template.chat or (template.stop_tokens and local)):
         return None
-    from transformers import AutoTokenizer
+    from evalkit.run.model_dir import load_tokenizer
 
-    return AutoTokenizer.from_pretrained(model_path)
+    return load_tokenizer(model_path)  # a local directory: its config.json and tokenizer files checked first
 
 
 @contextmanager
@@ -174,26 +179,34 @@ def _evaluate(config: EvalConfig, root: Path, log: TextIO) -> EvalResults:
         for b in benchmarks
         if overwrite or not is_complete(b, template, root / b.name, sampling, model=config.model_path)
     ]
+    if not overwrite:  # a run the stored one refuses is refused now, before any engine loads
+        for b in todo:
+            check_resumable(b, template, root / b.name, sampling, model=config.model_path, tokenizer=tokenizer)
     if todo:
         _require_vllm_platform(config)
         _check_model_path(config)
+        check_benchmark_prompts(todo, template, tokenizer, config.model_path, config.backend.max_model_len)
         from evalkit.sampling.factory import make_sampler
 
         with _loading_bars(config.progress):
             sampler = make_sampler(config.backend.name, config.model_path, **sampler_options(config, log))
         for b in todo:
             print(f"{b.name}: sampling into {root / b.name}", file=log)
-        # one stream for every benchmark: no engine drains between them
-        run_benchmarks(
-            [(b, root / b.name) for b in todo],
-            template,
-            sampler,
-            sampling,
-            tokenizer=tokenizer,
-            overwrite=overwrite,
-            progress=config.progress,
-            out=log,
-        )
+        try:  # one stream for every benchmark: no engine drains between them
+            run_benchmarks(
+                [(b, root / b.name) for b in todo],
+                template,
+                sampler,
+                sampling,
+                tokenizer=tokenizer,
+                overwrite=overwrite,
+                progress=config.progress,
+                out=log,
+            )
+        finally:  # evaluate owns its sampler: Ray ranks give their GPUs back, also after a failure
+            close = getattr(sampler, "close", None)
+            if callable(close):
+                close()
     metrics, manifests, selected = {}, {}, {}
     for b in benchmarks:
         refresh_verdicts(root / b.name, out=log)  # verdicts from an older grader are re-graded, not reprinted

@@ -51,3 +51,42 @@ def test_evaluate_prints_nothing_and_the_cli_prints_its_table(
     out = capfd.readouterr().out
     assert f"Evaluation output to {results.aggregate_path}" in out
     assert render_table(*results.table()) in out
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_evaluate_closes_the_sampler_it_built(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: bool
+) -> None:
+    """In a long-lived process (a notebook, a watcher) each call's ranks give their GPUs back."""
+    from evalkit.benchmarks.loading import load_benchmark
+    from evalkit.benchmarks.templates import load_template
+    from scripted import ScriptedSampler
+
+    template = load_template("r1-distilled-qwen")
+    golds = {template.render(p.problem): p.gold for p in load_benchmark("aime24", data_dir).problems}
+    closed = []
+
+    class ClosingSampler(ScriptedSampler):
+        def stream(self, jobs, *, max_in_flight=None):  # type: ignore[no-untyped-def]
+            if fails:
+                raise RuntimeError("engine died")
+            yield from super().stream(jobs, max_in_flight=max_in_flight)
+
+        def close(self) -> None:
+            closed.append(self)
+
+    monkeypatch.setattr(factory, "make_sampler", lambda backend, model, **_: ClosingSampler(golds, model))
+    config = evalkit.EvalConfig(
+        "m",
+        benchmarks=("aime24",),
+        data_dir=str(data_dir),
+        sampling=evalkit.RunConfig(n_sampling=1),
+        backend=evalkit.BackendConfig(name="transformers"),
+        output=evalkit.OutputConfig(output_path=str(tmp_path)),
+    )
+    if fails:
+        with pytest.raises(RuntimeError, match="engine died"):
+            evalkit.evaluate(config)
+    else:
+        evalkit.evaluate(config)
+    assert len(closed) == 1

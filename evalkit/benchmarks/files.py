@@ -26,8 +26,13 @@ Loader = Callable[..., Any]
 
 
 def _check(spec: BenchmarkSpec, path: Path) -> bool:
-    """Print the verification result of ``path`` against ``spec``; True when it matches."""
-    problems = read_benchmark(spec, path).mismatches()
+    """Print the verification result of ``path`` against ``spec``; True when it matches. A file that does
+    not load (not UTF-8, invalid JSON, no problems) is one line naming the file and line."""
+    try:
+        problems = read_benchmark(spec, path).mismatches()
+    except BenchmarkError as err:
+        print(f"{spec.name}: INVALID {err}")
+        return False
     print(f"{spec.name}: {'OK' if not problems else 'MISMATCH'} ({path})")
     for message in problems:
         print(f"  {message}")
@@ -128,6 +133,7 @@ def import_dir(source: Path, data_dir: Path | None = None) -> int:
         found += 1
         dest = target_dir / spec.file
         if not dest.exists() or not dest.samefile(src):
+            read_problems(src, spec.fields)  # an error names the user's file, not the temporary copy
             with _atomic_target(dest) as tmp:
                 shutil.copyfile(src, tmp)
                 read_problems(tmp, spec.fields)

@@ -214,8 +214,35 @@ def _first(row: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
     return next((row[k] for k in keys if row.get(k) is not None), None)
 
 
+def _not_utf8(path: Path) -> BenchmarkError:
+    """Where ``path`` first stops being UTF-8: ``path:line: ...`` with the byte and its offset in the file."""
+    data = Path(path).read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        offset = err.start
+        line = data.count(b"\n", 0, offset) + 1
+        column = offset - data.rfind(b"\n", 0, offset)  # 1-based, in bytes
+        return BenchmarkError(
+            f"{path}:{line}: not UTF-8 (byte 0x{data[offset]:02x} at byte offset {offset}, column {column}); "
+            "save the file as UTF-8"
+        )
+    return BenchmarkError(f"{path}: not UTF-8; save the file as UTF-8")  # changed while being read
+
+
 def read_problems(path: Path, fields: FieldMap = FieldMap()) -> list[Problem]:
-    """Parse an AReaL-format JSONL file. Errors name ``path:line``; ids fall back to the record index."""
+    """Parse an AReaL-format JSONL file. Errors name ``path:line``; ids fall back to the record index.
+    A file that is not UTF-8, or holds no problem, is an error."""
+    try:
+        problems = _read_problems(path, fields)
+    except UnicodeDecodeError:
+        raise _not_utf8(path) from None
+    if not problems:
+        raise BenchmarkError(f"{path}: the file holds no problems")
+    return problems
+
+
+def _read_problems(path: Path, fields: FieldMap) -> list[Problem]:
     problems: list[Problem] = []
     first_line: dict[str, int] = {}
     with open(path, encoding="utf-8") as f:

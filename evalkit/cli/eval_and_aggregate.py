@@ -11,8 +11,8 @@ from evalkit.benchmarks.loading import BenchmarkError
 from evalkit.benchmarks.templates import PromptError
 from evalkit.cli import eval_inputs
 from evalkit.cli.help import DefaultsHelpFormatter
-from evalkit.cli.signals import interrupted, terminate_as_interrupt
 from evalkit.cli.pipes import quiet_on_broken_pipe
+from evalkit.cli.signals import interrupted, terminate_as_interrupt
 from evalkit.errors import UsageError
 from evalkit.evaluation import evaluate
 from evalkit.reporting.table import render_table

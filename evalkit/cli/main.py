@@ -4,15 +4,13 @@ Each subcommand module exposes ``add_arguments(parser)`` and ``run(args) -> int`
 """
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
 
 from evalkit import __version__
 from evalkit.cli.help import DefaultsHelpFormatter
-
-SIGPIPE_EXIT = 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader went away
+from evalkit.cli.pipes import quiet_on_broken_pipe
 
 # name -> (module, one-line help). Order is the order shown by ``evalkit --help``.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -46,6 +44,11 @@ def _usage() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command's exit code; a reader that closes stdout early (``| head -1``) ends it quietly (141)."""
+    return quiet_on_broken_pipe(lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
         print(_usage(), file=sys.stderr)
@@ -65,13 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog=f"evalkit {name}", description=COMMANDS[name][1], formatter_class=DefaultsHelpFormatter
     )
     module.add_arguments(parser)
-    try:
-        code = int(module.run(parser.parse_args(args[1:])) or 0)
-        sys.stdout.flush()  # a closed pipe shows here, not at exit
-        return code
-    except BrokenPipeError:  # e.g. `evalkit train-log --json | head`: the reader has all it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
-        return SIGPIPE_EXIT
+    return int(module.run(parser.parse_args(args[1:])) or 0)
 
 
 if __name__ == "__main__":

@@ -22,4 +22,16 @@ class EngineFailure(RuntimeError):
 
 
 class OpenAIServerError(RuntimeError):
-    """A completions request failed for good: a non-transient error, or retries exhausted."""
+    """A completions request failed for good: retries exhausted (``refused`` False: the server may come back,
+    a rerun resumes), or the server refused the request itself (``refused`` True: something must change)."""
+
+    def __init__(self, message: str, *, refused: bool = False) -> None:
+        super().__init__(message)
+        self.refused = refused
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_server_error, (str(self), self.refused))
+
+
+def _rebuild_server_error(message: str, refused: bool) -> OpenAIServerError:
+    return OpenAIServerError(message, refused=refused)

@@ -106,7 +106,7 @@ def server() -> Iterator[Server]:
 
 def client(server: Server, **kwargs: Any) -> OpenAISampler:
     host, port = server.server_address[:2]
-    options = {"max_concurrency": 3, "max_retries": 2, "timeout": 0.5, "backoff": 0.01, **kwargs}
+    options = {"max_concurrency": 3, "max_retries": 2, "timeout": 0.5, "backoff": 0.01, "notify": print, **kwargs}
     return OpenAISampler(f"http://{host}:{port}", "tiny", **options)
 
 
@@ -145,11 +145,12 @@ def test_server_error_and_timeout_are_retried(server: Server) -> None:
 
 
 def test_retries_are_bounded_and_client_errors_are_not_retried(server: Server) -> None:
-    with pytest.raises(OpenAIServerError, match="giving up after 3 attempts: HTTP 503"):
+    with pytest.raises(OpenAIServerError, match=r"giving up after 3 attempts over \d+ s: HTTP 503"):
         client(server)([SampleRequest("always-503", (1,))], PARAMS)
     assert server.attempts["always-503|1"] == 3
-    with pytest.raises(OpenAIServerError, match=r"HTTP 400: .*bad request"):
+    with pytest.raises(OpenAIServerError, match=r"refused the request \(HTTP 400: .*bad request.*--max_gen_tokens") as info:
         client(server)([SampleRequest("bad", (1,))], PARAMS)
+    assert info.value.refused
     assert server.attempts["bad|1"] == 1
 
 
@@ -161,7 +162,7 @@ def test_missing_or_unknown_finish_reason_is_decided_by_the_token_budget(server:
 def test_connection_refused_is_retried_then_reported() -> None:
     sampler = OpenAISampler("http://127.0.0.1:9/v1/", "tiny", max_retries=1, backoff=0.01, timeout=1.0)
     assert sampler.url == "http://127.0.0.1:9/v1/completions"
-    with pytest.raises(OpenAIServerError, match="giving up after 2 attempts: ConnectionError"):
+    with pytest.raises(OpenAIServerError, match=r"giving up after 2 attempts over \d+ s: ConnectionError"):
         sampler([SampleRequest("x", (1,))], PARAMS)
     info = sampler.describe()
     assert info["backend"] == "openai" and info["model"] == "tiny" and "timeout" not in info
@@ -174,3 +175,48 @@ def test_stream_yields_as_responses_arrive_and_keeps_the_server_full(server: Ser
     assert sorted(order) == list(range(9)) and order[-1] == 0  # the slow one did not hold the others back
     assert server.max_in_flight == 3  # max_concurrency kept busy
     assert all(b["stop"] == ["</s>"] and b["stop_token_ids"] == [7] for b in server.bodies)
+
+
+def test_a_restart_is_ridden_out_with_one_line_per_wait() -> None:
+    """Defaults outlast a restart: connection refused for a while, then a server on that port."""
+    probe = Server()
+    host, port = probe.server_address[:2]
+    probe.server_close()  # the port is free: requests are refused until the server comes back
+    lines: list[str] = []
+    sampler = OpenAISampler(f"http://{host}:{port}", "tiny", backoff=0.05, max_backoff=0.2, notify=lines.append)
+    defaults = OpenAISampler("http://x", "m")
+    assert defaults.max_retries * defaults.max_backoff >= 600 <= defaults.retry_deadline  # minutes, not 31 s
+    restarted: list[Server] = []
+
+    def restart() -> None:
+        while len(lines) < 3:  # three waits logged: the server was down for several backoffs
+            time.sleep(0.01)
+        server = Server.__new__(Server)
+        ThreadingHTTPServer.__init__(server, (host, port), Handler)
+        server.bodies, server.attempts, server.lock = [], Counter(), threading.Lock()
+        server.in_flight = server.max_in_flight = 0
+        restarted.append(server)
+        server.serve_forever(poll_interval=0.05)
+
+    threading.Thread(target=restart, daemon=True).start()
+    try:
+        (out,) = sampler([SampleRequest("back", (1, 2, 3))], PARAMS)
+    finally:
+        for server in restarted:
+            server.shutdown()
+            server.server_close()
+    assert [c.text for c in out] == [f"back|seed={s}|t=0.6" for s in (1, 2, 3)]
+    assert all(line.startswith(f"openai: {sampler.url}: ConnectionError") for line in lines)
+    assert len(lines) < 3 * 10  # one line per wait, not one per waiting request and attempt
+
+
+def test_a_failure_yields_what_arrived_and_does_not_wait_for_requests_in_flight(server: Server) -> None:
+    jobs = [Job(0, "bad", 1, PARAMS), Job(1, "brief", 2, PARAMS), Job(2, "brief", 3, PARAMS)]
+    jobs += [Job(3, "slow", 4, PARAMS)]  # 1.5 s at the server
+    got = []
+    start = time.monotonic()
+    with pytest.raises(OpenAIServerError, match="refused"):
+        for job_id, _ in client(server, max_concurrency=4, timeout=5.0).stream(jobs):
+            got.append(job_id)
+    assert time.monotonic() - start < 1.5  # the slow request in flight is abandoned, not awaited
+    assert 3 not in got

@@ -2,11 +2,13 @@
 
 ``extract`` finds the final answer, ``normalize`` and ``parse`` read it, ``equivalence`` and
 ``symbolic`` decide equivalence, ``pool`` runs sympy in time- and memory-limited workers, and
-``engine`` ties them together with a cache. ``version`` numbers the verdicts it gives; ``audit``
-cross-checks them with Math-Verify; ``saved`` reads saved generations back for re-grading. Imports
-nothing of evalkit's other stages.
+``engine`` ties them together with a cache; ``context`` turns how a response was made (truncated,
+reasoning opened by the prompt, the gold's type) into the extraction it gets. ``version`` numbers
+the verdicts it gives; ``audit`` cross-checks them with Math-Verify; ``saved`` reads saved
+generations back for re-grading. Imports nothing of evalkit's other stages.
 """
 
+from evalkit.graders.context import ResponseContext, effective_policy
 from evalkit.graders.engine import Grader, equivalent, grade, grade_many
 from evalkit.graders.extract import POLICIES, Extraction, ExtractionPolicy, extract_answer, find_answer
 from evalkit.graders.verdict import Verdict
@@ -18,7 +20,9 @@ __all__ = [
     "Extraction",
     "ExtractionPolicy",
     "Grader",
+    "ResponseContext",
     "Verdict",
+    "effective_policy",
     "equivalent",
     "extract_answer",
     "find_answer",

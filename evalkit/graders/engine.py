@@ -1,19 +1,24 @@
 """Grading: extract, normalise, decide cheaply in this process, send the rest to worker processes.
 
 A :class:`Grader` holds a policy, a time limit, a worker pool and an LRU cache of decided pairs:
-each distinct (normalised prediction, normalised gold) pair is judged once across calls (time-outs
-are not remembered). :func:`grade` and :func:`grade_many` use the default grader.
+each distinct (normalised prediction, normalised gold) pair is judged once across calls (only decided
+outcomes are remembered: not a time-out, a dead worker or a pool that is shutting down). Each response
+may come with a :class:`~evalkit.graders.context.ResponseContext` (truncated, reasoning opened by the
+prompt, the gold's type): extraction follows :func:`~evalkit.graders.context.effective_policy`, and
+the cache, keyed on what was extracted, is the same for every policy. :func:`grade` and
+:func:`grade_many` use the default grader.
 """
 
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, TimeoutError
 from typing import cast
 
+from evalkit.graders.context import ResponseContext, committed_answer
 from evalkit.graders.equivalence import Outcome, judge_fast, judge_long
-from evalkit.graders.extract import BOX_COMMANDS, ExtractionPolicy, Rule, extract_answer, find_answer
+from evalkit.graders.extract import BOX_COMMANDS, ExtractionPolicy, Rule, extract_answer
 from evalkit.graders.normalize import MAX_ANSWER_CHARS, evaluation_hazard, gold_text, normalize_answer
 from evalkit.graders.pool import POOL, WorkerDied, WorkerPool
 from evalkit.graders.verdict import Method, Verdict
@@ -22,6 +27,9 @@ CACHE_SIZE = 200_000
 GOLD_POLICY = ExtractionPolicy.strict()  # a gold's box, when it holds one, is what it states
 
 Key = tuple[str, str]
+Contexts = Sequence[ResponseContext | None] | None
+NO_ANSWER = "no final answer found"
+CUT_OFF = "no final answer found before the token limit cut the response off"
 
 
 class _OutcomeCache:
@@ -82,9 +90,16 @@ class Grader:
     def __exit__(self, *_: object) -> None:
         self.close()
 
-    def grade(self, response: str | None, gold: str | int | float | None, *, extract: bool = True) -> Verdict:
+    def grade(
+        self,
+        response: str | None,
+        gold: str | int | float | None,
+        *,
+        extract: bool = True,
+        context: ResponseContext | None = None,
+    ) -> Verdict:
         """Grade one response (or, with ``extract=False``, one answer) against a gold answer."""
-        return self.grade_many([(response, gold)], extract=extract)[0]
+        return self.grade_many([(response, gold)], extract=extract, contexts=[context])[0]
 
     def grade_many(
         self,
@@ -95,14 +110,25 @@ class Grader:
         policy: ExtractionPolicy | None = None,
         timeout: float | None = None,
         workers: int | None = None,
+        contexts: Contexts = None,
     ) -> list[Verdict]:
         """Grade (response, gold) pairs, in order; distinct pairs are judged once, in parallel.
 
-        ``policy``, ``timeout`` and ``workers`` override the grader's own for this call."""
+        ``policy``, ``timeout`` and ``workers`` override the grader's own for this call. ``contexts``
+        (one per item, in the same order; None for an item or for all: nothing known) says how each
+        response was made; its extraction follows ``effective_policy(policy, context)``."""
         policy = policy or self.policy
         timeout = self.timeout if timeout is None else timeout
         workers = workers or self.workers
-        rows = [_row(response, gold, extract, policy) for response, gold in items]
+        items = list(items)
+        if contexts is None:
+            contexts = [None] * len(items)
+        elif len(contexts) != len(items):
+            raise ValueError(f"{len(contexts)} contexts for {len(items)} items: give one per item")
+        rows = [
+            _row(response, gold, extract, policy, context)
+            for (response, gold), context in zip(items, contexts, strict=True)
+        ]
         outcomes: dict[Key, Outcome] = {}
         futures: dict[Key, Future[Outcome]] = {}
         for _, _, key, _ in rows:
@@ -115,9 +141,9 @@ class Grader:
             else:
                 futures[key] = self.pool.submit(*key, timeout=timeout, workers=workers)
         for key, future in _progress(futures, progress):
-            outcome = _outcome_of(future, timeout)
+            outcome, decided = _outcome_of(future, timeout)
             outcomes[key] = outcome
-            if outcome[1] != "timeout":
+            if decided:
                 self.cache.put(key, outcome)
         return [_verdict(pred, gold_str, key, rule, outcomes) for pred, gold_str, key, rule in rows]
 
@@ -132,11 +158,15 @@ def grade(
     extract: bool = True,
     timeout: float = 5.0,
     policy: ExtractionPolicy | None = None,
+    context: ResponseContext | None = None,
 ) -> Verdict:
     """Grade one response (or, with ``extract=False``, one answer) against a gold answer.
 
-    A missing response (None) has no answer; a missing gold (None, NaN, blank) credits nothing."""
-    return DEFAULT_GRADER.grade_many([(response, gold)], extract=extract, timeout=timeout, policy=policy)[0]
+    A missing response (None) has no answer; a missing gold (None, NaN, blank) credits nothing.
+    ``context`` says how the response was made (see :func:`grade_many`)."""
+    return DEFAULT_GRADER.grade_many(
+        [(response, gold)], extract=extract, timeout=timeout, policy=policy, contexts=[context]
+    )[0]
 
 
 def equivalent(pred: str, gold: str | int | float, timeout: float = 5.0) -> Verdict:
@@ -152,12 +182,21 @@ def grade_many(
     timeout: float = 5.0,
     progress: bool = False,
     policy: ExtractionPolicy | None = None,
+    contexts: Contexts = None,
 ) -> list[Verdict]:
     """Grade (response, gold) pairs with :data:`DEFAULT_GRADER`, in order; distinct pairs are judged
     once, in parallel. ``workers`` sizes the shared worker pool when it first starts (default: the
-    usable CPUs)."""
+    usable CPUs). ``contexts``: one :class:`ResponseContext` (or None) per item, in the same order:
+    how each response was made, which decides the rules its answer may be found by
+    (:func:`~evalkit.graders.context.effective_policy` of ``policy`` and the context)."""
     return DEFAULT_GRADER.grade_many(
-        items, extract=extract, progress=progress, policy=policy, timeout=timeout, workers=workers
+        items,
+        extract=extract,
+        progress=progress,
+        policy=policy,
+        timeout=timeout,
+        workers=workers,
+        contexts=contexts,
     )
 
 
@@ -165,17 +204,22 @@ Row = tuple[str | None, str, Key | str, Rule | None]  # a reason instead of a ke
 
 
 def _row(
-    response: str | None, gold: str | int | float | None, extract: bool, policy: ExtractionPolicy | None
+    response: str | None,
+    gold: str | int | float | None,
+    extract: bool,
+    policy: ExtractionPolicy | None,
+    context: ResponseContext | None = None,
 ) -> Row:
     """(pred, gold as text, normalised pair or the reason there is none, extraction rule)."""
     text = "" if response is None else str(response)
-    found = find_answer(text, policy) if extract else None
+    found = committed_answer(text, policy, context) if extract else None
     pred, rule = (found.answer, found.rule) if found else (None if extract else text.strip(), None)
     gold_str = gold_text(gold)
     pred_key = normalize_answer(pred) if pred else ""
     gold_key = normalize_answer(_gold_answer(gold_str)) if pred_key else ""
     if not pred_key:
-        return pred or None, gold_str, "no final answer found", rule
+        cut_off = extract and found is None and context is not None and context.truncated
+        return pred or None, gold_str, CUT_OFF if cut_off else NO_ANSWER, rule
     return pred, gold_str, (pred_key, gold_key) if gold_key else "no gold answer to compare with", rule
 
 
@@ -208,15 +252,16 @@ def _progress(futures: dict[Key, Future[Outcome]], show: bool) -> Iterable[tuple
     return tqdm(futures.items(), total=len(futures), desc="grading", unit="pair")
 
 
-def _outcome_of(future: Future[Outcome], timeout: float) -> Outcome:
+def _outcome_of(future: Future[Outcome], timeout: float) -> tuple[Outcome, bool]:
+    """The pair's outcome, and whether it was decided (a worker answered): only that is cached."""
     try:
-        return future.result()
+        return future.result(), True
     except TimeoutError:
-        return False, "timeout", f"no verdict within {timeout:g} s"
+        return (False, "timeout", f"no verdict within {timeout:g} s"), False
     except WorkerDied as error:
-        return False, "error", f"checker process died ({error})"
+        return (False, "error", f"checker process died ({error})"), False
     except Exception as error:  # a cancelled or broken pool must not lose the other verdicts
-        return False, "error", f"checker unavailable: {type(error).__name__}"
+        return (False, "error", f"checker unavailable: {type(error).__name__}"), False
 
 
 def _verdict(

@@ -5,6 +5,8 @@ and never a multiprocessing child: it does not re-import the caller's ``__main__
 ``if __name__ == "__main__"`` guard), does not inherit threads or locks (safe inside Ray actors,
 reward threads and forked DataLoader workers), and cannot break a caller's own multiprocessing.
 A task that overruns its time limit gets its worker killed; the next task starts a fresh one.
+A worker that dies (a crash, the OS's OOM killer) is reaped and its pipes closed, and the task is
+tried once more on a fresh worker before it fails with :class:`WorkerDied`.
 Pool threads and workers are shared by all callers of a process and stopped at exit.
 """
 
@@ -62,7 +64,8 @@ class _Worker:
         try:
             self._requests.send((pred, gold))
         except OSError as error:
-            raise WorkerDied(f"worker exited with code {self.process.poll()}") from error
+            self.kill()
+            raise WorkerDied(f"worker exited with code {self.process.returncode}") from error
         return self._receive(timeout)  # type: ignore[return-value]
 
     def _receive(self, timeout: float) -> object:
@@ -71,13 +74,14 @@ class _Worker:
             reply = self._replies.recv() if answered else None
         except (EOFError, OSError) as error:
             self.kill()
-            raise WorkerDied(f"worker exited with code {self.process.poll()}") from error
+            raise WorkerDied(f"worker exited with code {self.process.returncode}") from error
         if not answered:
             self.kill()
             raise TimeoutError
         return reply
 
     def kill(self) -> None:
+        """End the process (if it still runs), reap it and close its pipes; safe to repeat."""
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
@@ -111,12 +115,28 @@ class WorkerPool:
         return self._ensure(workers or default_workers()).submit(self._judge, pred, gold, timeout)
 
     def _judge(self, pred: str, gold: str, timeout: float) -> Outcome:
+        try:
+            return self._worker().judge(pred, gold, timeout)
+        except WorkerDied as first:  # a crash or an OOM kill may have nothing to do with this pair
+            if self._executor is None:  # shut down (its workers killed): no fresh one
+                raise
+            try:
+                return self._worker().judge(pred, gold, timeout)
+            except WorkerDied as second:
+                raise WorkerDied(f"{first}; retried on a fresh worker, which died too ({second})") from second
+
+    def _worker(self) -> _Worker:
+        """This thread's live worker: a dead one (killed after a time-out, crashed, killed by the OS
+        while idle) is reaped, its pipes closed, and replaced."""
         worker: _Worker | None = getattr(self._local, "worker", None)
-        if worker is None or not worker.alive:
-            worker = self._local.worker = _Worker(self._module)
-            with self._lock:
-                self._workers = [w for w in self._workers if w.alive] + [worker]
-        return worker.judge(pred, gold, timeout)
+        if worker is not None and worker.alive:
+            return worker
+        if worker is not None:
+            worker.kill()
+        fresh = self._local.worker = _Worker(self._module)
+        with self._lock:
+            self._workers = [w for w in self._workers if w is not worker] + [fresh]
+        return fresh
 
     def _ensure(self, size: int) -> ThreadPoolExecutor:
         with self._lock:

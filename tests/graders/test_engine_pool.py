@@ -1,16 +1,22 @@
-"""grade / grade_many: ordering, de-duplication, caching, the shared worker pool, failures."""
+"""grade / grade_many: ordering, de-duplication, caching, the shared worker pool, failures.
+
+A verdict asserted here comes with a generous time limit: it must not depend on how busy the machine
+is. Time-outs and dead workers, which must not either, are in ``test_worker_faults.py``."""
 
 import multiprocessing
+import os
+import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from evalkit.graders import engine, grade, grade_many, worker
+from evalkit.graders import grade, grade_many, worker
 from evalkit.graders.pool import POOL
 from evalkit.graders.worker import judge_in_worker
+
+SLOW_OK = 60.0  # a time limit no check that is asserted here comes near, however busy the machine
 
 
 def test_grade_many_keeps_order_and_reports_pred_as_written() -> None:
@@ -32,11 +38,13 @@ def test_distinct_pairs_are_judged_once_and_cached(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(POOL, "submit", counting_submit)
     answer = "\\boxed{\\sqrt{50}+\\sqrt{2}}"
-    verdicts = grade_many([(answer, "6\\sqrt{2}")] * 5 + [(answer.replace("50", "50 "), "6\\sqrt2")])
+    verdicts = grade_many(
+        [(answer, "6\\sqrt{2}")] * 5 + [(answer.replace("50", "50 "), "6\\sqrt2")], timeout=SLOW_OK
+    )
     assert all(v.correct and v.method == "symbolic" for v in verdicts)
     assert len(submitted) == 1  # both spellings normalise to one pair
     submitted.clear()
-    assert grade(answer, "6\\sqrt{2}").correct
+    assert grade(answer, "6\\sqrt{2}", timeout=SLOW_OK).correct
     assert submitted == []
 
 
@@ -47,13 +55,12 @@ def test_pool_is_reused_across_calls() -> None:
     assert first[0] is not None and (POOL._executor, [w.process.pid for w in POOL._workers]) == first
 
 
-def test_timeout_is_a_verdict_and_not_cached() -> None:
-    start = time.monotonic()
-    verdict = grade("\\boxed{\\sum_{k=1}^{99999} k^{k}}", "7", timeout=0.5)
-    assert time.monotonic() - start < 0.5 + 8
-    assert (verdict.correct, verdict.method) == (False, "timeout")
-    assert engine.DEFAULT_GRADER.cache.get(("\\sum_{k=1}^{99999}k^{k}", "7")) is None
-    assert grade("\\boxed{\\sqrt{27}}", "3\\sqrt{3}").correct  # the replaced worker still serves
+def test_a_shared_worker_killed_by_the_os_is_replaced() -> None:
+    assert grade("\\boxed{\\sqrt{50}+\\sqrt{8}}", "7\\sqrt{2}", timeout=SLOW_OK).correct
+    for process in [w.process for w in POOL._workers]:
+        os.kill(process.pid, signal.SIGKILL)  # as the OOM killer would, between two checks
+    verdict = grade("\\boxed{\\sqrt{27}+\\sqrt{3}}", "4\\sqrt{3}", timeout=SLOW_OK)
+    assert (verdict.correct, verdict.method) == (True, "symbolic"), verdict
 
 
 def test_long_answers_are_compared_as_strings() -> None:

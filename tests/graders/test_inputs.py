@@ -18,7 +18,7 @@ def test_missing_gold_never_matches() -> None:
 def test_huge_int_gold() -> None:
     gold = 10**5000 + 7
     assert not grade("1", gold, extract=False).correct
-    assert grade("10^{5000}+7", gold, extract=False, timeout=2.0).correct
+    assert grade("10^{5000}+7", gold, extract=False, timeout=VERDICT_TIMEOUT).correct
     digits = "1" + "0" * 4999 + "7"  # str(gold) would pass Python's 4,300-digit conversion limit
     assert grade(digits, gold, extract=False).correct
     assert not grade(digits[:-1] + "6", gold, extract=False).correct
@@ -95,6 +95,7 @@ SLOW = {
 }
 TIMEOUT = 2.0
 BOUND = TIMEOUT + 8.0
+VERDICT_TIMEOUT = 60.0  # where a verdict is asserted: it must not depend on how busy the machine is
 
 
 def _check(response: str, gold: str, *, extract: bool, bounded: bool) -> Verdict:
@@ -132,7 +133,7 @@ def test_hostile_identical_pair_is_bounded(text: str) -> None:
     ids=["divergent-sum-infinity", "exponential-tower", "divergent-sum-number"],
 )
 def test_values_without_finite_value_are_not_errors(pred: str, gold: str) -> None:
-    verdict = grade(pred, gold, extract=False, timeout=TIMEOUT)
+    verdict = grade(pred, gold, extract=False, timeout=VERDICT_TIMEOUT)
     assert (verdict.correct, verdict.method) == (False, "symbolic"), verdict
 
 

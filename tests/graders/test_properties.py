@@ -146,4 +146,10 @@ def test_grade_many_matches_grade_in_order(items: list[tuple[str, str]], workers
         return (v.correct, v.pred, v.gold, v.method)
 
     batch = grade_many(items, workers=workers, timeout=TIMEOUT)
-    assert [key(v) for v in batch] == [key(grade(r, g, timeout=TIMEOUT)) for r, g in items]
+    alone = [grade(r, g, timeout=TIMEOUT) for r, g in items]
+    assert [v.pred for v in batch] == [v.pred for v in alone]
+    # whether a check beats its time limit depends on how busy the machine is: compare the others
+    decided = [
+        i for i, (b, a) in enumerate(zip(batch, alone, strict=True)) if "timeout" not in (b.method, a.method)
+    ]
+    assert [key(batch[i]) for i in decided] == [key(alone[i]) for i in decided]

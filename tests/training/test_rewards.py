@@ -256,3 +256,60 @@ def test_strict_adapters_pickle_into_a_process_pool() -> None:
         assert (
             pool.submit(rewards_strict.areal_reward_fn, PROMPT, PROSE, [1], [2], answer="7").result() == 0.0
         )
+
+
+# --- what each trainer's arguments say about the completion (see also test_reward_parity.py) ---------
+
+R1_PROMPT = "<｜User｜>What is 3+4?<｜Assistant｜><think>\n"
+CUT_IN_REASONING = "Maybe the answer is \\boxed{7}. Hmm, wait, let me check whether the"
+
+
+def test_reward_context_reads_the_prompt_and_the_end_of_the_completion() -> None:
+    context = rewards.reward_context
+    assert context() == rewards.ResponseContext()
+    assert context(prompt=R1_PROMPT).prompt_opens_think
+    assert not context(prompt=R1_PROMPT, prompt_opens_think=False).prompt_opens_think
+    assert not context(prompt=[{"role": "user", "content": "<think>"}]).prompt_opens_think  # a conversation
+    assert context(completion_ids=[1, 2, 3], eos_token_id=9).truncated
+    assert not context(completion_ids=[1, 2, 9], eos_token_id=(8, 9)).truncated
+    assert context(completion_ids=torch.tensor([1, 2, 3]), eos_token_id=9).truncated
+    assert context(completion_ids=np.array([1, 2, 3]), max_new_tokens=3).truncated
+    assert not context(completion_ids=[1, 2], max_new_tokens=3).truncated
+    assert context(completion="x = 7 and", eos_token="<|im_end|>").truncated
+    assert not context(completion="x = 7.<|im_end|>\n", eos_token="<|im_end|>").truncated
+    assert not context(completion="x = 7 and", completion_ids=[1, 2]).truncated  # nothing to tell by
+    assert context(truncated=True, completion_ids=[1, 9], eos_token_id=9).truncated  # said outright
+
+
+def test_a_completion_cut_inside_reasoning_the_prompt_opened_earns_nothing() -> None:
+    assert rewards.areal_reward_fn(PROMPT, CUT_IN_REASONING, [1], [2], answer="7") == 1.0  # no <think> opened
+    assert rewards.areal_reward_fn(R1_PROMPT, CUT_IN_REASONING, [1], [2], answer="7") == 0.0
+    assert rewards.compute_score("math", CUT_IN_REASONING, "7")["score"] == 1.0  # veRL passes no prompt ...
+    assert rewards.compute_score("math", CUT_IN_REASONING, "7", {"prompt": R1_PROMPT})["score"] == 0.0
+    assert rewards.compute_score("math", CUT_IN_REASONING, "7", prompt_opens_think=True)["score"] == 0.0
+    assert rewards.reward_func([R1_PROMPT + CUT_IN_REASONING], [R1_PROMPT], ["7"])["rewards"].tolist() == [
+        0.0
+    ]
+    conversation = [{"role": "user", "content": "What is 3+4?"}]
+    trl = rewards.trl_reward(prompt_opens_think=True)  # a conversation's chat template is applied later
+    assert trl(prompts=[conversation], completions=[CUT_IN_REASONING], answer=["7"]) == [0.0]
+    assert rewards.areal_v02_reward(CUT_IN_REASONING, "7", prompt=R1_PROMPT) == -5.0
+
+
+def test_a_truncated_completion_earns_nothing_for_a_fallback_answer() -> None:
+    cut = "So 3 + 4 = 7. The final answer is 7"
+    assert rewards.AReaLReward(eos_token_id=9)(PROMPT, cut, [1], [2, 9], answer="7") == 1.0
+    assert rewards.AReaLReward(eos_token_id=9)(PROMPT, cut, [1], [2, 3], answer="7") == 0.0
+    assert rewards.AReaLReward(max_new_tokens=2)(PROMPT, cut, [1], [2, 3], answer="7") == 0.0
+    assert rewards.compute_score("math", cut, "7", {"finish_reason": "length"})["score"] == 0.0
+    assert rewards.compute_score("math", cut, "7", {"truncated": True})["score"] == 0.0
+    assert rewards.compute_score("math", cut, "7", {"finish_reason": "stop"})["score"] == 1.0
+    trl = rewards.trl_reward(eos_token_id=9)
+    assert trl(
+        prompts=["p", "p"], completions=[cut, cut], completion_ids=[[2, 9], [2, 3]], answer=["7", "7"]
+    ) == [
+        1.0,
+        0.0,
+    ]
+    looping = "The final answer is \\boxed{7}. " * 40 + "The final"
+    assert rewards.AReaLReward(eos_token_id=9)(PROMPT, looping, [1], [2, 3], answer="7") == 1.0

@@ -1,0 +1,89 @@
+"""Every reward adapter, called as its trainer calls it, gives evaluation's verdict on every row of
+``parity_rows.ROWS``: the same response, the same facts (prompt, finish reason), the same verdict."""
+
+from collections.abc import Callable
+
+import pytest
+
+from evalkit.graders import ExtractionPolicy, grade_many
+from evalkit.training import rewards, rewards_strict
+from tests.training.parity_rows import EOS_ID, EOS_TEXT, ROWS, Row, context_of, run_policy
+
+POLICIES = {"default": (rewards, None), "strict": (rewards_strict, ExtractionPolicy.strict())}
+
+
+def _ids(row: Row) -> list[int]:
+    """Made-up completion token ids: ending in the EOS id unless the completion hit the limit."""
+    return [11, 12, 13] + ([EOS_ID] if row.finish_reason == "stop" else [14])
+
+
+def _text(row: Row) -> str:
+    """The completion decoded with its special tokens (AReaL 1.0, OpenRLHF)."""
+    return row.response + (EOS_TEXT if row.finish_reason == "stop" else "")
+
+
+def areal(module, row: Row) -> bool:  # type: ignore[no-untyped-def]
+    reward = rewards.AReaLReward(policy=module.areal_reward_fn.policy, eos_token_id=EOS_ID)
+    return reward(row.prompt, _text(row), [1, 2], _ids(row), answer=row.gold, query_id="q") == 1.0
+
+
+def areal_by_text(module, row: Row) -> bool:  # type: ignore[no-untyped-def]
+    reward = rewards.AReaLReward(policy=module.areal_reward_fn.policy, eos_token=EOS_TEXT)
+    return reward(row.prompt, _text(row), [1, 2], _ids(row), answer=row.gold) == 1.0
+
+
+def areal_v02(module, row: Row) -> bool:  # type: ignore[no-untyped-def]
+    truncated = row.finish_reason == "length"
+    return module.areal_v02_reward(row.response, [row.gold], prompt=row.prompt, truncated=truncated) > 0
+
+
+def verl(module, row: Row) -> bool:  # type: ignore[no-untyped-def]
+    extra_info = {"index": 0, "prompt": row.prompt, "finish_reason": row.finish_reason}
+    out = module.compute_score(
+        data_source="math", solution_str=row.response, ground_truth=row.gold, extra_info=extra_info
+    )
+    return out["score"] == 1.0
+
+
+def openrlhf(module, row: Row) -> bool:  # type: ignore[no-untyped-def]
+    out = module.reward_func([row.prompt + _text(row)], [row.prompt], [row.gold], eos_token=EOS_TEXT)
+    return out["rewards"].tolist() == [1.0]
+
+
+def trl(module, row: Row) -> bool:  # type: ignore[no-untyped-def]
+    reward = rewards.TRLReward(policy=module.trl_reward_fn.policy, eos_token_id=EOS_ID)
+    completion = [{"role": "assistant", "content": row.response}]
+    return reward(
+        prompts=[row.prompt], completions=[completion], completion_ids=[_ids(row)], answer=[row.gold]
+    ) == [1.0]
+
+
+ADAPTERS: dict[str, Callable[..., bool]] = {
+    "areal": areal,
+    "areal-eos-text": areal_by_text,
+    "areal-v0.2": areal_v02,
+    "verl": verl,
+    "openrlhf": openrlhf,
+    "trl": trl,
+}
+
+
+def evaluation(row: Row, base: ExtractionPolicy | None) -> bool:
+    """The verdict evaluation stores: ``grade_many`` with the run's policy and the sample's context."""
+    return grade_many([(row.response, row.gold)], policy=run_policy(row, base), contexts=[context_of(row)])[
+        0
+    ].correct
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row.name for row in ROWS])
+def test_evaluation_gives_each_rows_expected_verdict(row: Row) -> None:
+    assert evaluation(row, None) is row.expected
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_every_adapter_agrees_with_evaluation_on_every_row(adapter: str, policy: str) -> None:
+    module, base = POLICIES[policy]
+    got = {row.name: ADAPTERS[adapter](module, row) for row in ROWS}
+    want = {row.name: evaluation(row, base) for row in ROWS}
+    assert got == want

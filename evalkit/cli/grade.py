@@ -34,7 +34,7 @@ from typing import TextIO
 
 from evalkit.cli.signals import interrupted, terminate_as_interrupt
 from evalkit.errors import UsageError
-from evalkit.graders import Verdict, audit, grade_many
+from evalkit.graders import ResponseContext, Verdict, audit, grade_many
 from evalkit.graders.saved import GOLD_FIELDS, Item, read_items, verdict_lines
 from evalkit.reporting.areal_files import AReaLFolderError, is_areal_folder, policy_for, read_areal_folder
 from evalkit.run.records import SampleRecord
@@ -252,7 +252,12 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as err:
         print(f"evalkit grade: cannot read {args.input}: {err.strerror or err}", file=sys.stderr)
         return 2
-    verdicts = grade_many([(i.response, i.gold) for i in items], timeout=args.timeout, workers=args.workers)
+    verdicts = grade_many(
+        [(i.response, i.gold) for i in items],
+        timeout=args.timeout,
+        workers=args.workers,
+        contexts=[ResponseContext(truncated=i.truncated) for i in items],
+    )
     output = args.output or str(args.input.with_suffix(".graded.jsonl"))
     if output == "-":
         sys.stdout.writelines(verdict_lines(items, verdicts))

@@ -1,6 +1,8 @@
 """Saved generations read back for re-grading (``evalkit grade FILE``): flat ``{"response", "gold"}`` lines,
 evalkit's run store lines, or AReaL per-sample lines (one item per response in ``code``); and the verdict
-lines written for them."""
+lines written for them. A line that says its response was cut off at the token limit (``"finish_reason":
+"length"``, as evalkit's records and vLLM outputs do, or ``"truncated": true``; a list of either for a list
+of responses) is graded as such (:class:`~evalkit.graders.context.ResponseContext`)."""
 
 import json
 from collections.abc import Iterator
@@ -25,6 +27,7 @@ class Item:
     response: str
     gold: str | int | float
     stored: bool | None
+    truncated: bool = False  # the line says the response stopped at the token limit
 
 
 class BadLine(ValueError):
@@ -40,6 +43,16 @@ def _stored_verdicts(record: dict[str, Any], count: int) -> list[bool | None]:
     if count == 1 and isinstance(correct, bool):
         return [correct]
     return [None] * count
+
+
+def _truncated(record: dict[str, Any], count: int) -> list[bool]:
+    """Per response, whether the line says it was cut off at the token limit."""
+    for name, cut in (("finish_reason", lambda v: v == "length"), ("truncated", lambda v: v is True)):
+        value = record.get(name)
+        values = value if isinstance(value, list) and len(value) == count else [value] * count
+        if any(v is not None for v in values):
+            return [cut(v) for v in values]
+    return [False] * count
 
 
 def parse_line(record: Any, line: int, response_field: str | None, gold_field: str | None) -> list[Item]:
@@ -63,7 +76,11 @@ def parse_line(record: Any, line: int, response_field: str | None, gold_field: s
         raise BadLine(f"field {field!r} must hold a string or a list of strings")
     ident = next((record[name] for name in ID_FIELDS if name in record), None)
     stored = _stored_verdicts(record, len(responses))
-    return [Item(line, i, ident, r, gold, s) for i, (r, s) in enumerate(zip(responses, stored, strict=True))]
+    cut = _truncated(record, len(responses))
+    return [
+        Item(line, i, ident, r, gold, s, t)
+        for i, (r, s, t) in enumerate(zip(responses, stored, cut, strict=True))
+    ]
 
 
 def read_items(

@@ -18,13 +18,15 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from evalkit.benchmarks.loading import Benchmark
 from evalkit.reporting.metrics import Equivalent, aggregate, grader_equivalent, majority_correct, pass_at_k
 from evalkit.run.records import SampleRecord
+from evalkit.run.regrade import regrade_records
+from evalkit.run.store import write_atomic
 
 # AReaL v0.5.3's aggregate keys, in its order; "-" where a value cannot be computed.
 AGGREGATE_KEYS = (
@@ -126,9 +128,7 @@ def merge_json(path: Path, results: Mapping[str, Any]) -> None:
             print(f"note: {path} was not valid JSON; rewritten", file=sys.stderr)
         kept = kept if isinstance(kept, dict) else {}
     merged = {**{k: v for k, v in kept.items() if k not in results}, **results}
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(merged, indent=2, default=float) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, json.dumps(merged, indent=2, default=float) + "\n")
 
 
 def _line(index: int, question: str, records: Sequence[SampleRecord]) -> dict[str, Any]:
@@ -414,16 +414,7 @@ def _regrade(
     records: Sequence[SampleRecord], name: str, prompt_type: str, *, timeout: float, workers: int | None
 ) -> list[SampleRecord]:
     """Verdicts of evalkit's grader, under :func:`policy_for`."""
-    from evalkit.graders import ExtractionPolicy, grade_many
-
-    policy = ExtractionPolicy(**policy_for(name, prompt_type))
-    verdicts = grade_many(
-        [(r.response, r.gold) for r in records], timeout=timeout, workers=workers, policy=policy
-    )
-    return [
-        replace(r, pred=v.pred, correct=v.correct, method=v.method, reason=v.reason, rule=v.rule)
-        for r, v in zip(records, verdicts, strict=True)
-    ]
+    return regrade_records(records, policy_for(name, prompt_type), timeout=timeout, workers=workers)
 
 
 __all__ = [

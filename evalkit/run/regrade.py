@@ -44,16 +44,23 @@ def is_current(manifest: Mapping[str, Any], policy: Mapping[str, Any] | None = N
 
 
 def regrade_records(
-    records: Sequence[SampleRecord], policy: Mapping[str, Any], *, timeout: float = 5.0
+    records: Sequence[SampleRecord],
+    policy: Mapping[str, Any],
+    *,
+    timeout: float = 5.0,
+    workers: int | None = None,
 ) -> list[SampleRecord]:
-    """``records`` graded again under ``policy`` (the extraction policy's fields), in memory."""
-    from evalkit.graders import ExtractionPolicy, grade_many  # sympy: only when there is something to grade
+    """``records`` graded again under ``policy`` (the extraction policy's fields), each with what its record
+    knows of how it was made (cut off at the token limit or not), in memory."""
+    from evalkit.graders import ExtractionPolicy, ResponseContext, grade_many  # sympy: only when needed
 
     known = {f.name for f in fields(ExtractionPolicy)}  # a newer evalkit's fields are not ours to read
     verdicts = grade_many(
         [(r.response, r.gold) for r in records],
         timeout=timeout,
+        workers=workers,
         policy=ExtractionPolicy(**{k: v for k, v in policy.items() if k in known}),
+        contexts=[ResponseContext(truncated=r.truncated) for r in records],
     )
     return [
         replace(r, pred=v.pred, correct=v.correct, method=v.method, reason=v.reason, rule=v.rule)

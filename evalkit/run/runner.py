@@ -400,13 +400,14 @@ def _grade(
     grader: dict[str, bool],
     timeout: float,
 ) -> list[SampleRecord]:
-    from evalkit.graders import ExtractionPolicy, grade_many  # sympy: only when there is something to grade
+    from evalkit.graders import ExtractionPolicy, ResponseContext, grade_many  # sympy: only when needed
 
     golds = [problems[t.problem_index].gold for t, _ in batch]
     verdicts = grade_many(
         [(c.text, gold) for (_, c), gold in zip(batch, golds, strict=True)],
         timeout=timeout,
         policy=ExtractionPolicy(**grader),
+        contexts=[ResponseContext(truncated=c.finish_reason == "length") for _, c in batch],
     )
     return [
         SampleRecord(

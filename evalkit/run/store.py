@@ -125,7 +125,7 @@ def _jsonl(records: Iterable[SampleRecord]) -> str:
     return "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in records)
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str) -> None:
     """Replace ``path`` with ``text``: a uniquely named temporary file beside it, fsynced, renamed over it,
     then the directory fsynced, so a crash leaves the old file or the new one, never a mix."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -292,12 +292,12 @@ class RunStore:
 
     def rewrite(self, records: Iterable[SampleRecord]) -> None:
         """Replace all records at once (atomic rename), e.g. after re-grading."""
-        _write_atomic(self.samples_path, _jsonl(records))
+        write_atomic(self.samples_path, _jsonl(records))
 
     def write_manifest(self, fingerprint: Mapping[str, Any]) -> None:
         """Write the fingerprint at once (atomic rename), e.g. a new grader version after re-grading."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.manifest_path, json.dumps(_jsonable(fingerprint), indent=2, sort_keys=True) + "\n")
+        write_atomic(self.manifest_path, json.dumps(_jsonable(fingerprint), indent=2, sort_keys=True) + "\n")
 
     def _move_aside(self) -> None:
         old = [p for p in (self.manifest_path, self.samples_path) if p.exists()]

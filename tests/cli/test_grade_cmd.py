@@ -230,3 +230,18 @@ def test_audit_without_math_verify_says_so(
         "evalkit grade --audit: Math-Verify is not installed (pip install math-verify): no cross-check"
     )
     assert not (tmp_path / "gen.graded.jsonl").exists()
+
+
+def test_a_line_that_says_its_response_was_cut_off_is_graded_so(tmp_path: Path) -> None:
+    """The same fallback answer, finished or cut off at the token limit: only the finished one counts."""
+    lines = [
+        {"response": "So the total is 5.", "gold": "5", "finish_reason": "stop"},
+        {"response": "So the total is 5.", "gold": "5", "finish_reason": "length"},
+        {"response": "So the total is 5.", "gold": "5", "truncated": True},
+        {"code": ["So the total is 5."] * 2, "gt": "5", "finish_reason": ["stop", "length"]},
+    ]
+    path = tmp_path / "gens.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert main(["grade", str(path), "-o", str(tmp_path / "out.jsonl")]) == 0
+    verdicts = [json.loads(line)["correct"] for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert verdicts == [True, False, False, True, False]

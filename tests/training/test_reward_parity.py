@@ -87,3 +87,48 @@ def test_every_adapter_agrees_with_evaluation_on_every_row(adapter: str, policy:
     got = {row.name: ADAPTERS[adapter](module, row) for row in ROWS}
     want = {row.name: evaluation(row, base) for row in ROWS}
     assert got == want
+
+
+def test_run_benchmark_stores_each_rows_expected_verdict(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The run layer's leg: each row sampled through ``run_benchmark`` (its prompt rendered by a template,
+    its finish reason from the sampler) and stored, then re-graded from the store: the table's verdicts."""
+    import json
+    from dataclasses import replace as dc_replace
+    from pathlib import Path
+
+    from evalkit.benchmarks.loading import Benchmark, BenchmarkSpec, Problem
+    from evalkit.benchmarks.templates import PromptTemplate
+    from evalkit.run.config import RunConfig
+    from evalkit.run.regrade import regrade
+    from evalkit.run.runner import run_benchmark
+    from evalkit.sampling.base import Completion
+
+    class RowSampler:
+        name = "rows"
+
+        def __init__(self, rows: list[Row]) -> None:
+            self.by_prompt = {row.prompt + row.name: row for row in rows}
+
+        def describe(self) -> dict[str, object]:
+            return {"backend": self.name}
+
+        def stream(self, jobs, *, max_in_flight=None):  # type: ignore[no-untyped-def]
+            for job in jobs:
+                row = self.by_prompt[job.prompt]
+                yield job.id, Completion(row.response, 5, row.finish_reason, job.seed)
+
+    verbatim = PromptTemplate(name="verbatim", input_template="{input}")
+    for think in (True, False):  # a run's prompts all open <think>, or none does
+        rows = [row for row in ROWS if context_of(row).prompt_opens_think is think]
+        problems = tuple(Problem(row.name, row.prompt + row.name, row.gold) for row in rows)
+        spec = BenchmarkSpec(name="rows", file="rows.jsonl")
+        bench = Benchmark(spec=dc_replace(spec, last_number_fallback=True), problems=problems,
+                          path=Path("rows.jsonl"), sha256="0" * 64)  # fmt: skip
+        run_dir = tmp_path / str(think)
+        config = RunConfig(n_sampling=1)
+        records = run_benchmark(bench, verbatim, RowSampler(rows), run_dir, config, progress=False)
+        assert json.loads((run_dir / "manifest.json").read_text())["grader"]["require_think_end"] is think
+        greedy = {r.problem_id: r.correct for r in records if r.kind == "greedy"}
+        assert greedy == {row.name: row.expected for row in rows}
+        _, regraded = regrade(run_dir)
+        assert {r.problem_id: r.correct for r in regraded if r.kind == "greedy"} == greedy

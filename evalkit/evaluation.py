@@ -20,7 +20,7 @@ from evalkit.errors import UsageError
 from evalkit.reporting import areal_files
 from evalkit.reporting.metrics import DEFAULT_KS, BenchmarkMetrics, aggregate
 from evalkit.reporting.table import Column, table_view
-from evalkit.run.config import EvalConfig
+from evalkit.run.config import OPENAI_ONLY, EvalConfig
 from evalkit.run.lock import run_lock
 from evalkit.run.prompt_limits import check_benchmark_prompts
 from evalkit.run.regrade import refresh_verdicts
@@ -71,8 +71,10 @@ def sampler_options(config: EvalConfig, log: TextIO | None = None) -> dict[str, 
     """``make_sampler`` options from the backend options set (unset ones keep the backend's defaults)."""
     b = config.backend
     names = ("base_url", "data_parallel_size", "ray_address", "tensor_parallel_size", "max_model_len",
-             "gpu_memory_utilization")  # fmt: skip
+             "gpu_memory_utilization", *OPENAI_ONLY)  # fmt: skip
     options = {n: getattr(b, n) for n in names if getattr(b, n) is not None}
+    if "request_timeout" in options:  # OpenAISampler's name for it
+        options["timeout"] = options.pop("request_timeout")
     if b.name == "vllm":
         options |= {"enforce_eager": b.enforce_eager, "seed": config.sampling.seed}
         options.setdefault("data_parallel_size", _engines_for_all_gpus(config, log or io.StringIO()))

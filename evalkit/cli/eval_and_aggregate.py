@@ -4,6 +4,7 @@ The command line of :func:`evalkit.evaluate`: flags -> ``EvalConfig`` -> ``evalu
 """
 
 import argparse
+import inspect
 import sys
 from collections.abc import Sequence
 
@@ -58,9 +59,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--max_model_len", type=int, help="vLLM max model length")
     g.add_argument("--gpu_memory_utilization", type=float, help="vLLM GPU memory fraction")
     g.add_argument("--no_enforce_eager", action="store_true", help="let vLLM capture CUDA graphs")
+    server = parser.add_argument_group(
+        "OpenAI-compatible server (--backend openai; the API key is read from $OPENAI_API_KEY)"
+    )
+    for flag, (kind, help_) in _OPENAI_FLAGS.items():
+        shown = _openai_default("timeout" if flag == "request_timeout" else flag)
+        server.add_argument(f"--{flag}", type=kind, help=f"{help_} (default: {shown})")
     legacy = parser.add_argument_group("AReaL flags accepted for compatibility (no longer apply)")
     legacy.add_argument("--evaluate_train", action="store_true", help=_LEGACY["evaluate_train"])
     eval_inputs.add_arguments(parser)
+
+
+_OPENAI_FLAGS = {
+    "max_concurrency": (int, "requests kept at the server at once"),
+    "max_retries": (int, "retries of a failed request (connection errors, timeouts, 429, 5xx)"),
+    "request_timeout": (float, "seconds one request may take"),
+    "backoff": (float, "seconds before the first retry; doubles up to 30 s"),
+    "retry_deadline": (float, "seconds a request may keep failing (a server restart) before the run stops"),
+}
+
+
+def _openai_default(name: str) -> object:
+    """OpenAISampler's default for one of its options (written once, in its signature)."""
+    from evalkit.sampling.openai_backend import OpenAISampler
+
+    return inspect.signature(OpenAISampler).parameters[name].default
 
 
 def config_from_args(args: argparse.Namespace) -> EvalConfig:
@@ -85,6 +108,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"{PROG}: the engine failed; stored samples are kept, rerun to resume.\n{e}", file=sys.stderr)
         return 1
     except OpenAIServerError as e:
+        if e.refused:
+            print(f"{PROG}: stored samples are kept; {e}", file=sys.stderr)
+            return 2
         print(f"{PROG}: the server failed; stored samples are kept, rerun to resume: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt as e:

@@ -18,6 +18,8 @@ from evalkit.sampling.base import SamplingParams
 
 BACKENDS = ("vllm", "transformers", "openai")
 VLLM_ONLY = ("tensor_parallel_size", "max_model_len", "gpu_memory_utilization")
+# OpenAISampler's client settings (flag = field; None keeps OpenAISampler's default, shown in --help).
+OPENAI_ONLY = ("max_concurrency", "max_retries", "request_timeout", "backoff", "retry_deadline")
 # AReaL's eval_and_aggregate defaults: 8 seed runs ("nodes") of 4 samples.
 AREAL_NODES, AREAL_PER_NODE = 8, 4
 # RunConfig field -> flag, where AReaL's flag name differs
@@ -81,6 +83,11 @@ class BackendConfig:
     max_model_len: int | None = None
     gpu_memory_utilization: float | None = None
     enforce_eager: bool = True
+    max_concurrency: int | None = None
+    max_retries: int | None = None
+    request_timeout: float | None = None
+    backoff: float | None = None
+    retry_deadline: float | None = None
 
     def __post_init__(self) -> None:
         if self.name not in BACKENDS:
@@ -90,6 +97,13 @@ class BackendConfig:
             vllm_only += [] if self.enforce_eager else ["no_enforce_eager"]
             if vllm_only:
                 raise UsageError(f"--{', --'.join(vllm_only)}: only for --backend vllm")
+        openai_only = [n for n in OPENAI_ONLY if getattr(self, n) is not None]
+        if self.name != "openai" and openai_only:
+            raise UsageError(f"--{', --'.join(openai_only)}: only for --backend openai")
+        least = {"max_retries": 0}  # the others must be positive
+        bad = [n for n in openai_only if getattr(self, n) < least.get(n, 1e-9)]
+        if bad:
+            raise UsageError(f"--{', --'.join(bad)}: must be positive (--max_retries: at least 0)")
         if (self.name == "openai") != bool(self.base_url):
             raise UsageError(
                 "--base_url goes with --backend openai (e.g. --base_url http://localhost:8000/v1)"

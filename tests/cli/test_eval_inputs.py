@@ -255,12 +255,45 @@ def test_a_server_that_rejects_requests_is_one_line_and_keeps_what_is_stored(
         args = ["--backend", "openai", "--base_url", f"http://{host}:{port}/v1", "--model_path", "served",
                 "--output_path", str(tmp_path), "--data_names", "aime24", "--n_sampling", "1",
                 "--max_gen_tokens", "4", "--prompt_type", "raw"]  # fmt: skip
-        assert main(args) == 1
+        assert main(args) == 2
     finally:
         server.shutdown()
         server.server_close()
     line = (
         capsys.readouterr().err.strip().splitlines()[-1]
     )  # after the progress lines: one line, no traceback
-    assert line.startswith("eval_and_aggregate: the server failed; stored samples are kept, rerun to resume")
-    assert "HTTP 400" in line and "max_tokens is too large" in line
+    assert line.startswith("eval_and_aggregate: stored samples are kept; ")
+    assert "refused the request (HTTP 400" in line and "max_tokens is too large" in line
+    assert "--max_gen_tokens" in line and "rerun to resume" not in line  # a rerun would fail the same way
+
+
+def test_openai_client_settings_reach_the_sampler_and_belong_to_the_openai_backend(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evalkit.cli.eval_and_aggregate import main as eval_main
+
+    built: list[dict[str, object]] = []
+
+    def fake(backend: str, model: str, **options: object) -> None:
+        built.append(options)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(factory, "make_sampler", fake)
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()
+    port = listening.getsockname()[1]
+    base = ["--model_path", "m", "--output_path", str(tmp_path), "--data_names", "aime24"]
+    server = ["--backend", "openai", "--base_url", f"http://127.0.0.1:{port}/v1"]
+    flags = ["--max_concurrency", "8", "--max_retries", "3", "--request_timeout", "60", "--backoff", "2",
+             "--retry_deadline", "300"]  # fmt: skip
+    with pytest.raises(SystemExit):
+        eval_main([*base, *server, *flags])
+    assert {k: built[0][k] for k in ("max_concurrency", "max_retries", "timeout", "backoff", "retry_deadline")} == {
+        "max_concurrency": 8, "max_retries": 3, "timeout": 60.0, "backoff": 2.0, "retry_deadline": 300.0
+    }  # fmt: skip
+    assert eval_main([*base, "--backend", "transformers", "--max_concurrency", "8"]) == 2
+    assert "--max_concurrency: only for --backend openai" in capsys.readouterr().err
+    assert eval_main([*base, *server, "--request_timeout", "0"]) == 2
+    assert "--request_timeout: must be positive" in capsys.readouterr().err
+    listening.close()

@@ -9,14 +9,19 @@ Sets (each printed as its own table):
   the script also prints each grader's credited rate beside ToRA's published aggregate accuracy.
 - ``corpus``: the committed corpus of real MATH/AIME/AMC responses (``tests/graders/corpus``), labels by
   agreement of three graders or by reading (field ``label_by``).
+- ``read``: the committed corpus labelled by reading only (``tests/graders/corpus/read_responses.jsonl.gz``,
+  rules in that folder's README): R1-style traces, truncated responses, loops, steered models, JSON
+  answer fields, university-level answers. Its rows record ``truncated`` and ``prompt_opens_think``.
 
-Graders: evalkit's ``grade_many`` (default policy), Math-Verify's ``parse``/``verify`` when installed, and
+Graders: evalkit's ``grade_many`` (default policy, ``(response, gold)`` only), ``evalkit_ctx`` (the same, also
+given each row's :class:`~evalkit.graders.ResponseContext` where the set records how the response was made:
+``truncated``, ``prompt_opens_think``), Math-Verify's ``parse``/``verify`` when installed, and
 AReaL's ``extract_answer`` + ``strip_string`` + ``math_equal`` (as AReaL's ``evaluation/`` runs them) when
 ``--areal_dir`` points at a copy of AReaL's ``evaluation`` folder (its ``latex2sympy`` sub-folder is put on the
 path as its README's ``pip install -e`` would; AReaL's ``word2number`` dependency must be importable).
 
-    python scripts/bench_grader_accuracy.py [--dev DIR] [--corpus FILE] [--areal_dir DIR]
-        [--sets corpus,gsm8k_openai] [--by model] [--disagreements FILE]
+    python scripts/bench_grader_accuracy.py [--dev DIR] [--corpus FILE] [--read FILE] [--areal_dir DIR]
+        [--sets corpus,read,gsm8k_openai] [--by model|benchmark|source|tag] [--disagreements FILE]
 """
 
 import argparse
@@ -40,6 +45,7 @@ from evalkit.graders import grade_many
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DEV = REPO.parent / "shared" / "dev"
 DEFAULT_CORPUS = REPO / "tests" / "graders" / "corpus" / "real_responses.jsonl.gz"
+DEFAULT_READ = REPO / "tests" / "graders" / "corpus" / "read_responses.jsonl.gz"
 DEV_FILES = {"gsm8k_openai": "gsm8k_openai_example_solutions.jsonl", "gsm8k_tora": "gsm8k_tora.jsonl"}
 
 
@@ -57,6 +63,11 @@ class Row:
     label_by: str
     author_pred: str | None = None
     published_accuracy: float | None = None  # the authors' committed aggregate accuracy, in percent
+    id: str = ""
+    truncated: bool | None = None  # None: the set does not say
+    prompt_opens_think: bool = False
+    tags: tuple[str, ...] = ()
+    note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,8 +130,9 @@ def load_dev(dev_dir: Path, name: str) -> list[Row]:
     return rows
 
 
-def load_corpus(path: Path) -> list[Row]:
-    """The labelled corpus; every row needs source, model, benchmark, gold, response, label and label_by."""
+def load_corpus(path: Path, name: str = "corpus") -> list[Row]:
+    """A labelled corpus; every row needs source, model, benchmark, gold, response, label and label_by
+    (``id``, ``truncated``, ``prompt_opens_think``, ``tags`` and ``note`` are kept when present)."""
     rows = []
     for n, obj in enumerate(read_jsonl(path), 1):
         missing = {"source", "model", "benchmark", "gold", "response", "label", "label_by"} - set(obj)
@@ -128,7 +140,7 @@ def load_corpus(path: Path) -> list[Row]:
             raise ValueError(f"{path}: row {n}: missing {sorted(missing)} or non-boolean label")
         rows.append(
             Row(
-                "corpus",
+                name,
                 obj["benchmark"],
                 obj["model"],
                 obj["source"],
@@ -136,6 +148,11 @@ def load_corpus(path: Path) -> list[Row]:
                 str(obj["gold"]),
                 obj["label"],
                 obj["label_by"],
+                id=obj.get("id", ""),
+                truncated=obj.get("truncated"),
+                prompt_opens_think=bool(obj.get("prompt_opens_think", False)),
+                tags=tuple(obj.get("tags", ())),
+                note=obj.get("note", ""),
             )
         )
     return rows
@@ -144,6 +161,32 @@ def load_corpus(path: Path) -> list[Row]:
 def evalkit_grader(workers: int | None) -> Grader:
     def run(rows: list[Row]) -> list[Judged]:
         verdicts = grade_many([(r.response, r.gold) for r in rows], workers=workers)
+        return [Judged(v.correct, v.pred) for v in verdicts]
+
+    return run
+
+
+def row_context(row: Row) -> Any:
+    """What the set records about how the response was made, as evalkit's ``ResponseContext`` (None when
+    it records nothing)."""
+    from evalkit.graders import ResponseContext
+
+    if row.truncated is None and not row.prompt_opens_think:
+        return None
+    return ResponseContext(truncated=bool(row.truncated), prompt_opens_think=row.prompt_opens_think)
+
+
+def evalkit_context_grader(workers: int | None) -> Grader | None:
+    """evalkit given each row's context (truncated, reasoning opened by the prompt); None when this
+    evalkit has no ``ResponseContext``."""
+    try:
+        from evalkit.graders import ResponseContext  # noqa: F401
+    except ImportError:
+        return None
+
+    def run(rows: list[Row]) -> list[Judged]:
+        items = [(r.response, r.gold) for r in rows]
+        verdicts = grade_many(items, workers=workers, contexts=[row_context(r) for r in rows])
         return [Judged(v.correct, v.pred) for v in verdicts]
 
     return run
@@ -234,7 +277,10 @@ def table(title: str, rows: list[Row], results: dict[str, list[Judged]], by: str
     groups: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
         groups["all"].append(i)
-        if by:
+        if by == "tag":  # a row counts in each of its tags
+            for tag in r.tags or ("(none)",):
+                groups[f"tag:{tag}"].append(i)
+        elif by:
             groups[getattr(r, by)].append(i)
     names = list(results)
     head = f"{'':<44} {'n':>5} {'label+':>6}" + "".join(
@@ -262,6 +308,7 @@ def disagreements(rows: list[Row], results: dict[str, list[Judged]]) -> Iterable
         if any(j.correct != r.label for j in verdicts.values()):
             yield {
                 "set": r.set,
+                "id": r.id,
                 "model": r.model,
                 "source": r.source,
                 "gold": r.gold,
@@ -270,27 +317,32 @@ def disagreements(rows: list[Row], results: dict[str, list[Judged]]) -> Iterable
                 "author_pred": r.author_pred,
                 **{f"{name}_pred": j.pred for name, j in verdicts.items()},
                 **{f"{name}_correct": j.correct for name, j in verdicts.items()},
+                "truncated": r.truncated,
+                "note": r.note,
                 "response_tail": r.response[-1500:],
             }
 
 
-def load_set(name: str, dev_dir: Path, corpus: Path) -> list[Row] | None:
+def load_set(name: str, dev_dir: Path, corpus: Path, read: Path = DEFAULT_READ) -> list[Row] | None:
     """The rows of one set, or None when its file is not there."""
-    path = corpus if name == "corpus" else dev_dir / DEV_FILES[name]
+    path = {"corpus": corpus, "read": read}.get(name) or dev_dir / DEV_FILES[name]
     if not path.exists():
         print(f"[{name}] skipped: {path} not found", file=sys.stderr)
         return None
-    return load_corpus(corpus) if name == "corpus" else load_dev(dev_dir, name)
+    return load_corpus(path, name) if name in ("corpus", "read") else load_dev(dev_dir, name)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dev", type=Path, default=DEFAULT_DEV, help="folder with the shared/dev GSM8K files")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--read", type=Path, default=DEFAULT_READ, help="the corpus labelled by reading")
     ap.add_argument("--areal_dir", type=Path, help="a copy of AReaL's evaluation/ folder")
-    ap.add_argument("--sets", default="corpus,gsm8k_openai,gsm8k_tora")
-    ap.add_argument("--graders", default="evalkit,math_verify,areal")
-    ap.add_argument("--by", choices=["model", "benchmark", "source"], help="also break each table down")
+    ap.add_argument("--sets", default="corpus,read,gsm8k_openai,gsm8k_tora")
+    ap.add_argument("--graders", default="evalkit,evalkit_ctx,math_verify,areal")
+    ap.add_argument(
+        "--by", choices=["model", "benchmark", "source", "tag"], help="also break each table down"
+    )
     ap.add_argument("--workers", type=int, help="evalkit worker processes (default: usable CPUs)")
     ap.add_argument(
         "--disagreements", type=Path, help="write rows where a grader and the label differ (JSONL)"
@@ -301,6 +353,8 @@ def main(argv: list[str] | None = None) -> int:
     graders: dict[str, Grader] = {}
     if "evalkit" in wanted:
         graders["evalkit"] = evalkit_grader(args.workers)
+    if "evalkit_ctx" in wanted and (ctx := evalkit_context_grader(args.workers)):
+        graders["evalkit_ctx"] = ctx
     if "math_verify" in wanted and (mv := math_verify_grader()):
         graders["math_verify"] = mv
     if "areal" in wanted and args.areal_dir:
@@ -308,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
 
     dumped: list[dict[str, Any]] = []
     for name in args.sets.split(","):
-        rows = load_set(name, args.dev, args.corpus)
+        rows = load_set(name, args.dev, args.corpus, args.read)
         if not rows:
             continue
         results = {}

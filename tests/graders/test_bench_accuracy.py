@@ -4,6 +4,7 @@ import gzip
 import importlib.util
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,20 @@ SEALED = {
     "QwenLM/Qwen2.5-Math",
     "bkubwimana/tegra_monitor",
     "YuFish131416/CS6493-NLP-Group-Project--Mathematical-Reasoning-in-LLMs",
+}
+
+
+READ_TAGS = {
+    "r1_think",
+    "truncated",
+    "loop",
+    "confidence",
+    "run_on",
+    "hedge",
+    "base_model",
+    "steered",
+    "json_answer",
+    "choice",
 }
 
 
@@ -83,3 +98,52 @@ def test_committed_corpus(bench) -> None:
     assert len({r.model for r in rows}) >= 10
     assert all(len(o["response"]) <= 4000 for o in raw)
     assert all(o["trimmed_from_chars"] > 4000 for o in raw if "trimmed_from_chars" in o)
+
+
+def test_read_corpus_rows_keep_context_and_tags(bench, tmp_path: Path) -> None:
+    row = {"source": "o/r:p@c", "model": "m", "benchmark": "b", "gold": "1", "response": "1", "label": True}
+    path = tmp_path / "read.jsonl.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        f.write(
+            json.dumps({**row, "label_by": "read", "id": "a", "truncated": True, "tags": ["loop"]}) + "\n"
+        )
+        f.write(json.dumps({**row, "label_by": "read", "id": "b", "prompt_opens_think": True}) + "\n")
+        f.write(json.dumps({**row, "label_by": "read", "id": "c"}) + "\n")
+    rows = bench.load_set("read", tmp_path, tmp_path / "absent.jsonl.gz", path)
+    assert [r.set for r in rows] == ["read"] * 3 and [r.id for r in rows] == ["a", "b", "c"]
+    assert rows[0].truncated is True and rows[0].tags == ("loop",) and rows[2].truncated is None
+    table = bench.table("read", rows, {"g": [bench.Judged(True, None)] * 3}, "tag").splitlines()
+    assert [line.split()[0] for line in table[3:-1]] == ["all", "tag:(none)", "tag:loop"]
+    if bench.evalkit_context_grader(1) is None:
+        pytest.skip("this evalkit has no ResponseContext")
+    contexts = [bench.row_context(r) for r in rows]
+    assert contexts[0].truncated and not contexts[0].prompt_opens_think
+    assert contexts[1].prompt_opens_think and not contexts[1].truncated
+    assert contexts[2] is None  # the set says nothing about how it was made
+
+
+def test_committed_read_corpus(bench) -> None:
+    """The corpus labelled by reading (rules in tests/graders/corpus/README.md)."""
+    path = bench.DEFAULT_READ
+    assert path.stat().st_size < 2 * 1024 * 1024
+    rows = bench.load_corpus(path, "read")
+    raw = list(bench.read_jsonl(path))
+    assert 200 <= len(rows) <= 1000
+    assert {r.label_by for r in rows} == {"read"}
+    assert len({o["id"] for o in raw}) == len(raw)
+    assert not {r.source.split(":")[0] for r in rows} & SEALED
+    assert all(r.source.count("@") == 1 and len(r.source.rsplit("@", 1)[1]) == 40 for r in rows)
+    assert len({r.model for r in rows}) >= 8
+    assert all(isinstance(o["truncated"], bool) and isinstance(o["trimmed"], bool) for o in raw)
+    assert all(o["license"] for o in raw)
+    assert all("characters trimmed ...]" in o["response"] for o in raw if o["trimmed"])
+    tags = Counter(t for o in raw for t in o["tags"])
+    assert set(tags) <= READ_TAGS
+    assert all(o["truncated"] == ("truncated" in o["tags"]) for o in raw)
+    assert all("r1_think" in o["tags"] for o in raw if o["prompt_opens_think"])
+    # the shapes issue 20 asks for, each more than a handful of times
+    assert tags["r1_think"] >= 50 and tags["truncated"] >= 50 and tags["loop"] >= 20
+    # every label that is not obvious from the response's last lines says why
+    hard = {"truncated", "loop", "run_on", "confidence", "hedge"}
+    assert all(o["note"] for o in raw if hard & set(o["tags"]))
+    assert 0.2 < sum(r.label for r in rows) / len(rows) < 0.8

@@ -10,9 +10,11 @@ A truncated response (stopped at the token limit) is credited only for an answer
 a closed box: ``box`` (the last closed box outside the reasoning; a response that loops "The final
 answer is \\boxed{7}." until the limit is graded on 7) or ``think_box`` (the final box of a *closed*
 reasoning block, the summary after ``</think>`` cut off before restating it), or an answer phrase
-inside a finished sentence (``phrase``). Never by a fallback: no concluding statement, no last number,
-no JSON field, no box inside reasoning that never closed, and no phrase whose answer the limit may
-have cut short ("The final answer is 1" of "... is 12").
+inside a finished sentence (``phrase``), or a concluding statement the response settled into, repeating
+it until the limit (a loop: the same finished sentence :data:`LOOP_REPEATS` times at its end). Never by a
+fallback otherwise: no single concluding statement, no last number, no JSON field, no box inside reasoning
+that never closed, and no phrase whose answer the limit may have cut short ("The final answer is 1" of
+"... is 12"). A loop that cycles through values never settles: it has no answer.
 """
 
 import re
@@ -25,6 +27,8 @@ ANSWER_TYPES = ("number", "expression", "interval", "tuple", "choice", "text")
 COMMITTED_RULES = ("box", "think_box", "phrase")
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 _SENTENCE_END = re.compile(r"[.!?。！？](?=\s)|\n")  # a finished sentence or line
+LOOP_REPEATS = 3  # a finished sentence this often among the last ones: the response settled into a loop
+_LOOP_WINDOW = 4 * LOOP_REPEATS  # how many of the last finished sentences are looked at
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +90,23 @@ def committed_answer(
         found = find_answer(finished, chosen) if finished.rstrip() != text.rstrip() else found
     if found is None and close >= 0 and chosen.think_box:
         found = find_answer(text[: close + len(THINK_CLOSE)], chosen)  # the summary was cut off
-    return found if found is not None and found.rule in COMMITTED_RULES else None
+    if found is not None and found.rule in COMMITTED_RULES:
+        return found
+    return _looped_conclusion(text, policy or DEFAULT_POLICY, chosen)
+
+
+def _looped_conclusion(text: str, base: ExtractionPolicy, chosen: ExtractionPolicy) -> Extraction | None:
+    """The concluding statement a truncated response repeated until the limit, where ``base`` allows
+    conclusions: its last finished sentence, found :data:`LOOP_REPEATS` times among the last ones."""
+    if not base.conclusion:
+        return None
+    finished = _finished(text)
+    sentences = _SENTENCE_END.split(finished[-MAX_BOX_CHARS:] + "\n")  # the last one ends too
+    tail = [s.strip() for s in sentences if s.strip()][-_LOOP_WINDOW:]
+    if len(tail) < LOOP_REPEATS or tail.count(tail[-1]) < LOOP_REPEATS:
+        return None
+    found = find_answer(finished, replace(chosen, conclusion=True))
+    return found if found is not None and found.rule == "conclusion" else None
 
 
 def _finished(text: str) -> str:

@@ -113,3 +113,26 @@ def test_a_grader_applies_its_policy_under_the_context() -> None:
     assert not strict.grade("The final answer is 7.\nLet me", "7", context=CUT).correct
     assert strict.grade(LOOP + "The final", "7", context=CUT).correct
     assert Grader(pool=POOL).grade("The final answer is 7.\nLet me", "7", context=CUT).rule == "phrase"
+
+
+def test_a_concluding_statement_repeated_until_the_limit_is_the_answer() -> None:
+    loop = "Let me verify once more. " + "The original price of the shirt was $36. " * 12 + "The original"
+    verdict = grade(loop, "36", context=CUT)
+    assert verdict.correct and verdict.rule == "conclusion"
+    lines = "Total arrangements = 9 * 60 = 540.\n" * 8 + "Total arrangements ="
+    assert grade(lines, "540", context=CUT).correct
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        "So the total is 36. Let me double-check the",  # one conclusion, then cut off: not settled
+        "So the total is 36. So the total is 36. Hmm, but",  # twice is not a loop
+        "So x is 36. Wait, so x is 40. " * 8 + "So x",  # a loop between two values never settles
+        "<think>" + "The price was $36. " * 8,  # a loop inside reasoning that never closed
+    ],
+)
+def test_a_truncated_response_that_never_settled_has_no_answer(response: str) -> None:
+    context = ResponseContext(truncated=True, prompt_opens_think=response.startswith("<think>"))
+    assert not grade(response, "36", context=context).correct
+    assert not grade(response, "40", context=context).correct

@@ -20,7 +20,11 @@ _CONNECT_TIMEOUT = 3.0
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """AReaL's layout and Codeforces flags, the table choice and the run lock's wait."""
-    g = parser.add_argument_group("AReaL's sample layout: N seed files of M samples, N x M samples in all")
+    g = parser.add_argument_group(
+        "AReaL's sample layout: N seed files of M samples, N x M samples in all. --n_sampling alone is the "
+        "count (N x M its layout); with both N and M given, as AReaL's scripts do, N x M is the count and "
+        "--n_sampling must not exceed it (AReaL's rule)"
+    )
     g.add_argument(
         "--num_sample_nodes",
         type=int,
@@ -59,11 +63,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve_samples(args: argparse.Namespace) -> None:
-    """Set ``n_sampling``, ``num_sample_nodes`` and ``samples_per_node`` consistently, as AReaL does
-    (N x M samples); an ``--n_sampling`` that disagrees with them is an error naming both."""
+    """Set ``n_sampling``, ``num_sample_nodes`` and ``samples_per_node`` consistently (``sample_layout``);
+    where AReaL's N x M overrides a smaller ``--n_sampling``, say so in one line."""
+    asked = args.n_sampling
     args.n_sampling, args.num_sample_nodes, args.samples_per_node = sample_layout(
         args.n_sampling, args.num_sample_nodes, args.samples_per_node
     )
+    if asked is not None and asked != args.n_sampling:
+        print(
+            f"note: {args.n_sampling} samples per problem: --num_sample_nodes {args.num_sample_nodes} x "
+            f"--samples_per_node {args.samples_per_node}, as AReaL samples (--n_sampling {asked} only bounds "
+            "it there); pass --n_sampling alone for exactly that many",
+            file=sys.stderr,
+        )
 
 
 def _check_output(path: Path) -> None:

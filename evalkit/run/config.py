@@ -267,8 +267,12 @@ def parse_ks(text: str | None) -> tuple[int, ...] | None:
 
 
 def sample_layout(n: int | None, nodes: int | None, per_node: int | None) -> tuple[int, int, int]:
-    """(n_sampling, N, M) from whichever of them are given (``None``: not given), as AReaL does (N x M
-    samples); an ``n_sampling`` that disagrees with N or M is an error naming both flags."""
+    """(n_sampling, N, M) from whichever of them are given (``None``: not given).
+
+    ``n_sampling`` is the count, and N x M its layout in AReaL's files. With all three given, as AReaL's
+    scripts pass them, AReaL's rule holds: it samples N x M and only asserts that ``n_sampling`` fits, so
+    the count is N x M (``n_sampling`` above N x M is an error, as AReaL's assert). With ``n_sampling`` and
+    one of N, M, the other follows; an ``n_sampling`` it does not divide is an error naming both flags."""
     for flag, value in (("n_sampling", n), ("num_sample_nodes", nodes), ("samples_per_node", per_node)):
         if value is not None and value < 1:
             raise UsageError(f"--{flag} {value}: must be at least 1")
@@ -279,11 +283,16 @@ def sample_layout(n: int | None, nodes: int | None, per_node: int | None) -> tup
     elif n is None:
         nodes, per_node = nodes or AREAL_NODES, per_node or AREAL_PER_NODE
         n = nodes * per_node
+    elif nodes and per_node:
+        if nodes * per_node < n:
+            raise UsageError(
+                f"--n_sampling {n} exceeds --num_sample_nodes {nodes} x --samples_per_node {per_node} = "
+                f"{nodes * per_node} samples (AReaL asserts N x M >= n_sampling); give one or the other"
+            )
+        n = nodes * per_node  # AReaL samples N x M: an AReaL command line gives AReaL's count
     else:
         given = f"--num_sample_nodes {nodes}" if nodes else f"--samples_per_node {per_node}"
-        if nodes and per_node:
-            given = f"--num_sample_nodes {nodes} x --samples_per_node {per_node} = {nodes * per_node}"
-        if n % (nodes or per_node) or (nodes and per_node and nodes * per_node != n):
+        if n % (nodes or per_node):
             raise UsageError(f"--n_sampling {n} conflicts with {given} samples; give one or the other")
         nodes, per_node = nodes or n // per_node, per_node or n // nodes
     return n, nodes, per_node

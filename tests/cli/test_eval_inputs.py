@@ -214,6 +214,7 @@ def test_a_changed_benchmark_file_is_an_error_unless_allowed(
         (12, 3, None, (12, 3, 4)),
         (12, None, 6, (12, 2, 6)),
         (8, 4, 2, (8, 4, 2)),
+        (16, 8, 4, (32, 8, 4)),  # an AReaL command line: AReaL samples N x M, n_sampling only bounds it
     ],
 )
 def test_n_sampling_and_areal_nodes_resolve_together(
@@ -297,3 +298,17 @@ def test_openai_client_settings_reach_the_sampler_and_belong_to_the_openai_backe
     assert eval_main([*base, *server, "--request_timeout", "0"]) == 2
     assert "--request_timeout: must be positive" in capsys.readouterr().err
     listening.close()
+
+
+def test_n_sampling_above_areal_n_times_m_is_an_error_and_below_it_a_note(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import argparse
+
+    from evalkit.cli.eval_inputs import resolve_samples
+    from evalkit.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"--n_sampling 64 exceeds --num_sample_nodes 8 x --samples_per_node 4 = 32"):
+        resolve_samples(argparse.Namespace(n_sampling=64, num_sample_nodes=8, samples_per_node=4))
+    resolve_samples(argparse.Namespace(n_sampling=16, num_sample_nodes=8, samples_per_node=4))
+    assert "note: 32 samples per problem: --num_sample_nodes 8 x --samples_per_node 4" in capsys.readouterr().err

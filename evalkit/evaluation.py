@@ -21,7 +21,7 @@ from evalkit.reporting import areal_files
 from evalkit.reporting.metrics import DEFAULT_KS, BenchmarkMetrics, aggregate
 from evalkit.reporting.table import Column, table_view
 from evalkit.run.config import OPENAI_ONLY, EvalConfig
-from evalkit.run.lock import run_lock
+from evalkit.run.lock import LOCK, run_lock
 from evalkit.run.prompt_limits import check_benchmark_prompts
 from evalkit.run.regrade import refresh_verdicts
 from evalkit.run.runner import check_resumable, is_complete, run_benchmarks, select
@@ -160,8 +160,26 @@ def evaluate(config: EvalConfig, *, log: TextIO | None = None) -> EvalResults:
     ``log`` (default: discarded). Raises ``UsageError`` (and the loaders' errors) for bad inputs."""
     log = log or io.StringIO()
     root = run_root(config.model_path, config.output.output_path, config.output.model_tag)
-    with run_lock(root, wait=config.output.lock_wait):
-        return _evaluate(config, root, log)
+    created = not root.exists()
+    try:
+        with run_lock(root, wait=config.output.lock_wait):
+            return _evaluate(config, root, log)
+    except BaseException:
+        if created:  # a run that failed before storing anything leaves no empty directory behind
+            _remove_if_unused(root)
+        raise
+
+
+def _remove_if_unused(root: Path) -> None:
+    """Remove ``root`` if it holds nothing but the run lock's files."""
+    try:
+        leftovers = [p for p in root.iterdir() if not p.name.startswith(LOCK)]
+        if not leftovers:
+            for p in root.iterdir():
+                p.unlink()
+            root.rmdir()
+    except OSError:
+        pass  # another process started using it: leave it
 
 
 def _evaluate(config: EvalConfig, root: Path, log: TextIO) -> EvalResults:

@@ -90,3 +90,22 @@ def test_evaluate_closes_the_sampler_it_built(
     else:
         evalkit.evaluate(config)
     assert len(closed) == 1
+
+
+def test_a_run_that_fails_before_storing_anything_leaves_no_directory(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_engine(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("no engine here")
+
+    monkeypatch.setattr(factory, "make_sampler", no_engine)
+    config = evalkit.EvalConfig(
+        "m",
+        benchmarks=("aime24",),
+        data_dir=str(data_dir),
+        backend=evalkit.BackendConfig(name="transformers"),
+        output=evalkit.OutputConfig(output_path=str(tmp_path / "out")),
+    )
+    with pytest.raises(RuntimeError, match="no engine here"):
+        evalkit.evaluate(config)
+    assert list((tmp_path / "out").iterdir()) == []

@@ -17,3 +17,6 @@ areal_v02_reward = partial(rewards.areal_v02_reward, policy=STRICT)
 compute_score = partial(rewards.compute_score, policy=STRICT)
 reward_func = partial(rewards.reward_func, policy=STRICT)
 trl_reward_fn = rewards.TRLReward(policy=STRICT)
+
+if __name__ not in ("evalkit.training.rewards_strict", "__main__"):  # loaded by path: a reward process
+    rewards.warm_up()

@@ -16,6 +16,7 @@ from evalkit.graders import ExtractionPolicy, ResponseContext
 R1 = "<｜begin▁of▁sentence｜><｜User｜>{q} Please reason step by step, and put your final answer within \\boxed{{}}.<｜Assistant｜><think>\n"
 QWEN = "<|im_start|>user\n{q}\nPlease put your final answer within \\boxed{{}}.<|im_end|>\n<|im_start|>assistant\n"
 EOS_TEXT = "<|im_end|>"  # what a stopped completion ends with when decoded with its special tokens
+DEEPSEEK_EOS = "<\uff5cend\u2581of\u2581sentence\uff5c>"  # the guide's models' EOS (DeepSeek-R1-Distill-Qwen)
 EOS_ID = 7  # its token id, in the token ids the tests make up
 LOOP = "The final answer is \\boxed{7}. " * 40
 
@@ -64,6 +65,14 @@ ROWS = [
         False,
     ),
     Row("r1-never-closed-reasoning", _r1("What is 2+3?"), "So it is \\boxed{5}.", "5", "stop", False),
+    Row(  # issue 21: "The answer is 7.<｜end▁of▁sentence｜>" must read as "The answer is 7."
+        "r1-phrase-after-reasoning",
+        _r1("What is 3+4?"),
+        "3+4=7.\n</think>\n\nThe answer is 7.",
+        "7",
+        "stop",
+        True,
+    ),
     Row(
         "r1-box-at-end-of-thinking-summary-cut",
         _r1("Solve x+2=9."),

@@ -7,7 +7,7 @@ import pytest
 
 from evalkit.graders import ExtractionPolicy, grade_many
 from evalkit.training import rewards, rewards_strict
-from tests.training.parity_rows import EOS_ID, EOS_TEXT, ROWS, Row, context_of, run_policy
+from tests.training.parity_rows import DEEPSEEK_EOS, EOS_ID, EOS_TEXT, ROWS, Row, context_of, run_policy
 
 POLICIES = {"default": (rewards, None), "strict": (rewards_strict, ExtractionPolicy.strict())}
 
@@ -17,9 +17,9 @@ def _ids(row: Row) -> list[int]:
     return [11, 12, 13] + ([EOS_ID] if row.finish_reason == "stop" else [14])
 
 
-def _text(row: Row) -> str:
+def _text(row: Row, eos: str = EOS_TEXT) -> str:
     """The completion decoded with its special tokens (AReaL 1.0, OpenRLHF)."""
-    return row.response + (EOS_TEXT if row.finish_reason == "stop" else "")
+    return row.response + (eos if row.finish_reason == "stop" else "")
 
 
 def areal(module, row: Row) -> bool:  # type: ignore[no-untyped-def]
@@ -30,6 +30,13 @@ def areal(module, row: Row) -> bool:  # type: ignore[no-untyped-def]
 def areal_by_text(module, row: Row) -> bool:  # type: ignore[no-untyped-def]
     reward = rewards.AReaLReward(policy=module.areal_reward_fn.policy, eos_token=EOS_TEXT)
     return reward(row.prompt, _text(row), [1, 2], _ids(row), answer=row.gold) == 1.0
+
+
+def areal_by_name_on_boba_rows(module, row: Row) -> bool:  # type: ignore[no-untyped-def]
+    """``reward_fn="evalkit.training.rewards.areal_reward_fn"``, no options: a boba row (with its own ``prompt``
+    column and a ``solutions`` list) and DeepSeek's EOS in the text."""
+    boba = {"prompt": row.prompt, "solutions": [row.gold], "query_id": row.name}
+    return module.areal_reward_fn(row.prompt, _text(row, DEEPSEEK_EOS), [1, 2], [11, 12], **boba) == 1.0
 
 
 def areal_v02(module, row: Row) -> bool:  # type: ignore[no-untyped-def]
@@ -50,6 +57,12 @@ def openrlhf(module, row: Row) -> bool:  # type: ignore[no-untyped-def]
     return out["rewards"].tolist() == [1.0]
 
 
+def openrlhf_default_deepseek(module, row: Row) -> bool:  # type: ignore[no-untyped-def]
+    """The file as OpenRLHF loads it, no options, a DeepSeek model, ``--data.label_key solutions``."""
+    out = module.reward_func([row.prompt + _text(row, DEEPSEEK_EOS)], [row.prompt], [[row.gold]])
+    return out["rewards"].tolist() == [1.0]
+
+
 def trl(module, row: Row) -> bool:  # type: ignore[no-untyped-def]
     reward = rewards.TRLReward(policy=module.trl_reward_fn.policy, eos_token_id=EOS_ID)
     completion = [{"role": "assistant", "content": row.response}]
@@ -61,9 +74,11 @@ def trl(module, row: Row) -> bool:  # type: ignore[no-untyped-def]
 ADAPTERS: dict[str, Callable[..., bool]] = {
     "areal": areal,
     "areal-eos-text": areal_by_text,
+    "areal-by-name-boba-deepseek": areal_by_name_on_boba_rows,
     "areal-v0.2": areal_v02,
     "verl": verl,
     "openrlhf": openrlhf,
+    "openrlhf-default-deepseek": openrlhf_default_deepseek,
     "trl": trl,
 }
 

@@ -14,6 +14,7 @@ from evalkit.graders import grade
 from evalkit.training import rewards, rewards_strict
 
 PROMPT = "<|user|>What is 3+4? Put the answer in \\boxed{}.<|end|><|assistant|>"
+EOS = "<\uff5cend\u2581of\u2581sentence\uff5c>"  # DeepSeek's: AReaL 1.0 and OpenRLHF keep it in the text
 CASES = [  # (completion, gold)
     ("3 + 4 = 7, so the answer is \\boxed{7}.", "7"),
     ("The answer is \\boxed{8}.", "7"),
@@ -31,7 +32,7 @@ def expected(completion: str, gold: object) -> bool:
 def test_areal_reward_fn_as_rlvr_workflow_calls_it(completion: str, gold: object) -> None:
     # RLVRWorkflow: reward_fn(prompt_str, completions_str, input_tokens, output_tokens, **data)
     data = {"messages": [{"role": "user", "content": "What is 3+4?"}], "answer": gold, "query_id": "q1"}
-    reward = rewards.areal_reward_fn(PROMPT, completion, [1, 2, 3], [4, 5, 6], **data)
+    reward = rewards.areal_reward_fn(PROMPT, completion + EOS, [1, 2, 3], [4, 5, 6], **data)
     assert isinstance(reward, float)
     assert reward == float(expected(completion, gold))
 
@@ -160,10 +161,10 @@ def adapters(module: object = rewards, **policy: object) -> dict[str, Adapter]:
     """Each trainer's call, its reward mapped back to 1 / 0."""
     m = module
     return {
-        "areal": lambda c, g: (m.AReaLReward(**policy) if policy else m.areal_reward_fn)(PROMPT, c, [1], [2], answer=g),
+        "areal": lambda c, g: (m.AReaLReward(**policy) if policy else m.areal_reward_fn)(PROMPT, c + EOS, [1], [2], answer=g),
         "areal_v02": lambda c, g: (m.areal_v02_reward(c, g, **policy) + 5.0) / 10.0,
         "verl": lambda c, g: m.compute_score("math", c, g, {"index": 0, "split": "train"}, **policy)["score"],
-        "openrlhf": lambda c, g: m.reward_func([PROMPT + c], [PROMPT], [g], **policy)["rewards"].item(),
+        "openrlhf": lambda c, g: m.reward_func([PROMPT + c + EOS], [PROMPT], [g], **policy)["rewards"].item(),
         "trl": lambda c, g: (m.TRLReward(**policy) if policy else m.trl_reward_fn)(
             prompts=["p"], completions=[c], answer=[g]
         )[0],
@@ -184,7 +185,9 @@ GOLD_CONTRACT = [  # (gold, completion, reward)
     (HUGE, f"\\boxed{{{HUGE_TEXT}}}", 1.0),
     (HUGE, f"\\boxed{{{HUGE_PLUS_ONE}}}", 0.0),
     (["7"], "\\boxed{7}", 1.0),
-    (("7", "8"), "\\boxed{8}", 0.0),  # a list's first item is the gold
+    (("7", "8"), "\\boxed{8}", 1.0),  # a list holds alternatives: any of them credits
+    (["7", "8"], "\\boxed{9}", 0.0),
+    ([["3"], ["-3"]], "\\boxed{-3}", 1.0),  # nested: flattened
     ([], "\\boxed{None}", 0.0),
     ([None], "\\boxed{None}", 0.0),
     (np.array(["7"]), "\\boxed{7}", 1.0),  # veRL's ground_truth after a parquet round trip
@@ -313,3 +316,102 @@ def test_a_truncated_completion_earns_nothing_for_a_fallback_answer() -> None:
     ]
     looping = "The final answer is \\boxed{7}. " * 40 + "The final"
     assert rewards.AReaLReward(eos_token_id=9)(PROMPT, looping, [1], [2, 3], answer="7") == 1.0
+
+
+# --- issue 21: row columns named like the parameters, end tokens, alternative golds, time limits -------------
+
+
+def test_areal_rows_may_have_columns_named_like_its_parameters() -> None:
+    """AReaL 1.0 passes the four positionally and the row as keywords: boba_106k has a ``prompt`` column."""
+    row = {"prompt": "<｜User｜>What is 3+4?", "completions": "x", "prompt_ids": [0], "completion_ids": [0]}
+    assert rewards.areal_reward_fn(PROMPT, "\\boxed{7}" + EOS, [1], [2], solutions=["7"], **row) == 1.0
+
+
+def test_golds_are_alternatives_and_a_rows_solutions_join_its_answer() -> None:
+    assert rewards.reward_golds(np.array([["12", "x"]])) == ["12", "x"]
+    assert rewards.reward_golds([None, "7", [8.0]]) == ["7", 8.0]
+    assert rewards.reward_golds(None) == [] and rewards.reward_golds("7") == ["7"]
+    # the entry's rows: ``answer`` is the first of ``solutions``; boba's: ``solutions`` alone
+    assert rewards.find_golds({"answer": "3", "solutions": ["3", "-3"]}) == ["3", "-3"]
+    assert rewards.find_golds({"prompt": "p", "solutions": ["3", "-3"], "query_id": "q"}) == ["3", "-3"]
+    assert rewards.find_golds({"answer": "3", "solutions": ["-3"]}, "answer") == ["3"]  # a named column alone
+    for gold, want in ((["3", "-3"], 1.0), (["3"], 0.0)):
+        assert rewards.areal_reward_fn(PROMPT, "\\boxed{-3}" + EOS, [1], [2], solutions=gold) == want
+        assert rewards.compute_score("math", "\\boxed{-3}", np.array(gold, dtype=object))["score"] == want
+        assert rewards.reward_func([PROMPT + "\\boxed{-3}" + EOS], [PROMPT], [gold])["rewards"].item() == want
+        assert rewards.trl_reward_fn(prompts=["p"], completions=["\\boxed{-3}"], solutions=[gold]) == [want]
+        assert rewards.areal_v02_reward("\\boxed{-3}", gold) == (want - 0.5) * 10
+
+
+@pytest.mark.parametrize("token", rewards.END_TOKENS)
+def test_every_known_end_token_is_stripped_and_ends_the_completion(token: str) -> None:
+    text = "The answer is 7." + token
+    assert rewards.strip_end_tokens(text) == "The answer is 7."
+    assert rewards.ends_with_end_token(text + "\n") and not rewards.ends_with_end_token("The answer is 7.")
+    assert rewards.areal_reward_fn(PROMPT, text, [1], [2], answer="7") == 1.0
+    assert rewards.reward_func([PROMPT + text], [PROMPT], ["7"])["rewards"].item() == 1.0
+
+
+def test_a_declared_end_token_is_stripped_too() -> None:
+    text = "The answer is 7.<|my_eos|>"
+    assert rewards.strip_end_tokens(text, ("<|my_eos|>",)) == "The answer is 7."
+    assert rewards.AReaLReward(eos_token="<|my_eos|>")(PROMPT, text, [1], [2], answer="7") == 1.0
+    assert (
+        rewards.reward_func([PROMPT + text], [PROMPT], ["7"], eos_token="<|my_eos|>")["rewards"].item() == 1.0
+    )
+
+
+def test_truncation_rules_when_special_tokens_are_kept() -> None:
+    context = rewards.reward_context
+    kept = {"special_tokens_kept": True}
+    assert not context(completion="x = 7." + EOS, **kept).truncated  # an end token: it finished
+    assert context(completion="x = 7 and", **kept).truncated  # none: it ran out of tokens
+    assert not context(completion="x = 7 and").truncated  # special tokens not kept: nothing to tell by
+    # the token limit, when known, decides (a shorter completion without an EOS stopped at a stop string)
+    assert not context(completion="x = 7", completion_ids=[1, 2], max_new_tokens=3, **kept).truncated
+    assert context(completion="x = 7", completion_ids=[1, 2, 3], max_new_tokens=3, **kept).truncated
+    assert not context(completion_ids=[1, 9], eos_token_id=9, max_new_tokens=2).truncated  # EOS at the limit
+    # AReaL 1.0: the limit is min(max_new_tokens, max_tokens - prompt)
+    assert context(completion_ids=[1, 2], prompt_ids=[5] * 8, max_new_tokens=100, max_tokens=10).truncated
+    assert not context(completion_ids=[1, 2], prompt_ids=[5] * 7, max_new_tokens=100, max_tokens=10).truncated
+
+
+def test_a_time_limit_bounds_the_whole_call_queueing_included(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A verdict waiting for a worker (start-up, a queue) past the call's limit is not awaited: a time-out."""
+    import time
+
+    def slow(*args: object, **kwargs: object) -> object:
+        time.sleep(2.0)  # a worker still importing sympy on a busy machine
+        raise AssertionError("never awaited")
+
+    monkeypatch.setattr(rewards, "grade_many", slow)
+    start = time.monotonic()
+    reward = rewards.AReaLReward(time_limit=0.3)(PROMPT, "\\boxed{\\log_2 8}" + EOS, [1], [2], answer="3")
+    verdict = rewards.grade_reward("\\boxed{7}", ["7", "8"], time_limit=0.3)
+    assert time.monotonic() - start < 1.5
+    assert reward == 0.0
+    assert verdict.method == "timeout" and verdict.gold == "7" and "0.3 s time limit" in verdict.reason
+
+
+def test_an_error_inside_a_time_limited_call_is_raised_not_hidden() -> None:
+    with pytest.raises(ValueError, match="strict"):
+        rewards.grade_reward("\\boxed{7}", "7", policy="lenient", time_limit=5.0)
+
+
+def test_warm_up_starts_the_grader_workers_before_any_verdict() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import time\n"
+        "from evalkit.graders.pool import POOL\n"
+        "from evalkit.training import rewards\n"
+        "assert not POOL._workers\n"
+        "rewards.warm_up(); rewards.warm_up()\n"
+        "time.sleep(0.5)\n"
+        "print(len(POOL._workers))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert 1 <= int(out.stdout.strip()) <= rewards.WARM_WORKERS

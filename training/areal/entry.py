@@ -6,7 +6,9 @@ JSONL file whose rows hold a prompt (``prompt``, ``problem`` or ``question``) an
 the tokenizer's chat template: prompts that already carry DeepSeek's chat markers (the guide's boba_106k:
 ``<｜User｜>...<｜Assistant｜><think>``) lose them first, and a ``<think>`` among them turns on the template's
 thinking, as AReaL's own ``boba_grpo.py`` does. Prompts over :data:`MAX_PROMPT_TOKENS` tokens are left out,
-as there. Every gold is kept: the reward credits a match with any of them.
+as there. Every gold is kept: the reward credits a match with any of them. The reward is an
+:class:`~evalkit.training.rewards.AReaLReward` that knows the run's token limits and the tokenizer's end tokens
+(:func:`reward_for`), so that a completion cut off at the limit is told from one that finished.
 """
 
 import sys
@@ -14,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from evalkit.graders.normalize import gold_text
-from evalkit.training.rewards import find_gold
+from evalkit.training.rewards import AReaLReward, find_gold
 
-REWARD_FN = "evalkit.training.rewards.areal_reward_fn"
+REWARD_FN = "evalkit.training.rewards.areal_reward_fn"  # the same reward by name, knowing no limits
 WORKFLOW = "areal.workflow.rlvr.RLVRWorkflow"
 PROMPT_KEYS = ("prompt", "problem", "question")
 CHAT_MARKERS = ("<｜User｜>", "<｜Assistant｜>")
@@ -85,21 +87,41 @@ def load_rl_dataset(path: str, tokenizer: Any = None, max_prompt_tokens: int = M
     return dataset
 
 
+def reward_for(gconfig: Any, tokenizer: Any) -> AReaLReward:
+    """The run's reward (picklable: AReaL sends it to its reward processes): ``gconfig``'s token limits
+    (``max_new_tokens``, ``max_tokens``: a completion of the limit was cut off, a shorter one without an EOS
+    stopped at a stop string), the ids generation stops at (as ``RLVRWorkflow`` sets them:
+    ``gconfig.stop_token_ids``, the tokenizer's pad and EOS) and the tokenizer's EOS and pad text (stripped
+    from the decoded completion before grading, beside the known end tokens)."""
+    stop_ids = [
+        *(getattr(gconfig, "stop_token_ids", None) or ()),
+        tokenizer.pad_token_id,
+        tokenizer.eos_token_id,
+    ]
+    stop_tokens = [tokenizer.eos_token, tokenizer.pad_token]
+    return AReaLReward(
+        eos_token_id=tuple(dict.fromkeys(int(i) for i in stop_ids if i is not None)) or None,
+        eos_token=tuple(dict.fromkeys(t for t in stop_tokens if isinstance(t, str) and t)) or None,
+        max_new_tokens=getattr(gconfig, "max_new_tokens", None),
+        max_tokens=getattr(gconfig, "max_tokens", None),
+    )
+
+
 def main(argv: Sequence[str]) -> None:
     from areal import PPOTrainer
     from areal.api.cli_args import GRPOConfig, load_expr_config
     from areal.utils.hf_utils import load_hf_tokenizer
 
     config, _ = load_expr_config(list(argv), GRPOConfig)
+    tokenizer = load_hf_tokenizer(config.tokenizer_path)
     workflow_kwargs = dict(
-        reward_fn=REWARD_FN,
+        reward_fn=reward_for(config.gconfig, tokenizer),
         gconfig=config.gconfig,
         tokenizer=config.tokenizer_path,
         enable_thinking=False,
         get_input_ids_fn=f"{__name__}.input_ids",
         data_extract_prompt_fn=f"{__name__}.extract_row",
     )
-    tokenizer = load_hf_tokenizer(config.tokenizer_path)
     train_dataset = load_rl_dataset(config.train_dataset.path, tokenizer)
     with PPOTrainer(config, train_dataset=train_dataset, valid_dataset=None) as trainer:
         trainer.train(workflow=WORKFLOW, workflow_kwargs=workflow_kwargs)

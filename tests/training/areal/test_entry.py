@@ -60,3 +60,40 @@ def test_the_functions_it_names_are_importable() -> None:
     module, _, name = REWARD_FN.rpartition(".")
     assert callable(getattr(import_module(module), name))
     assert callable(entry.input_ids) and entry.extract_row({"a": 1}) == {"a": 1}
+
+
+def test_the_reward_knows_the_runs_limits_and_end_tokens_and_pickles() -> None:
+    """``RLVRWorkflow`` gets an ``AReaLReward`` (it takes a callable): gconfig's limits, the ids it stops at
+    (``gconfig.stop_token_ids`` plus the tokenizer's pad and EOS, as AReaL adds them) and their text."""
+    import dataclasses
+    import pickle
+    from types import SimpleNamespace
+
+    from evalkit.training.areal.entry import reward_for
+    from evalkit.training.rewards import AReaLReward
+
+    eos = "<｜end▁of▁sentence｜>"
+    tokenizer = SimpleNamespace(eos_token=eos, eos_token_id=151643, pad_token=eos, pad_token_id=151643)
+    gconfig = SimpleNamespace(max_new_tokens=8192, max_tokens=32768, stop_token_ids=[7])
+    reward = reward_for(gconfig, tokenizer)
+    assert reward == AReaLReward(
+        eos_token_id=(7, 151643), eos_token=(eos,), max_new_tokens=8192, max_tokens=32768
+    )
+    assert pickle.loads(pickle.dumps(reward)) == reward
+    # AReaL's single-controller RPC (areal/infra/rpc/serialization.py) rebuilds a dataclass from its fields,
+    # tuples turned into lists: the reward must still work
+    fields = {
+        f.name: list(v) if isinstance(v, tuple) else v
+        for f in dataclasses.fields(reward)
+        for v in [getattr(reward, f.name)]
+    }
+    rebuilt = AReaLReward(**fields)
+    prompt = "<｜begin▁of▁sentence｜><｜User｜>2x = 1?<｜Assistant｜><think>\n"
+    row = to_rl_row(BOBA_ROW)
+    finished = "x = 1/2.\n</think>\n\nThe answer is 0.5." + eos
+    assert reward(prompt, finished, [1] * 20, [5] * 30 + [151643], **row) == 1.0
+    cut = "x = 1/2.\n</think>\n\nSo x = 0.5."  # a concluding statement cut off at the limit earns nothing
+    assert reward(prompt, cut, [1] * 20, [5] * 8192, **row) == 0.0
+    assert reward(prompt, cut, [1] * 20, [5] * 100, **row) == 1.0  # stopped early (a stop string): finished
+    assert rebuilt(prompt, finished, [1] * 20, [5] * 30 + [151643], **row) == 1.0
+    assert rebuilt(prompt, cut, [1] * 20, [5] * 8192, **row) == 0.0

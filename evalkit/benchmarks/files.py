@@ -73,8 +73,13 @@ def _atomic_target(dest: Path) -> Iterator[Path]:
 def _hf_rows(spec: BenchmarkSpec, loader: Loader) -> list[dict[str, Any]]:
     """Rows of the spec's Hugging Face split, filtered and mapped to AReaL's JSONL fields."""
     if not spec.hf_dataset:
-        raise BenchmarkError(f"benchmark {spec.name!r} has no Hugging Face source in its spec")
-    dataset = loader(spec.hf_dataset, split=spec.hf_split, revision=spec.hf_revision)
+        note = f" ({spec.source_note})" if spec.source_note else ""
+        raise BenchmarkError(
+            f"benchmark {spec.name!r} has no Hugging Face source in its spec{note}; "
+            "copy its file to a directory and run 'evalkit benchmarks import DIR'"
+        )
+    config = (spec.hf_config,) if spec.hf_config else ()
+    dataset = loader(spec.hf_dataset, *config, split=spec.hf_split, revision=spec.hf_revision)
     missing = sorted(set(spec.hf_columns.values()) - set(dataset.column_names))
     if spec.hf_filter and spec.hf_filter[0] not in dataset.column_names:
         missing.append(spec.hf_filter[0])
@@ -110,14 +115,27 @@ def download(spec: BenchmarkSpec, data_dir: Path | None = None, loader: Loader |
     dest = resolve_data_dir(data_dir) / spec.file
     with _atomic_target(dest) as tmp:
         tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-        read_problems(tmp, spec.fields)  # a malformed download never replaces a good file
+        read_problems(tmp, spec.fields, spec.gold)  # a malformed download never replaces a good file
     print(f"{spec.name}: wrote {len(rows)} problems from {spec.hf_dataset} ({spec.hf_split}) to {dest}")
     return 0 if _check(spec, dest) else 1
 
 
 def _find_in(source: Path, spec: BenchmarkSpec) -> Path | None:
-    """``source/<file>`` or AReaL's layout ``source/<name>/test.jsonl``."""
-    return next((p for p in (source / spec.file, source / spec.name / "test.jsonl") if p.is_file()), None)
+    """``source/<file>``, or AReaL's and Qwen2.5-Math's layout ``source/<name>/test.jsonl`` (``source`` being
+    their ``evaluation/data`` folder, or ``evaluation`` itself: ``source/data/<name>/test.jsonl``)."""
+    candidates = (
+        source / spec.file,
+        source / spec.name / "test.jsonl",
+        source / "data" / spec.name / "test.jsonl",
+    )
+    return next((p for p in candidates if p.is_file()), None)
+
+
+def _matches(spec: BenchmarkSpec, path: Path) -> bool:
+    try:
+        return not read_benchmark(spec, path).mismatches()
+    except BenchmarkError:
+        return False
 
 
 def import_dir(source: Path, data_dir: Path | None = None) -> int:
@@ -132,16 +150,21 @@ def import_dir(source: Path, data_dir: Path | None = None) -> int:
             continue
         found += 1
         dest = target_dir / spec.file
-        if not dest.exists() or not dest.samefile(src):
-            read_problems(src, spec.fields)  # an error names the user's file, not the temporary copy
+        if dest.exists() and not dest.samefile(src) and _matches(spec, dest) and not _matches(spec, src):
+            print(f"{name}: kept {dest} (it matches the spec; {src} does not)")  # another copy of the data
+        elif not dest.exists() or not dest.samefile(src):
+            read_problems(
+                src, spec.fields, spec.gold
+            )  # an error names the user's file, not the temporary copy
             with _atomic_target(dest) as tmp:
                 shutil.copyfile(src, tmp)
-                read_problems(tmp, spec.fields)
+                read_problems(tmp, spec.fields, spec.gold)
             print(f"{name}: copied {src} -> {dest}")
         ok = _check(spec, dest) and ok
     if not found:
         expected = ", ".join(load_spec(n).file for n in list_benchmarks())
         raise BenchmarkError(
-            f"no benchmark files in {source} (expected any of {expected}, or <name>/test.jsonl)"
+            f"no benchmark files in {source} (expected any of {expected}, or <name>/test.jsonl, "
+            "or data/<name>/test.jsonl)"
         )
     return 0 if ok else 1

@@ -6,6 +6,7 @@ This module is at the top of the data flow: it imports nothing else from evalkit
 import hashlib
 import json
 import os
+import re
 import tomllib
 import warnings
 from collections.abc import Iterable, Mapping
@@ -17,8 +18,10 @@ from typing import Any, TextIO
 from evalkit.errors import UsageError
 
 ENV_DATA_DIR = "EVALKIT_DATA_DIR"
+_BOX = re.compile(r"\\(?:boxed|fbox)\s*\{")
 DEFAULT_DATA_DIR = Path("~/.cache/evalkit/benchmarks")
 _SPEC_SUFFIX = ".toml"
+_HINTS = {g: " (True or False)" for g in ("true", "false")} | {g: " (Yes or No)" for g in ("yes", "no")}
 
 
 class BenchmarkError(Exception):
@@ -36,6 +39,7 @@ class Problem:
     id: str
     problem: str
     gold: str
+    answer_type: str | None = None  # the gold's type, where the spec or the data declares it
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,33 @@ class FieldMap:
     problem: tuple[str, ...] = ("question", "problem")
     answer: str = "answer"
     id: tuple[str, ...] = ("id", "unique_id", "idx")
+
+
+GOLD_READS = ("field", "box", "after", "list", "letter")
+
+
+@dataclass(frozen=True, slots=True)
+class GoldRule:
+    """How the gold is read from the answer field (``[gold]`` in a spec); the default takes it as is.
+
+    ``read``: ``field`` (the value, a faithful string), ``box`` (the last ``\\boxed{}`` inside it: a worked
+    solution), ``after`` (the text after the last ``marker``: GSM8K's ``#### 18``), ``list`` (a JSON list,
+    its items joined by ``", "``: an order-free multi-answer gold), ``letter`` (a multiple-choice letter;
+    with ``option`` naming the field that holds the correct option's text, the gold is ``(D) text``).
+    ``remove``: characters deleted from the gold (``"$"``: LaTeX delimiters). ``answer_type``: the type of
+    every gold (``choice``, ``number``...); ``type_field`` names a field holding each problem's own type,
+    mapped through ``types`` (``Numerical = "number"``). ``hints``: a question whose gold is true/false or
+    yes/no ends with `` (True or False)`` / `` (Yes or No)``, as AReaL's and Qwen2.5-Math's ``parse_question``.
+    """
+
+    read: str = "field"
+    marker: str = ""
+    remove: str = ""
+    option: str | None = None
+    answer_type: str | None = None
+    type_field: str | None = None
+    types: Mapping[str, str] = field(default_factory=dict, hash=False)
+    hints: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +101,16 @@ class BenchmarkSpec:
     last_number_fallback: bool = False
     description: str = ""
     hf_dataset: str | None = None
+    hf_config: str | None = None
     hf_split: str | None = None
     hf_revision: str | None = None
     hf_columns: Mapping[str, str] = field(default_factory=dict, hash=False)
     hf_filter: tuple[str, str] | None = None
     source_note: str = ""
+    gold: GoldRule = GoldRule()
+    suites: tuple[str, ...] = ()
+    license: str = ""
+    areal_fields: tuple[str, ...] = ()  # the file's fields AReaL's math_eval.py copies into its sample lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +170,36 @@ def list_benchmarks() -> list[str]:
     )
 
 
+def list_suites() -> dict[str, list[str]]:
+    """Named suites (``rl_math``) and their benchmarks, in name order: each spec's ``suites`` says which
+    suites the benchmark belongs to."""
+    suites: dict[str, list[str]] = {}
+    for name in list_benchmarks():
+        for suite in load_spec(name).suites:
+            suites.setdefault(suite, []).append(name)
+    return dict(sorted(suites.items()))
+
+
+def expand_names(names: Iterable[str]) -> list[str]:
+    """Benchmark names with each suite name replaced by its benchmarks, in order, without repeats."""
+    suites = list_suites()
+    expanded: list[str] = []
+    for name in names:
+        for one in suites.get(name, [name]):
+            if one not in expanded:
+                expanded.append(one)
+    return expanded
+
+
 def load_spec(name: str) -> BenchmarkSpec:
     """The spec ``benchmarks/specs/<name>.toml``; an unknown name lists the known ones."""
     entry = _spec_dir() / f"{name}{_SPEC_SUFFIX}"
     if not entry.is_file():
-        raise BenchmarkError(f"unknown benchmark {name!r}; known benchmarks: {', '.join(list_benchmarks())}")
+        suites = ", ".join(f"{s} ({','.join(names)})" for s, names in list_suites().items())
+        raise BenchmarkError(
+            f"unknown benchmark {name!r}; known benchmarks: {', '.join(list_benchmarks())}"
+            + (f"; suites: {suites}" if suites else "")
+        )
     return parse_spec(tomllib.loads(entry.read_text(encoding="utf-8")), source=f"specs/{name}{_SPEC_SUFFIX}")
 
 
@@ -163,16 +224,39 @@ def parse_spec(data: Mapping[str, Any], *, source: str) -> BenchmarkSpec:
             last_number_fallback=bool(data["last_number_fallback"]),
             description=str(data.get("description", "")),
             hf_dataset=download.get("hf_dataset"),
+            hf_config=download.get("hf_config"),
             hf_split=download.get("hf_split"),
             hf_revision=download.get("hf_revision"),
             hf_columns=dict(download.get("columns", {})),
             hf_filter=(str(flt["column"]), str(flt["contains"])) if flt else None,
             source_note=str(download.get("source_note", "")),
+            gold=_gold_rule(data.get("gold", {})),
+            suites=tuple(str(x) for x in data.get("suites", ())),
+            license=str(data.get("license", "")),
+            areal_fields=tuple(str(x) for x in data.get("areal_fields", ())),
         )
     except KeyError as err:
         raise BenchmarkError(f"{source}: missing key {err.args[0]!r}") from None
     except (TypeError, ValueError) as err:
         raise BenchmarkError(f"{source}: invalid value: {err}") from None
+
+
+def _gold_rule(table: Mapping[str, Any]) -> GoldRule:
+    rule = GoldRule(
+        read=str(table.get("read", "field")),
+        marker=str(table.get("marker", "")),
+        remove=str(table.get("remove", "")),
+        option=table.get("option"),
+        answer_type=table.get("answer_type"),
+        type_field=table.get("type_field"),
+        types={str(k): str(v) for k, v in table.get("types", {}).items()},
+        hints=bool(table.get("hints", False)),
+    )
+    if rule.read not in GOLD_READS:
+        raise ValueError(f"[gold] read = {rule.read!r}: choose one of {', '.join(GOLD_READS)}")
+    if rule.read == "after" and not rule.marker:
+        raise ValueError('[gold] read = "after" needs a marker (e.g. "####")')
+    return rule
 
 
 # ---------------------------------------------------------------------------------------------- data dirs
@@ -230,11 +314,11 @@ def _not_utf8(path: Path) -> BenchmarkError:
     return BenchmarkError(f"{path}: not UTF-8; save the file as UTF-8")  # changed while being read
 
 
-def read_problems(path: Path, fields: FieldMap = FieldMap()) -> list[Problem]:
-    """Parse an AReaL-format JSONL file. Errors name ``path:line``; ids fall back to the record index.
-    A file that is not UTF-8, or holds no problem, is an error."""
+def read_problems(path: Path, fields: FieldMap = FieldMap(), gold: GoldRule = GoldRule()) -> list[Problem]:
+    """Parse an AReaL-format JSONL file. Errors name ``path:line``; ids fall back to the record index; the
+    gold is read by ``gold``. A file that is not UTF-8, or holds no problem, is an error."""
     try:
-        problems = _read_problems(path, fields)
+        problems = _read_problems(path, fields, gold)
     except UnicodeDecodeError:
         raise _not_utf8(path) from None
     if not problems:
@@ -242,7 +326,62 @@ def read_problems(path: Path, fields: FieldMap = FieldMap()) -> list[Problem]:
     return problems
 
 
-def _read_problems(path: Path, fields: FieldMap) -> list[Problem]:
+def _last_box(text: str) -> str | None:
+    """The content of the last ``\\boxed{...}`` (or ``\\fbox``) in ``text`` whose braces close, else None."""
+    for start in sorted((m.end() for m in _BOX.finditer(text)), reverse=True):
+        depth = 1
+        for i in range(start, len(text)):
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            if depth == 0:
+                return text[start:i].strip()
+    return None
+
+
+def _read_gold(value: Any, row: Mapping[str, Any], rule: GoldRule, where: str, name: str) -> str:
+    """The gold as a string, read from the answer field's ``value`` by ``rule``."""
+    if rule.read == "list":
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(v, str | int | float) for v in value)
+        ):
+            raise BenchmarkError(f"{where}: answer field {name!r} must be a non-empty list")
+        gold = ", ".join(str(v).strip() for v in value)
+    elif isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise BenchmarkError(f"{where}: answer field {name!r} must be a string or a number")
+    elif rule.read == "box":
+        box = _last_box(str(value))
+        if box is None:
+            raise BenchmarkError(f"{where}: answer field {name!r} holds no \\boxed{{}} answer")
+        gold = box
+    elif rule.read == "after":
+        text = str(value)
+        if rule.marker not in text:
+            raise BenchmarkError(f"{where}: answer field {name!r} has no {rule.marker!r} before its answer")
+        gold = text.rsplit(rule.marker, 1)[1].strip()
+    elif rule.read == "letter":
+        letter = str(value).strip().strip("()").strip()
+        if len(letter) != 1 or not letter.isupper():
+            raise BenchmarkError(f"{where}: answer field {name!r} must be an option letter, got {value!r}")
+        option = row.get(rule.option) if rule.option else None
+        gold = f"({letter}) {str(option).strip()}" if isinstance(option, str) and option.strip() else letter
+    else:
+        gold = str(value)
+    for char in rule.remove:
+        gold = gold.replace(char, "")
+    return gold.strip() if rule.remove or rule.read != "field" else gold  # may be empty: credits nothing
+
+
+def _answer_type(row: Mapping[str, Any], rule: GoldRule) -> str | None:
+    """The problem's declared answer type: its own field's value (mapped), else the spec's constant."""
+    if rule.type_field:
+        value = row.get(rule.type_field)
+        if isinstance(value, str) and value:
+            return rule.types.get(value, value.lower())
+    return rule.answer_type
+
+
+def _read_problems(path: Path, fields: FieldMap, rule: GoldRule) -> list[Problem]:
     problems: list[Problem] = []
     first_line: dict[str, int] = {}
     with open(path, encoding="utf-8") as f:
@@ -259,11 +398,12 @@ def _read_problems(path: Path, fields: FieldMap) -> list[Problem]:
             text = _first(row, fields.problem)
             if not isinstance(text, str) or not text.strip():
                 raise BenchmarkError(f"{where}: missing problem field (one of {', '.join(fields.problem)})")
-            gold = row.get(fields.answer)
-            if gold is None:
+            value = row.get(fields.answer)
+            if value is None:
                 raise BenchmarkError(f"{where}: missing answer field {fields.answer!r}")
-            if isinstance(gold, bool) or not isinstance(gold, str | int | float):
-                raise BenchmarkError(f"{where}: answer field {fields.answer!r} must be a string or a number")
+            gold = _read_gold(value, row, rule, where, fields.answer)
+            if rule.hints:
+                text += _HINTS.get(gold.strip().lower(), "")
             raw_id = _first(row, fields.id)
             pid = str(len(problems) if raw_id is None else raw_id)
             if pid in first_line:
@@ -271,14 +411,17 @@ def _read_problems(path: Path, fields: FieldMap) -> list[Problem]:
                     f"{path}: duplicate problem id {pid!r} on lines {first_line[pid]} and {lineno}"
                 )
             first_line[pid] = lineno
-            problems.append(Problem(id=pid, problem=text, gold=str(gold)))
+            problems.append(Problem(id=pid, problem=text, gold=gold, answer_type=_answer_type(row, rule)))
     return problems
 
 
 def read_benchmark(spec: BenchmarkSpec, path: Path) -> Benchmark:
     """Load ``path`` under ``spec`` without checking it against the spec (see :meth:`Benchmark.mismatches`)."""
     return Benchmark(
-        spec=spec, problems=tuple(read_problems(path, spec.fields)), path=path, sha256=file_sha256(path)
+        spec=spec,
+        problems=tuple(read_problems(path, spec.fields, spec.gold)),
+        path=path,
+        sha256=file_sha256(path),
     )
 
 

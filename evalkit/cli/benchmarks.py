@@ -10,6 +10,7 @@ from evalkit.benchmarks.loading import (
     candidate_data_dirs,
     find_benchmark_file,
     list_benchmarks,
+    list_suites,
     load_spec,
 )
 
@@ -21,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "list": "show each benchmark and where its data file was found",
         "download": "fetch from the Hugging Face Hub, write AReaL-format JSONL, verify",
         "verify": "check problem counts and hashes against the specs (exit 1 on mismatch)",
-        "import": "copy benchmark files from DIR (flat, or AReaL's DIR/<name>/test.jsonl) and verify",
+        "import": "copy benchmark files from DIR (flat, or AReaL's and Qwen2.5-Math's [data/]<name>/test.jsonl) "
+        "and verify",
     }
     for action, help_ in actions.items():
         p = sub.add_parser(action, help=help_, description=help_)
@@ -49,11 +51,17 @@ def run(args: argparse.Namespace) -> int:
 
 def _list(data_dir: Path | None) -> int:
     print("data directories searched, in order: " + ", ".join(map(str, candidate_data_dirs(data_dir))))
-    for name in list_benchmarks():
+    names = list_benchmarks()
+    width, file_width = max(map(len, names)), max(len(load_spec(n).file) for n in names)
+    for name in names:
         spec = load_spec(name)
         try:
             where = f"found {find_benchmark_file(spec, data_dir)}"
         except BenchmarkError:
             where = "missing"
-        print(f"{name:<10} {spec.count:>4} problems  {spec.answer_kind:<8} {spec.file:<16} {where}")
+        print(
+            f"{name:<{width}} {spec.count:>5,} problems  {spec.answer_kind:<8} {spec.file:<{file_width}} {where}"
+        )
+    for suite, members in list_suites().items():
+        print(f"suite {suite}: {', '.join(members)} (--data_names {suite})")
     return 0

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, TimeoutError
 from typing import cast
 
+from evalkit.graders.choice import read_choice  # answer_type "choice"
 from evalkit.graders.context import ResponseContext, committed_answer
 from evalkit.graders.equivalence import Outcome, judge_fast, judge_long
 from evalkit.graders.extract import BOX_COMMANDS, ExtractionPolicy, Rule, extract_answer
@@ -212,7 +213,10 @@ def _row(
 ) -> Row:
     """(pred, gold as text, normalised pair or the reason there is none, extraction rule)."""
     text = "" if response is None else str(response)
-    found = committed_answer(text, policy, context) if extract else None
+    if extract and context is not None and context.answer_type == "choice":  # graders/choice.py
+        found = read_choice(text, policy, context, gold=gold_text(gold))
+    else:
+        found = committed_answer(text, policy, context) if extract else None
     pred, rule = (found.answer, found.rule) if found else (None if extract else text.strip(), None)
     gold_str = gold_text(gold)
     pred_key = normalize_answer(pred) if pred else ""

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from evalkit.benchmarks.loading import Benchmark
+from evalkit.benchmarks.loading import Benchmark, BenchmarkSpec
 from evalkit.reporting.metrics import Equivalent, aggregate, grader_equivalent, majority_correct, pass_at_k
 from evalkit.run.records import SampleRecord
 from evalkit.run.regrade import regrade_records
@@ -131,17 +131,43 @@ def merge_json(path: Path, results: Mapping[str, Any]) -> None:
     write_atomic(path, json.dumps(merged, indent=2, default=float) + "\n")
 
 
-def _line(index: int, question: str, records: Sequence[SampleRecord]) -> dict[str, Any]:
-    return {
+def _line(
+    index: int, question: str, records: Sequence[SampleRecord], spec: BenchmarkSpec, row: Mapping[str, Any]
+) -> dict[str, Any]:
+    line = {
         "idx": index,
         "question": question,
         "gt_cot": "",
-        "gt": records[0].gold,
+        "gt": areal_gt(spec, records[0].gold),
         "code": [r.response.strip() for r in records],
         "pred": [r.pred or "" for r in records],
         "report": [None] * len(records),
         "score": [r.correct for r in records],
     }
+    return line | {k: row[k] for k in spec.areal_fields if k in row}  # math_eval.py's extra keys
+
+
+def areal_gt(spec: BenchmarkSpec, gold: str) -> str:
+    """AReaL's ``gt`` for a gold: a multiple-choice gold is its letter (``(D) 10^-4 ev`` -> ``D``), as
+    AReaL's ``parse_ground_truth`` reads gpqa_diamond's ``answer``; any other gold as evalkit reads it."""
+    if spec.gold.read == "letter" and (match := re.match(r"\(?([A-Z])\)?(?:\s|$)", gold)):
+        return match.group(1)
+    return gold
+
+
+def _rows(benchmark: Benchmark) -> list[Mapping[str, Any]]:
+    """The benchmark file's row of each problem (by its id, read as the loader reads it), when its spec
+    names fields AReaL copies into its lines; else empty rows."""
+    if not benchmark.spec.areal_fields:
+        return [{} for _ in benchmark.problems]
+    text = benchmark.path.read_text(encoding="utf-8")
+    rows = [json.loads(line) for line in text.split("\n") if line.strip()]
+    id_fields = benchmark.spec.fields.id
+    by_id = {
+        str(next((row[k] for k in id_fields if row.get(k) is not None), index)): row
+        for index, row in enumerate(rows)
+    }
+    return [by_id.get(p.id, {}) for p in benchmark.problems]
 
 
 def _file_metrics(chunks: Sequence[Sequence[SampleRecord]], n: int, equivalent: Equivalent) -> dict[str, Any]:
@@ -188,13 +214,16 @@ def _write_dataset(
             if len(chunk) == m:
                 files[layout.sample_file(seed)][1].append((index, chunk))
     questions = [p.problem for p in benchmark.problems]
+    rows = _rows(benchmark)
     folder = layout.eval_dir / benchmark.name
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, (n, chunks) in files.items():
         if not chunks:
             continue
-        lines = (_line(index, questions[index], chunk) for index, chunk in chunks)
+        lines = (
+            _line(index, questions[index], chunk, benchmark.spec, rows[index]) for index, chunk in chunks
+        )
         (folder / name).write_text(
             "".join(json.dumps(li, ensure_ascii=False) + "\n" for li in lines), "utf-8"
         )
@@ -298,7 +327,8 @@ def _is_greedy(m: re.Match[str]) -> bool:
 
 def _read_lines(path: Path) -> list[dict[str, Any]]:
     lines = []
-    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    # lines end at "\n" only: a question may hold U+2028, which str.splitlines() would split at
+    for number, text in enumerate(path.read_text(encoding="utf-8").split("\n"), start=1):
         if not text.strip():
             continue
         try:
@@ -395,16 +425,19 @@ def _settings(
     }
 
 
-def policy_for(name: str, prompt_type: str) -> dict[str, bool]:
+def policy_for(name: str, prompt_type: str) -> dict[str, Any]:
     """The extraction policy evalkit's runner would grade benchmark ``name`` under template ``prompt_type``
     with (AReaL's files keep no prompt: whether it opened ``<think>`` comes from the shipped template)."""
     from evalkit.benchmarks.loading import BenchmarkError, load_spec
     from evalkit.benchmarks.templates import PromptError, load_template
     from evalkit.graders import ExtractionPolicy
 
-    policy = asdict(ExtractionPolicy())
+    policy: dict[str, Any] = asdict(ExtractionPolicy())
     with contextlib.suppress(BenchmarkError):
-        policy["last_number_fallback"] = load_spec(name).last_number_fallback
+        spec = load_spec(name)
+        policy["last_number_fallback"] = spec.last_number_fallback
+        if spec.gold.answer_type and not spec.gold.type_field:  # one type for every gold
+            policy["answer_type"] = spec.gold.answer_type
     with contextlib.suppress(PromptError):
         policy["require_think_end"] = load_template(prompt_type).opens_think
     return policy

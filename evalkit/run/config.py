@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
+from evalkit.benchmarks.loading import expand_names
 from evalkit.errors import UsageError
 from evalkit.run.records import Kind
 from evalkit.sampling.base import SamplingParams
@@ -148,8 +149,8 @@ class EvalConfig:
             raise ValueError("sampling.stop and stop_token_ids come from the template; greedy is always run")
         if not self.benchmarks:
             raise UsageError("--data_names: name at least one benchmark (see: evalkit benchmarks)")
-        # a benchmark named twice is run once (its run directory is one)
-        object.__setattr__(self, "benchmarks", tuple(dict.fromkeys(self.benchmarks)))
+        # a suite (rl_math) names its benchmarks; a benchmark named twice is run once
+        object.__setattr__(self, "benchmarks", tuple(expand_names(self.benchmarks)))
 
     def layout(self) -> tuple[int, int]:
         """AReaL's (N, M): seed files and samples per file, N x M = ``n_sampling``."""

@@ -27,6 +27,15 @@ def grader_section(policy: Mapping[str, Any]) -> dict[str, Any]:
     return {**policy, "version": GRADER_VERSION}
 
 
+def answer_type_of(policy: Mapping[str, Any], problem_id: str) -> str | None:
+    """The gold's answer type of problem ``problem_id`` in a run graded under ``policy`` (the manifest's
+    ``grader`` section): its ``answer_type``, one type for every problem or one per problem id."""
+    declared = policy.get("answer_type")
+    if isinstance(declared, Mapping):
+        declared = declared.get(problem_id)
+    return declared if isinstance(declared, str) else None
+
+
 def grader_version(manifest: Mapping[str, Any]) -> int:
     """The grader version that graded a stored run."""
     return int(manifest.get("grader", {}).get("version", UNVERSIONED))
@@ -51,7 +60,8 @@ def regrade_records(
     workers: int | None = None,
 ) -> list[SampleRecord]:
     """``records`` graded again under ``policy`` (the extraction policy's fields), each with what its record
-    knows of how it was made (cut off at the token limit or not), in memory."""
+    knows of how it was made (cut off at the token limit or not) and its gold's answer type where
+    ``policy`` records one (:func:`answer_type_of`), in memory."""
     from evalkit.graders import ExtractionPolicy, ResponseContext, grade_many  # sympy: only when needed
 
     known = {f.name for f in fields(ExtractionPolicy)}  # a newer evalkit's fields are not ours to read
@@ -60,7 +70,10 @@ def regrade_records(
         timeout=timeout,
         workers=workers,
         policy=ExtractionPolicy(**{k: v for k, v in policy.items() if k in known}),
-        contexts=[ResponseContext(truncated=r.truncated) for r in records],
+        contexts=[  # with the gold's answer type
+            ResponseContext(truncated=r.truncated, answer_type=answer_type_of(policy, r.problem_id))
+            for r in records
+        ],
     )
     return [
         replace(r, pred=v.pred, correct=v.correct, method=v.method, reason=v.reason, rule=v.rule)

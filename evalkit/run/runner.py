@@ -27,7 +27,7 @@ from evalkit.benchmarks.loading import Benchmark, Problem
 from evalkit.benchmarks.templates import PromptTemplate, prompt_opens_think
 from evalkit.run.config import RunConfig
 from evalkit.run.records import Kind, SampleRecord
-from evalkit.run.regrade import grader_section, refresh_verdicts
+from evalkit.run.regrade import answer_type_of, grader_section, refresh_verdicts
 from evalkit.run.store import Manifest, RunStore, StoreError, fingerprint_diff, refused_fields
 from evalkit.sampling.base import Completion, Job, Sampler, derive_seed
 
@@ -79,7 +79,7 @@ def run_fingerprint(
     template: PromptTemplate,
     backend: dict[str, Any],
     config: RunConfig,
-    grader: dict[str, bool],
+    grader: dict[str, Any],
 ) -> Manifest:
     """The manifest of a run: everything that decides its records."""
     return {
@@ -123,12 +123,20 @@ def _refused(manifest: Manifest, expected: Manifest) -> list[str]:
     return refused_fields(fingerprint_diff(stored, expected), MUTABLE)
 
 
-def run_policy(benchmark: Benchmark, prompts: Sequence[str]) -> dict[str, bool]:
-    """The extraction policy's fields for a run (the manifest's ``grader`` section, less the version)."""
-    return {
+def run_policy(benchmark: Benchmark, prompts: Sequence[str]) -> dict[str, Any]:
+    """The extraction policy's fields for a run (the manifest's ``grader`` section, less the version), and
+    the golds' ``answer_type`` where the benchmark declares one: one type for all its problems,
+    or one per problem id; absent when none is declared, so older runs keep their section."""
+    policy: dict[str, Any] = {
         "last_number_fallback": benchmark.spec.last_number_fallback,
         "require_think_end": bool(prompts) and all(prompt_opens_think(p) for p in prompts),
     }
+    types = {p.id: p.answer_type for p in benchmark.problems if p.answer_type}
+    if types:
+        uniform = set(types.values())
+        one = len(uniform) == 1 and len(types) == len(benchmark.problems)
+        policy["answer_type"] = uniform.pop() if one else types
+    return policy
 
 
 def check_resumable(
@@ -263,7 +271,7 @@ class _Opening:
     store: RunStore
     prompts: list[str]
     hashes: list[str]
-    policy: dict[str, bool]
+    policy: dict[str, Any]
     fingerprint: Manifest
     overwrite: bool
 
@@ -333,7 +341,7 @@ class _Appender:
         records: dict[tuple[str, str, int], SampleRecord],
         problems: Sequence[Problem],
         hashes: list[str],
-        grader: dict[str, bool],
+        grader: dict[str, Any],
         timeout: float,
     ) -> None:
         self._store, self._records = store, records
@@ -397,7 +405,7 @@ def _grade(
     batch: Sequence[tuple[_Task, Completion]],
     problems: Sequence[Problem],
     hashes: list[str],
-    grader: dict[str, bool],
+    grader: dict[str, Any],
     timeout: float,
 ) -> list[SampleRecord]:
     from evalkit.graders import ExtractionPolicy, ResponseContext, grade_many  # sympy: only when needed
@@ -406,8 +414,14 @@ def _grade(
     verdicts = grade_many(
         [(c.text, gold) for (_, c), gold in zip(batch, golds, strict=True)],
         timeout=timeout,
-        policy=ExtractionPolicy(**grader),
-        contexts=[ResponseContext(truncated=c.finish_reason == "length") for _, c in batch],
+        policy=ExtractionPolicy(**{k: v for k, v in grader.items() if k != "answer_type"}),
+        contexts=[
+            ResponseContext(
+                truncated=c.finish_reason == "length",
+                answer_type=answer_type_of(grader, problems[t.problem_index].id),
+            )
+            for t, c in batch
+        ],
     )
     return [
         SampleRecord(

@@ -55,7 +55,7 @@ def build_tiny_model(path: str | Path, *, vocab_size: int = 384, seed: int = 0) 
         num_hidden_layers=2,
         num_attention_heads=2,
         num_key_value_heads=1,
-        max_position_embeddings=2048,
+        max_position_embeddings=8192,  # room for the longest benchmark prompts (gpqa_diamond, olympiadbench)
         eos_token_id=fast.eos_token_id,
         pad_token_id=fast.pad_token_id,
         bos_token_id=None,

@@ -8,7 +8,7 @@ from typing import Any
 import datasets
 import pytest
 
-from evalkit.benchmarks.loading import load_benchmark, load_spec
+from evalkit.benchmarks.loading import list_benchmarks, load_benchmark, load_spec
 from evalkit.cli.main import main
 
 
@@ -39,20 +39,29 @@ def fake_hub(monkeypatch: pytest.MonkeyPatch, rows: list[dict[str, Any]]) -> lis
 def test_list_shows_where_each_file_was_found(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["benchmarks", "list", "--data_dir", str(data_dir)]) == 0
     out = capsys.readouterr().out
-    assert f"aime24       30 problems  integer  aime24.jsonl     found {data_dir / 'aime24.jsonl'}" in out
-    assert "math_500    500 problems  latex" in out
+    assert (
+        f"aime24           30 problems  integer  aime24.jsonl        found {data_dir / 'aime24.jsonl'}" in out
+    )
+    assert "math_500        500 problems  latex" in out
+    assert "college_math  2,818 problems  latex    college_math.jsonl" in out
+    assert "gpqa_diamond    198 problems  choice   gpqa_diamond.jsonl" in out
+    assert (
+        "suite rl_math: aime24, aime25, amc23, math_500, minerva_math, olympiadbench (--data_names rl_math)"
+        in out
+    )
 
 
 def test_list_marks_missing_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["benchmarks", "list", "--data_dir", str(tmp_path)]) == 0
-    assert "amc23        40 problems  number   amc23.jsonl      missing" in capsys.readouterr().out
+    assert "amc23            40 problems  number   amc23.jsonl         missing" in capsys.readouterr().out
 
 
 def test_verify_canonical_data(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["benchmarks", "verify", "--data_dir", str(data_dir)]) == 0
     out = capsys.readouterr().out
-    for name in ("aime24", "aime25", "amc23", "math_500"):
-        assert f"{name}: OK ({data_dir / load_spec(name).file})" in out
+    for name in list_benchmarks():  # the ten
+        if (data_dir / load_spec(name).file).is_file():
+            assert f"{name}: OK ({data_dir / load_spec(name).file})" in out
 
 
 def test_verify_mismatch_exits_1(tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -70,8 +79,8 @@ def test_verify_a_missing_named_benchmark_exits_1(tmp_path: Path, capsys: pytest
 
 
 def test_verify_unknown_benchmark_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["benchmarks", "verify", "gsm8k"]) == 1
-    assert "unknown benchmark 'gsm8k'; known benchmarks: aime24" in capsys.readouterr().err
+    assert main(["benchmarks", "verify", "gsm9k"]) == 1
+    assert "unknown benchmark 'gsm9k'; known benchmarks: aime24" in capsys.readouterr().err
 
 
 def test_download_maps_columns_and_verifies(
@@ -159,3 +168,76 @@ def test_import_from_a_directory_without_benchmarks_exits_1(
 ) -> None:
     assert main(["benchmarks", "import", str(tmp_path), "--data_dir", str(tmp_path / "t")]) == 1
     assert f"no benchmark files in {tmp_path}" in capsys.readouterr().err
+
+
+# --- AReaL's gpqa_diamond and Qwen2.5-Math's suite -------------------------------------------
+
+QWEN = ("minerva_math", "olympiadbench", "gsm8k", "gaokao2023en", "college_math")
+
+
+def need(data_dir: Path, *names: str) -> None:
+    missing = [n for n in names if not (data_dir / load_spec(n).file).is_file()]
+    if missing:
+        pytest.skip(f"not in {data_dir}: {', '.join(missing)}")
+
+
+def test_import_reads_qwen_and_areal_data_folders_as_they_are(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    need(data_dir, *QWEN, "gpqa_diamond")
+    qwen, areal, target = tmp_path / "Qwen2.5-Math" / "evaluation", tmp_path / "AReaL_data", tmp_path / "t"
+    for name in QWEN:  # Qwen2.5-Math's evaluation/ folder: data/<name>/test.jsonl, beside other datasets
+        (qwen / "data" / name).mkdir(parents=True)
+        shutil.copy(data_dir / f"{name}.jsonl", qwen / "data" / name / "test.jsonl")
+    (qwen / "data" / "svamp").mkdir()
+    (qwen / "data" / "svamp" / "test.jsonl").write_text('{"Body": "x"}\n', encoding="utf-8")
+    (areal / "gpqa_diamond").mkdir(parents=True)  # AReaL's evaluation/data folder
+    shutil.copy(data_dir / "gpqa_diamond.jsonl", areal / "gpqa_diamond" / "test.jsonl")
+    assert main(["benchmarks", "import", str(qwen), "--data_dir", str(target)]) == 0
+    assert main(["benchmarks", "import", str(areal), "--data_dir", str(target)]) == 0
+    assert sorted(p.name for p in target.iterdir()) == sorted(f"{n}.jsonl" for n in (*QWEN, "gpqa_diamond"))
+    out = capsys.readouterr().out
+    assert all(f"{name}: OK" in out for name in (*QWEN, "gpqa_diamond"))
+    assert main(["benchmarks", "verify", *QWEN, "gpqa_diamond", "--data_dir", str(target)]) == 0
+
+
+def test_import_keeps_a_matching_file_over_a_differing_copy(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    need(data_dir, "gsm8k")
+    target, source = tmp_path / "t", tmp_path / "other" / "data" / "gsm8k"
+    target.mkdir()
+    good = shutil.copy(data_dir / "gsm8k.jsonl", target / "gsm8k.jsonl")
+    source.mkdir(parents=True)
+    lines = (data_dir / "gsm8k.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (source / "test.jsonl").write_text("".join(lines[:5]), encoding="utf-8")
+    assert main(["benchmarks", "import", str(tmp_path / "other"), "--data_dir", str(target)]) == 0
+    assert Path(good).read_bytes() == (data_dir / "gsm8k.jsonl").read_bytes()
+    assert "gsm8k: kept" in capsys.readouterr().out
+
+
+def test_download_without_a_hub_copy_says_where_the_file_comes_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["benchmarks", "download", "gpqa_diamond", "--data_dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "has no Hugging Face source" in err and "evaluation/data/gpqa_diamond/test.jsonl" in err
+    assert "evalkit benchmarks import DIR" in err
+
+
+def test_download_passes_the_hub_config_and_reads_the_gold_after_its_marker(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    need(data_dir, "gsm8k")
+    rows = [{"question": r["question"], "answer": r["answer"]} for r in rows_of(data_dir / "gsm8k.jsonl")]
+    calls: list[tuple[Any, ...]] = []
+
+    def load_dataset(path: str, name: str, split: str, revision: str) -> datasets.Dataset:
+        calls.append((path, name, split, revision))
+        return datasets.Dataset.from_list(rows)
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    assert main(["benchmarks", "download", "gsm8k", "--data_dir", str(tmp_path)]) == 0
+    assert calls == [("openai/gsm8k", "main", "test", "main")]
+    assert "gsm8k: OK" in capsys.readouterr().out  # by content: the Hub has no 'idx' column
+    assert load_benchmark("gsm8k", tmp_path).problems == load_benchmark("gsm8k", data_dir).problems

@@ -33,7 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a = parser.add_argument
     a("--model_path", required=True, help="model directory (or the served model name with --backend openai)")
     a("--output_path", help="where runs are stored (default: --model_path, as in AReaL)")
-    a("--data_names", default=",".join(default(EvalConfig, "benchmarks")), help="comma-separated benchmarks")
+    a(
+        "--data_names",
+        default=",".join(default(EvalConfig, "benchmarks")),
+        help="comma-separated benchmarks or suites (rl_math: aime24, aime25, amc23, math_500, minerva_math, "
+        "olympiadbench); `evalkit benchmarks list` shows them",
+    )
     a(
         "--data_dir",
         help="benchmark data directory (default: $EVALKIT_DATA_DIR, then ~/.cache/evalkit/benchmarks)",

@@ -152,9 +152,24 @@ def discover(root: str | Path) -> list[Checkpoint]:
     return sorted(found, key=lambda c: (c.global_step, str(c.path)))
 
 
+class MergeError(RuntimeError):
+    """veRL's merger failed (or could not start); the message ends with its last line of error output."""
+
+
 def merge(checkpoint: Checkpoint, python: str = sys.executable) -> Checkpoint:
-    """Run veRL's merger on an unmerged checkpoint; return the merged one."""
+    """Run veRL's merger (``python -m verl.model_merger``, so ``python`` must be an environment with veRL) on
+    an unmerged checkpoint; return the merged one. Its error output is passed through to ours; a failure
+    raises ``MergeError`` naming the exit status, the last line it wrote to stderr and the command."""
     cmd = checkpoint.merge_command(python)
-    if subprocess.run(cmd).returncode != 0:
-        raise RuntimeError(f"merge failed: {shlex.join(cmd)}")
+    last = ""
+    try:
+        with subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, errors="replace") as proc:
+            for line in proc.stderr:
+                sys.stderr.write(line)
+                last = line.strip() or last
+        rc = proc.returncode
+    except OSError as e:  # the python does not exist or cannot run
+        raise MergeError(f"merge could not start ({e}): {shlex.join(cmd)}") from e
+    if rc != 0:
+        raise MergeError(f"merge exited with {rc}{f': {last}' if last else ''} ({shlex.join(cmd)})")
     return Checkpoint("verl", checkpoint.global_step, checkpoint.path.parent / MERGED_DIR)

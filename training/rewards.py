@@ -452,7 +452,7 @@ def areal_v02_reward(
 
 
 def keep_group(successes: Sequence[bool], success_rate_lb: float = 0.0, success_rate_ub: float = 1.0) -> bool:
-    """AReaL v0.2 group filter: a prompt's group is kept only if its success rate is in [lb, ub]."""
+    """AReaL v0.3 group filter (`success_rate_lb`/`ub`, not in v0.2.0): a prompt's group is kept only if its success rate is in [lb, ub]."""
     rate = sum(map(float, successes)) / len(successes)
     return success_rate_lb <= rate <= success_rate_ub
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from evalkit.run.config import EvalConfig, default
-from evalkit.training.checkpoints import Checkpoint, discover, merge, signature, weightless
+from evalkit.training.checkpoints import Checkpoint, MergeError, discover, merge, signature, weightless
 
 METRICS = ("greedy_acc", "sample_pass@1")
 Metrics = dict[str, dict[str, float | None]]
@@ -42,6 +42,9 @@ class WatchConfig:
     once: bool = _flag(False, "evaluate what is there now, then exit")
     settle: float = _flag(5.0, "with --once: seconds between the two polls")
     merge: bool = _flag(False, "merge veRL FSDP shards to HF before evaluating")
+    merge_python: str | None = _flag(
+        None, "python of an environment with veRL, for --merge's merger (default: --python)"
+    )
     retries: int = _flag(2, "times a failed evaluation is tried again (on later polls)")
     python: str = _flag(sys.executable, "python of the evaluation environment")
     cuda_visible_devices: str | None = _flag(None, "GPUs for the evaluation, e.g. 6,7")
@@ -49,12 +52,14 @@ class WatchConfig:
 
 
 def read_metrics(output_path: str | Path, tag: str, data_names: str) -> Metrics:
-    """greedy_acc and sample_pass@1 of each benchmark, from ``OUT/<tag>/<benchmark>/samples.jsonl``."""
+    """greedy_acc and sample_pass@1 of each benchmark (a suite: each of its benchmarks), from
+    ``OUT/<tag>/<benchmark>/samples.jsonl``."""
+    from evalkit.benchmarks.loading import expand_names
     from evalkit.reporting.metrics import aggregate
     from evalkit.run.store import read_records
 
     out: Metrics = {}
-    for bench in filter(None, (b.strip() for b in data_names.split(","))):
+    for bench in expand_names(filter(None, (b.strip() for b in data_names.split(",")))):
         records = read_records(Path(output_path) / tag / bench / "samples.jsonl")
         summary = aggregate(records, ks=(), maj_ks=()).to_dict() if records else {}
         out[bench] = {m: summary.get(m) for m in METRICS}
@@ -73,7 +78,11 @@ def subprocess_evaluator(config: WatchConfig, command: Callable[[Checkpoint], li
     def evaluate(ckpt: Checkpoint) -> Metrics:
         cmd = command(ckpt)
         print(f"evaluating step {ckpt.global_step}: {shlex.join(cmd)}", file=sys.stderr, flush=True)
-        if (rc := subprocess.run(cmd, env=env).returncode) != 0:
+        try:
+            rc = subprocess.run(cmd, env=env).returncode
+        except OSError as e:  # --python does not exist or cannot run: a failure like any other
+            raise RuntimeError(f"evaluation could not start ({e}): {shlex.join(cmd)}") from e
+        if rc != 0:
             raise RuntimeError(f"evaluation exited with {rc}: {shlex.join(cmd)}")
         return read_metrics(config.output_path, ckpt.tag, config.data_names)
 
@@ -127,29 +136,46 @@ class Watcher:
             print(f"checkpoint {path} holds no weight files (*.safetensors, pytorch_model*.bin): not evaluated "
                   "until they appear", file=sys.stderr)  # fmt: skip
 
+    @property
+    def merge_python(self) -> str:
+        return self.config.merge_python or self.config.python
+
     def _unmerged(self, ckpt: Checkpoint) -> int:
+        """Merge (``--merge``) or advise the merge command; a failed merge is recorded and retried like a failed
+        evaluation (``--retries``), then left failed in ``watch.json``: the watcher goes on either way."""
         if self.config.merge:
-            merge(ckpt, self.config.python)
-            return 1
+            try:
+                merge(ckpt, self.merge_python)
+            except MergeError as e:
+                self._record(ckpt, {"stage": "merge"}, e)
+                return int(not self._done(str(ckpt.path)))  # retries left: tried again next poll
+            return 1  # the merged directory is evaluated once it has settled (next polls)
         if ckpt.path not in self.advised:
             self.advised.add(ckpt.path)
             print(f"veRL checkpoint {ckpt.path} holds FSDP shards; merge it to HF first "
-                  f"(or pass --merge):\n  {shlex.join(ckpt.merge_command(self.config.python))}", file=sys.stderr)  # fmt: skip
+                  f"(or pass --merge):\n  {shlex.join(ckpt.merge_command(self.merge_python))}", file=sys.stderr)  # fmt: skip
         return 0
 
     def _evaluate(self, ckpt: Checkpoint) -> None:
+        try:
+            metrics = self.evaluate(ckpt)
+        except RuntimeError as e:
+            self._record(ckpt, {}, e)
+        else:
+            self._record(ckpt, {"metrics": metrics})
+
+    def _record(self, ckpt: Checkpoint, extra: dict[str, Any], error: Exception | None = None) -> None:
+        """Store one attempt at ``ckpt`` (its metrics, or its error) in ``watch.json`` and print the table."""
         attempts = self.results.get(str(ckpt.path), {}).get("attempts", 0) + 1
         entry: dict[str, Any] = {"trainer": ckpt.trainer, "global_step": ckpt.global_step, "tag": ckpt.tag,
-                                 "attempts": attempts}  # fmt: skip
-        try:
-            entry["metrics"] = self.evaluate(ckpt)
-        except RuntimeError as e:
+                                 "attempts": attempts, **extra}  # fmt: skip
+        if error is not None:
             left = self.config.retries + 1 - attempts
             print(
-                f"error (attempt {attempts}, {left} retr{'y' if left == 1 else 'ies'} left): {e}",
+                f"error (attempt {attempts}, {left} retr{'y' if left == 1 else 'ies'} left): {error}",
                 file=sys.stderr,
             )
-            entry["error"] = str(e)
+            entry["error"] = str(error)
         self.results[str(ckpt.path)] = entry
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
         self.state_path.write_text(json.dumps(self.results, indent=2))

@@ -63,7 +63,7 @@ def test_sharded_checkpoint_needs_every_shard(tmp_path: Path) -> None:
 
 def watch_args(root: Path, out: Path) -> Namespace:
     return Namespace(ckpt_root=str(root), output_path=str(out), once=True, settle=0.0, interval=0.0, merge=False,
-                     python="py", cuda_visible_devices=None, data_names="aime24,amc23", backend="transformers",
+                     merge_python=None, python="py", cuda_visible_devices=None, data_names="aime24,amc23", backend="transformers",
                      n_sampling=1, max_gen_tokens=4, data_dir=None, eval_args="--seed 3", retries=1)  # fmt: skip
 
 
@@ -237,3 +237,71 @@ def test_the_evaluation_subprocess_ignores_a_shadowing_folder(
     evaluator = watch_module.subprocess_evaluator(watch_config(args), lambda c: eval_command(args, c))
     assert evaluator(Checkpoint("trl", 1, tmp_path)) == {}
     assert seen["PYTHONSAFEPATH"] == "1"
+
+
+def fake_merger(tmp_path: Path, model: Path | None) -> Path:
+    """A stand-in for an environment's python running ``-m verl.model_merger merge ... --target_dir DIR``:
+    without ``model`` it fails as the evaluation environment's python does (no veRL); with it, it copies
+    ``model`` to the target directory as the merger would write the merged HF model."""
+    script = tmp_path / ("merger-ok" if model else "merger-fails")
+    if model is None:
+        body = "echo 'Traceback (most recent call last):' >&2\necho \"ModuleNotFoundError: No module named 'verl'\" >&2\nexit 1"
+    else:
+        body = f'for a; do last="$a"; done\nmkdir -p "$last" && cp -r {model}/. "$last"/'
+    script.write_text(f"#!/bin/sh\n{body}\n")
+    script.chmod(0o755)
+    return script
+
+
+def test_a_failed_merge_is_recorded_retried_and_the_watcher_goes_on(
+    ckpt_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calls: list[int] = []
+    args = watch_args(ckpt_root, tmp_path / "eval")
+    args.merge, args.merge_python = True, str(fake_merger(tmp_path, None))
+    watcher = watch(watch_config(args), lambda c: calls.append(c.global_step) or {})  # retries=1
+    assert sorted(calls) == [2, 4, 6, 10]  # every other checkpoint evaluated
+    unmerged = str(ckpt_root / "verl/ckpts/proj/exp/global_step_8/actor")
+    entry = json.loads((tmp_path / "eval/watch.json").read_text())[unmerged]
+    assert entry["stage"] == "merge" and entry["attempts"] == 2 and entry["global_step"] == 8
+    assert "merge exited with 1: ModuleNotFoundError: No module named 'verl'" in entry["error"]
+    assert args.merge_python in entry["error"]  # the merger ran under --merge_python
+    err = capsys.readouterr().err
+    assert "attempt 2, 0 retries left" in err and "Traceback" in err  # the merger's output is shown
+    assert "error" in watcher.results[unmerged]
+
+
+def test_merge_python_defaults_to_python_and_a_merged_checkpoint_is_evaluated(
+    ckpt_root: Path, tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evalkit.cli.main import main
+
+    args = watch_args(ckpt_root, tmp_path / "eval")
+    assert Watcher(watch_config(args), lambda c: {}).merge_python == "py"
+    args.merge, args.python = True, str(fake_merger(tmp_path, tiny_model_dir))
+    calls: list[Path] = []
+    watch(watch_config(args), lambda c: calls.append(c.path) or {})
+    assert ckpt_root / "verl/ckpts/proj/exp/global_step_8/merged_hf" in calls
+    # The flag exists on the command line, and a merger that cannot start is a failure like any other.
+    args.merge_python = str(tmp_path / "no-such-python")
+    config = watch_config(args)
+    watcher = Watcher(config, lambda c: {})
+    assert watcher._unmerged(Checkpoint("verl", 9, tmp_path / "global_step_9/actor", merged=False)) == 1
+    assert "merge could not start" in watcher.results[str(tmp_path / "global_step_9/actor")]["error"]
+    assert (
+        main(["watch", str(tmp_path / "missing"), "--output_path", str(tmp_path), "--merge_python", "x"]) == 2
+    )
+
+
+def test_watch_reads_the_metrics_of_each_benchmark_of_a_suite(tmp_path: Path) -> None:
+    from evalkit.run.records import SampleRecord
+    from evalkit.run.store import RunStore
+
+    for bench in ("aime24", "minerva_math"):
+        store = RunStore(tmp_path / "step1" / bench)
+        store.run_dir.mkdir(parents=True)
+        store.append([SampleRecord("p", "greedy", 0, None, "h", "r", 3, "stop", "1", "1", True, "exact", "")])
+    metrics = watch_module.read_metrics(tmp_path, "step1", "rl_math")
+    assert list(metrics) == ["aime24", "aime25", "amc23", "math_500", "minerva_math", "olympiadbench"]
+    assert metrics["aime24"]["greedy_acc"] == metrics["minerva_math"]["greedy_acc"] == 100.0
+    assert metrics["amc23"]["greedy_acc"] is None

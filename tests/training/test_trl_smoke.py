@@ -11,7 +11,8 @@ pytest.importorskip("trl")
 
 from evalkit.cli.main import main
 from evalkit.training.checkpoints import discover
-from evalkit.training.smoke import reward_history, toy_sums, train_grpo
+from evalkit.training.rewards import trl_reward
+from evalkit.training.smoke import completer, evaluate, reward_history, sum_problems, toy_sums, train_grpo
 
 
 @pytest.mark.slow
@@ -25,6 +26,16 @@ def test_grpo_trains_logs_rewards_and_its_checkpoint_is_evaluated(
     assert [step for step, _ in history] == [1, 2]
     assert all(0.0 <= reward <= 1.0 for _, reward in history)
     assert any("rewards/evalkit_correct/mean" in h for h in trainer.state.log_history)
+
+    # The smoke run's evaluation on the trained model: greedy answers to every problem, against the best
+    # constant answer (what a model that ignores the question scores).
+    from transformers import AutoTokenizer
+
+    result = evaluate(
+        completer(trainer.model, AutoTokenizer.from_pretrained(model), 3), sum_problems(1), trl_reward()
+    )
+    assert set(result.answers) == {"0+0", "0+1", "1+0", "1+1"} and result.samples == 1
+    assert 0.0 <= result.accuracy <= 1.0 and result.constant_accuracy == pytest.approx(1 / 3)
 
     (ckpt,) = discover(tmp_path / "run")
     assert (ckpt.trainer, ckpt.global_step) == ("trl", 2)

@@ -201,7 +201,9 @@ def _evaluate(config: EvalConfig, root: Path, log: TextIO) -> EvalResults:
     ]
     if not overwrite:  # a run the stored one refuses is refused now, before any engine loads
         for b in todo:
-            check_resumable(b, template, root / b.name, sampling, model=config.model_path, tokenizer=tokenizer)
+            check_resumable(
+                b, template, root / b.name, sampling, model=config.model_path, tokenizer=tokenizer
+            )
     if todo:
         _require_vllm_platform(config)
         _check_model_path(config)

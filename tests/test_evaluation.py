@@ -58,9 +58,10 @@ def test_evaluate_closes_the_sampler_it_built(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fails: bool
 ) -> None:
     """In a long-lived process (a notebook, a watcher) each call's ranks give their GPUs back."""
+    from scripted import ScriptedSampler
+
     from evalkit.benchmarks.loading import load_benchmark
     from evalkit.benchmarks.templates import load_template
-    from scripted import ScriptedSampler
 
     template = load_template("r1-distilled-qwen")
     golds = {template.render(p.problem): p.gold for p in load_benchmark("aime24", data_dir).problems}

@@ -120,7 +120,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     except KeyboardInterrupt as e:
         what, code = interrupted(e)
-        print(f"{PROG}: {what}; stored samples are kept and the run is unlocked, rerun to resume", file=sys.stderr)
+        print(
+            f"{PROG}: {what}; stored samples are kept and the run is unlocked, rerun to resume",
+            file=sys.stderr,
+        )
         return code
     print(f"Evaluation output to {results.aggregate_path}")
     print(render_table(*results.table()))

@@ -37,8 +37,8 @@ from evalkit.errors import UsageError
 from evalkit.graders import ResponseContext, Verdict, audit, grade_many
 from evalkit.graders.saved import GOLD_FIELDS, Item, read_items, verdict_lines
 from evalkit.reporting.areal_files import AReaLFolderError, is_areal_folder, policy_for, read_areal_folder
-from evalkit.run.records import SampleRecord
 from evalkit.run.lock import run_lock
+from evalkit.run.records import SampleRecord
 from evalkit.run.regrade import accuracy, grader_section, regrade
 from evalkit.run.store import RunStore, StoreError, find_runs
 

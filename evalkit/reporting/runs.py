@@ -69,7 +69,9 @@ def incomplete(runs: Mapping[str, Run]) -> list[str]:
     for name, run in runs.items():
         expected = expected_samples(run.settings)
         if expected is not None and len(run.records) < expected:
-            lines.append(f"{name} is incomplete: {expected - len(run.records):,} of {expected:,} samples missing")
+            lines.append(
+                f"{name} is incomplete: {expected - len(run.records):,} of {expected:,} samples missing"
+            )
     return lines
 
 

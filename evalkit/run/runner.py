@@ -230,7 +230,9 @@ def run_benchmarks(
     stored records is noted on ``out`` (default stderr)."""
     dirs = [Path(run_dir).resolve() for _, run_dir in runs]
     if len(set(dirs)) != len(dirs):
-        raise ValueError(f"run directories named twice: {sorted({str(d) for d in dirs if dirs.count(d) > 1})}")
+        raise ValueError(
+            f"run directories named twice: {sorted({str(d) for d in dirs if dirs.count(d) > 1})}"
+        )
     backend = sampler.describe()
     checked = [_Opening.check(b, Path(d), template, backend, config, tokenizer, overwrite) for b, d in runs]
     prepared: list[_Run] = []

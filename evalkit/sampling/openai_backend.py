@@ -132,13 +132,20 @@ class OpenAISampler(BatchCall):
             for _ in range(workers):
                 todo.put(None)
 
-    def _work(self, todo: "queue.SimpleQueue[Job | None]", results: "queue.SimpleQueue[Result]", stop: threading.Event) -> None:
+    def _work(
+        self,
+        todo: "queue.SimpleQueue[Job | None]",
+        results: "queue.SimpleQueue[Result]",
+        stop: threading.Event,
+    ) -> None:
         session = Session()
         try:
             while (job := todo.get()) is not None and not stop.is_set():
                 try:
-                    results.put((job.id, self._complete(session, job.prompt, job.seed, job.params, stop), None))
-                except BaseException as exc:  # noqa: BLE001 - handed to the stream, which raises it
+                    results.put(
+                        (job.id, self._complete(session, job.prompt, job.seed, job.params, stop), None)
+                    )
+                except BaseException as exc:
                     results.put((job.id, None, exc))
         finally:
             session.close()

@@ -308,7 +308,11 @@ def test_n_sampling_above_areal_n_times_m_is_an_error_and_below_it_a_note(
     from evalkit.cli.eval_inputs import resolve_samples
     from evalkit.errors import UsageError
 
-    with pytest.raises(UsageError, match=r"--n_sampling 64 exceeds --num_sample_nodes 8 x --samples_per_node 4 = 32"):
+    with pytest.raises(
+        UsageError, match=r"--n_sampling 64 exceeds --num_sample_nodes 8 x --samples_per_node 4 = 32"
+    ):
         resolve_samples(argparse.Namespace(n_sampling=64, num_sample_nodes=8, samples_per_node=4))
     resolve_samples(argparse.Namespace(n_sampling=16, num_sample_nodes=8, samples_per_node=4))
-    assert "note: 32 samples per problem: --num_sample_nodes 8 x --samples_per_node 4" in capsys.readouterr().err
+    assert (
+        "note: 32 samples per problem: --num_sample_nodes 8 x --samples_per_node 4" in capsys.readouterr().err
+    )

@@ -113,7 +113,11 @@ def test_nodes_times_samples_per_node_relayout_keeps_arealss_own_files(
     capsys.readouterr()
     assert main([*base, "--n_sampling", "16", "--num_sample_nodes", "4", "--samples_per_node", "2"]) == 2
     err = capsys.readouterr().err
-    assert "--n_sampling 16 exceeds" in err and "--num_sample_nodes 4" in err and len(err.strip().splitlines()) == 1
+    assert (
+        "--n_sampling 16 exceeds" in err
+        and "--num_sample_nodes 4" in err
+        and len(err.strip().splitlines()) == 1
+    )
 
 
 def test_aggregates_keep_every_benchmark_and_areal_table(

@@ -106,7 +106,7 @@ def test_a_refusal_among_several_benchmarks_writes_none_of_them(
     other["sampling"]["temperature"] = 0.9  # ... but "b" is refused: nothing may be written to "a" either
     (tmp_path / "b" / "manifest.json").write_text(json.dumps(other))
     before = snapshot(tmp_path)
-    with pytest.raises(StoreError, match="sampling.temperature"):
+    with pytest.raises(StoreError, match=r"sampling\.temperature"):
         runner.run_benchmarks(
             [(bench, tmp_path / "a"), (bench, tmp_path / "b")],
             template,
@@ -184,9 +184,7 @@ def test_report_during_an_appending_evaluation_loses_nothing(
     assert (RunStore(run_dir).manifest() or {})["grader"]["version"] == 1  # a reader never writes
 
 
-def test_a_benchmark_named_twice_is_sampled_and_stored_once(
-    base_args: list[str], tmp_path: Path
-) -> None:
+def test_a_benchmark_named_twice_is_sampled_and_stored_once(base_args: list[str], tmp_path: Path) -> None:
     args = [*base_args]
     args[args.index("aime24")] = "aime24,aime24"
     assert eval_main(args) == 0

@@ -106,7 +106,14 @@ def server() -> Iterator[Server]:
 
 def client(server: Server, **kwargs: Any) -> OpenAISampler:
     host, port = server.server_address[:2]
-    options = {"max_concurrency": 3, "max_retries": 2, "timeout": 0.5, "backoff": 0.01, "notify": print, **kwargs}
+    options = {
+        "max_concurrency": 3,
+        "max_retries": 2,
+        "timeout": 0.5,
+        "backoff": 0.01,
+        "notify": print,
+        **kwargs,
+    }
     return OpenAISampler(f"http://{host}:{port}", "tiny", **options)
 
 
@@ -148,7 +155,9 @@ def test_retries_are_bounded_and_client_errors_are_not_retried(server: Server) -
     with pytest.raises(OpenAIServerError, match=r"giving up after 3 attempts over \d+ s: HTTP 503"):
         client(server)([SampleRequest("always-503", (1,))], PARAMS)
     assert server.attempts["always-503|1"] == 3
-    with pytest.raises(OpenAIServerError, match=r"refused the request \(HTTP 400: .*bad request.*--max_gen_tokens") as info:
+    with pytest.raises(
+        OpenAIServerError, match=r"refused the request \(HTTP 400: .*bad request.*--max_gen_tokens"
+    ) as info:
         client(server)([SampleRequest("bad", (1,))], PARAMS)
     assert info.value.refused
     assert server.attempts["bad|1"] == 1
@@ -183,7 +192,9 @@ def test_a_restart_is_ridden_out_with_one_line_per_wait() -> None:
     host, port = probe.server_address[:2]
     probe.server_close()  # the port is free: requests are refused until the server comes back
     lines: list[str] = []
-    sampler = OpenAISampler(f"http://{host}:{port}", "tiny", backoff=0.05, max_backoff=0.2, notify=lines.append)
+    sampler = OpenAISampler(
+        f"http://{host}:{port}", "tiny", backoff=0.05, max_backoff=0.2, notify=lines.append
+    )
     defaults = OpenAISampler("http://x", "m")
     assert defaults.max_retries * defaults.max_backoff >= 600 <= defaults.retry_deadline  # minutes, not 31 s
     restarted: list[Server] = []

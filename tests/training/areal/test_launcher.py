@@ -290,7 +290,9 @@ def test_hub_ids_are_not_taken_for_relative_paths(tmp_path: Path) -> None:
                      fileroot="runs", config_out=None, log_file=None, python="venv/bin/python")  # fmt: skip
     resolved = launcher.resolve_paths(args, cwd=str(tmp_path))
     assert resolved.model_path == "deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B"
-    assert resolved.fileroot == str(tmp_path / "runs") and resolved.python == str(tmp_path / "venv/bin/python")
+    assert resolved.fileroot == str(tmp_path / "runs") and resolved.python == str(
+        tmp_path / "venv/bin/python"
+    )
 
 
 GUIDE_LINES = (

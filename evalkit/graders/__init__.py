@@ -1,9 +1,11 @@
 """Stage 3, the grader: symbolic grading of math answers, extraction kept apart from equivalence checking.
 
-``extract`` finds the final answer, ``normalize`` and ``parse`` read it, ``equivalence`` and
-``symbolic`` decide equivalence, ``pool`` runs sympy in time- and memory-limited workers, and
-``engine`` ties them together with a cache; ``context`` turns how a response was made (truncated,
-reasoning opened by the prompt, the gold's type) into the extraction it gets. ``version`` numbers
+``extract`` finds the final answer (``choice`` the option letter of a multiple-choice answer),
+``normalize`` and ``parse`` (with ``brackets``, ``nodes``, ``numbers``, ``kinds``) read it,
+``equivalence`` (with ``structures``, ``intervals``, ``leaves``, ``arithmetic``) and ``symbolic`` decide
+equivalence, ``pool`` runs sympy in time- and memory-limited workers, and ``engine`` ties them together
+with a cache; ``context`` turns how a response was made (truncated, reasoning opened by the prompt, the
+gold's type) into the extraction it gets. ``version`` numbers
 the verdicts it gives; ``audit`` cross-checks them with Math-Verify; ``saved`` reads saved
 generations back for re-grading. Imports nothing of evalkit's other stages.
 """

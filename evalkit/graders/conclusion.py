@@ -26,7 +26,13 @@ _PROSE = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]{2,}\s+[a-zA-Z]{2,}\b")
 # LaTeX written without math delimiters: "the value is \\frac{3}{4}"
 _BARE_TEX = re.compile(r"\\(?:[dt]?frac\{[^{}$]{1,40}\}\{[^{}$]{1,40}\}|sqrt\{[^{}$]{1,40}\}|pi\b)")
 _COEFFICIENT_BEFORE = re.compile(r"(?:[-−]?\d{1,6}\s?|[-−]?)$")  # "2\\sqrt{3}", "-\\frac{1}{2}"
-_NUMBER = r"[-−]?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?"
+# a number; also a time of day (3:45), a multiple of pi (12π) or a square root in plain text (sqrt(3)/3, 2√2)
+_ROOT = r"(?:√\d+|sqrt\(\d+\))"
+_NUMBER = (
+    rf"[-−]?(?:\d+(?:,\d{{3}})*(?:\.\d+)?(?:\s?{_ROOT})?|{_ROOT})(?:/\d+|:[0-5]\d(?!\d))?(?:π(?:/\d+)?)?"
+)
+# a tuple of numbers in plain text: "(3, π/2)", "(1, -2)"
+_PLAIN_TUPLE = re.compile(r"\(\s*[-−]?[\d√π][\w./π√^]*(?:\s*,\s*[-−]?[\d√π][\w./π√^]*)+\s*\)")
 _SCALE = r"(?:\s*%|\s+percent\b|\s+(?:thousand|million|billion|trillion)\b)?"
 # a number, or a plain-text arithmetic chain "12 + 30 + 41 = 83", with a percent or scale word
 _OPERATOR = r"(?:\s*[-+*/×÷·=–−^]\s*|\s+[xX]\s+|(?=\())"  # "128 x 0.50", "1000 – 750", "2^99", "2(6 + 1)"
@@ -59,12 +65,21 @@ _COPULA = re.compile(_WORD_COPULAS + "|=|≈", re.IGNORECASE)
 _CLAUSE = re.compile(
     r",\s*(?:and|so|then|thus|hence|therefore)\b(?!\s*[§\d(−-])|;\s|\s+so\s+(?=\w)", re.IGNORECASE
 )  # not a list's last item: "2, 3, and 5"
+# a quantity in two units: "4 hours and 30 minutes", "5 feet 6 inches" (not the number 4)
+_COMPOUND_UNIT = (
+    r"(?:hours?|hrs?|minutes?|mins?|seconds?|secs?|days?|weeks?|months?|years?|feet|foot|ft|inch(?:es)?"
+    r"|pounds?|lbs?|ounces?|oz|meters?|metres?|centimeters?|cm|kilograms?|kg|grams?|dollars?|cents?)"
+)
+_COMPOUND = re.compile(
+    rf"\d+(?:\.\d+)?\s*{_COMPOUND_UNIT}(?:\s*,\s*|\s+and\s+|\s+)\d+(?:\.\d+)?\s*{_COMPOUND_UNIT}\b",
+    re.IGNORECASE,
+)
 _LIST_GAP = re.compile(r"(?:\s|,|\band\b|\bor\b)*", re.IGNORECASE)
 # commentary after the assertion: "..., which is more than Tom", "... because ..."
 _COMMENTARY = re.compile(
-    r",\s*(?:because|since|so that|as|assuming|provided|where|given|if|when|unless)\b|\s(?:because|since)\b",
+    r",\s*(?:because|since|so that|as|assuming|provided|where|given|if|when|unless)\b|\s(?-i:because|since)\b",
     re.IGNORECASE,
-)  # "..., assuming she had no supporters at t = 0"
+)  # "..., assuming she had no supporters at t = 0"; not a new sentence after display math: "$$Since ..."
 # what may stand between a copula and the value it asserts
 # a full stop that ends an abbreviation, not a sentence: "Dr. Zaius has $10,455"
 NOT_ABBREVIATION = r"(?<!\bDr)(?<!\bMr)(?<!\bMrs)(?<!\bMs)(?<!\bSt)(?<!\bvs)(?<!\bNo)(?<!\bi\.e)(?<!\be\.g)"
@@ -74,7 +89,7 @@ _EXISTENTIAL = re.compile(
     r"\bthere\s+(?:is|are|was|were|will\s+be)\s+(?:a\s+total\s+of\s+|exactly\s+|only\s+)?$", re.IGNORECASE
 )
 # a function's argument list: "g'(1)", "S(6, 6, 6)", "\cos(1)": not values
-_ARGUMENTS = re.compile(r"(?<=[A-Za-z'])\([^()]{0,60}\)")
+_ARGUMENTS = re.compile(r"(?<=[A-Za-z'])(?<!sqrt)\([^()]{0,60}\)")
 _FILLER = re.compile(
     r"(?:\s|[,:*]|\b(?:a|an|the|total|of|to|equal|approximately|about|around|roughly|exactly|just|only|then"
     r"|therefore|thus|now|still|at|least|most|in|all|simply|also|worth|given|by|be|left|equivalent"
@@ -113,6 +128,25 @@ _DISCLAIMER = re.compile(
     r"|do not know|failed)\b",
     re.IGNORECASE,
 )
+# a last word that needs more after it: "we first multiply 3 by", "the hypotenuse is" (cut off)
+_DANGLING = re.compile(
+    r"\b(?:the|an|of|to|by|with|and|or|is|are|was|were|that|which|from|for|than|because|into|we|our|its|their"
+    r"|these)\s*$",
+    re.IGNORECASE,
+)
+# a marked conclusion that names the one who is first by some measure, and no value: "Therefore, Evelyn
+# has the greatest average speed."
+_NAMED_WINNER = re.compile(
+    r"[*\s]*(?:therefore|thus|hence|so|in\s+conclusion|conclusion)\b[,:*\s]*"
+    r"((?-i:[A-Z][a-z]+)\s+(?:[a-z]+\s+){1,3}?(?:the\s+)?(?:most|least|[a-z]{2,}est)\b[^.!?]{0,60})[.!]?[*\s]*",
+    re.IGNORECASE,
+)
+# a loop of working or doubting rather than of an answer statement
+_LOOP_WORK = re.compile(
+    r"\b(?:let\s+me|let's|let\s+us|wait|maybe|perhaps|recompute|recheck|check|verify|try|hmm|but|however"
+    r"|actually|suppose|if)\b",
+    re.IGNORECASE,
+)
 _TRUNCATED_END = frozenset(",;:([{+-=\\^_&/<|")
 
 
@@ -145,7 +179,7 @@ def ending(text: str) -> Ending:
     ):
         return Ending.NONE  # cut off inside a box, a fraction, a calculator annotation or math
     if last.isalpha():
-        return Ending.OPEN
+        return Ending.NONE if _DANGLING.search(line[-12:]) else Ending.OPEN
     return Ending.CLEAN
 
 
@@ -154,6 +188,21 @@ def looping(text: str) -> bool:
     tail = text.rstrip()[-LOOP_WINDOW:]
     unit = tail[-LOOP_UNIT:]
     return len(unit.strip()) >= LOOP_UNIT // 4 and tail.count(unit) >= LOOP_REPEATS
+
+
+def settled_value(block: str) -> str | None:
+    """The value the statements of a repeated block assert, when they all assert the same one (a loop
+    of "The original price of the shirt was $36."); None when no statement asserts a value with a
+    word copula, when they differ, or when the block is work or doubt ("Let me recompute: 3 + 4 = 7")."""
+    if _LOOP_WORK.search(block):
+        return None
+    values = set()
+    for statement in _statements(block)[1:-1]:  # the first and the last may be cut
+        if WORD_COPULA.search(_outside_math(statement)) is not None:
+            value = statement_value(statement)
+            if value is not None:
+                values.add(value)
+    return values.pop() if len(values) == 1 else None
 
 
 def concluding_value(text: str, end: Ending) -> str | None:
@@ -178,6 +227,8 @@ def _value(statements: list[str], end: Ending, text: str) -> str | None:
         lines = [line for line in _tail(text).split("\n") if line.strip()][-3:]
         plain = len(lines) >= 2 and not any(line.rstrip()[-1] in ".!?:" for line in lines[:-1])
         return _open_value(statements, plain)
+    if statements and (named := _NAMED_WINNER.fullmatch(statements[-1])) and not _values(statements[-1]):
+        return named.group(1)  # "Therefore, Evelyn has the greatest average speed." names its answer
     for statement in reversed(statements[-MAX_STATEMENTS:]):
         value = statement_value(statement)
         if value is not None:
@@ -258,14 +309,9 @@ def _clause_value(clause: str, figures: bool = True) -> str | None:
         if index is not None and _FILLER.fullmatch(masked, copula.end(), values[index][0]):
             asserted = index
     if asserted is not None:
-        listed = [values[asserted]]
-        for value in values[asserted + 1 :]:
-            if not _LIST_GAP.fullmatch(masked, listed[-1][1], value[0]):
-                break
-            listed.append(value)
-        return ", ".join(value[2] for value in listed)
+        return _listed(clause, masked, values, asserted)
     if _LEAD.fullmatch(masked, 0, values[0][0]):  # the value the clause opens with: "4,200 ways ..."
-        return values[0][2]
+        return _listed(clause, masked, values, 0)
     for start, _, value, _ in values:  # the object of a verb: "8 appears 300 times", "can form 15 numbers"
         if _VERB_BEFORE.search(masked, max(0, start - 40), start):
             return value
@@ -280,6 +326,20 @@ def _clause_value(clause: str, figures: bool = True) -> str | None:
     return None
 
 
+def _listed(clause: str, masked: str, values: list[tuple[int, int, str, str]], first: int) -> str:
+    """The value at ``first`` with the values listed after it ("are 2, 3 and 5", "$x = 2$ or $x = 3$");
+    a compound quantity ("4 hours and 30 minutes") as written."""
+    compound = _COMPOUND.match(masked, values[first][0])
+    if compound is not None:
+        return clause[compound.start() : compound.end()]
+    listed = [values[first]]
+    for value in values[first + 1 :]:
+        if not _LIST_GAP.fullmatch(masked, listed[-1][1], value[0]):
+            break
+        listed.append(value)
+    return ", ".join(value[2] for value in listed)
+
+
 def _values(statement: str) -> list[tuple[int, int, str, str]]:
     """(start, end, value, kind) of the math, numbers, arithmetic chains and number words ("Four
     containers ...") in a statement, in order; kind is "chain" (the last side of an equality chain),
@@ -292,6 +352,10 @@ def _values(statement: str) -> list[tuple[int, int, str, str]]:
         for start, end, content in spans
         if not _NAME.fullmatch(content) and content.strip() not in ("%", "\\%")  # "78$\\%$"
     ]
+    if "(" in masked:  # plain tuples are one value each: "the polar coordinates are (3, π/2)"
+        tuples = [(m.start(), m.end()) for m in _PLAIN_TUPLE.finditer(masked)]
+        found += [(start, end, statement[start:end], True) for start, end in tuples]
+        masked = _mask(masked, [(start, end, "") for start, end in tuples])
     found += [
         (m.start(), m.end(), m.group().replace("$", "").strip(), True)
         for m in _PLAIN_VALUE.finditer(masked)

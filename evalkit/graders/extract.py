@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal, NamedTuple
 
 from evalkit.graders.conclusion import (
+    LOOP_UNIT,
+    LOOP_WINDOW,
     NOT_ABBREVIATION,
     WORD_COPULA,
     Ending,
     concluding_value,
-    disclaims,
     ending,
     first_value,
     has_words,
@@ -29,6 +30,7 @@ from evalkit.graders.conclusion import (
     last_number,
     last_side,
     looping,
+    settled_value,
     statement_value,
 )
 from evalkit.graders.escapes import damaged, repair_escapes
@@ -47,6 +49,7 @@ _BOX_SEPARATOR = re.compile(
 # "答案是", "Answer \[ 14 \]", "Answer $$ 14 $$", GSM8K's "#### 42"; not "put your final answer within ...".
 _ANSWER_PHRASE = re.compile(
     r"(?:final\s+answer(?:\s*(?:is\b|:)|\s*\*\*|[ \t]*(?=\n))|answer\s+is\b|answer\s*:|答案\s*[是为為:：]|【答案】"
+    r"|(?:correct|right|best)\s+(?:choice|option)\s+is\b"
     r"|\banswer[ \t]*(?=\$\$|\\\[)|####[ \t]*(?=[-$\d]))[\s:*]*",
     re.IGNORECASE,
 )
@@ -61,7 +64,10 @@ _END_TOKENS = re.compile(
 _CLOSING_A = re.compile(r"[ \t]*A:[ \t]*(?=\S)")  # a Q/A-format response's closing "A: 26" line
 # the answer field of a JSON object: {"reasoning": "...", "answer": "83"}
 _JSON_FIELD = re.compile(r'[{,]\s*"(?:final[_ ]?answer|answer)"\s*:\s*', re.IGNORECASE)
-_GUESS = re.compile(r"\b(?:maybe|perhaps|might|guess|try|trying|suppose|if)\b", re.IGNORECASE)
+_GUESS = re.compile(
+    r"\b(?:maybe|perhaps|might|guess|try|trying|suppose|if|so\s+far|seems?|probably|tentative(?:ly)?)\b",
+    re.IGNORECASE,
+)
 # a part label opening a line: "(a)", "**(b)**", "c)", "Part (a):", "Part b"
 _PART_LABEL = re.compile(r"(?m)^[ \t>#*-]*(?:[Pp]art\s*)?\(?([a-h])\)|^[ \t>#*-]*[Pp]art\s+([a-h])\b")
 _BOX_PREFIX = re.compile(r"(?:\s*\\(?:boxed|fbox)\s*\{)+")
@@ -73,6 +79,51 @@ _INLINE_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]"
 _SENTENCE_END = re.compile(NOT_ABBREVIATION + r"\.(?:\s|$)|。|\n")
 # where a plain-text answer gives way to commentary: "12, which checks", "5 because ..."
 _CLAUSE = re.compile(r",\s+(?!(?:and|or)\b)[a-z]{2,}\b|\s+\(?(?:because|since|which)\b")
+
+# where the model's turn ended and it went on to write another: an end-of-turn token or chat-template
+# header with text before it, a "Human:"/"User:" line, or a system prompt ("You are an AI assistant ...")
+_TURN_TOKEN = re.compile(
+    r"<(?:\|(?:im_end|im_start|eot_id|start_header_id|endoftext|end_of_text|end)\|>|/s>|eos>)"
+)
+_TURN_LINE = re.compile(
+    r"\n[ \t]*(?:(?:Human|User|HUMAN|USER)[ \t]*:"
+    r"|You\s+are\s+an?\s+(?:AI\s+|helpful\s+|honest\s+|harmless\s+|large\s+language\s+model\s+)*assistant\b)"
+)
+# a new problem after a finished statement ("... I hope it is correct.\n\nProblem: ...")
+_NEW_PROBLEM = re.compile(r"\n[ \t]*\n[ \t]*(?:Problem|Question)[ \t]*:")
+# a confidence statement: "Confidence: 95%", "**Confidence Level:** \boxed{100\%}", "(Confidence: 90%)"
+# (a label opening a line or a bracket: "The confidence level is 95%" may be the answer itself)
+_CONFIDENCE = re.compile(
+    r"(?:^[ \t>#*-]*|[(\[][ \t]*)(?:\*\*|__)?[ \t]*confidence(?:[ \t]+(?:level|score|rating))?[ \t]*(?:\*\*|__)?"
+    r"[ \t]*[:：][ \t]*(?:\*\*|__)?\s*\$*\s*(?:\\boxed\s*\{\s*)?\d{1,3}(?:\.\d+)?\s*(?:\\?%|percent)?"
+    r"\s*\}?\s*\$*[ \t]*(?:\*\*|__)?[ \t]*[)\]]?\.?",
+    re.IGNORECASE | re.MULTILINE,
+)
+# after a box in the reasoning, doubt that abandons it ("Wait, that double counts ...")
+_DOUBT = re.compile(
+    r"\b(?:wait|but|however|actually|hmm|mistake|wrong|incorrect|recompute|recount|recheck|redo)\b",
+    re.IGNORECASE,
+)
+# what may stand between boxes of one final sentence that answer together ("the smaller root is
+# \boxed{2}, and the larger root is \boxed{3}"): a short gap with "and", no correction
+_SENTENCE_BOX_GAP = re.compile(r"[^.!?\n]{0,100}")
+_BOX_GAP_BLOCKER = re.compile(
+    r"\b(?:but|wait|however|actually|instead|not|no|wrong|incorrect|fails?|so|thus|hence|therefore|then|since"
+    r"|because|gives?|get|gets|yields?|implies|if|maybe|or|again|check(?:ing)?|first|initially|earlier|correct(?:ed|ing)?)\b",
+    re.IGNORECASE,
+)
+_BOX_GAP_JOINER = re.compile(r"\band\b")
+# math that follows the first in a phrase answer: "$x = 2$ or $x = 3$"
+_MORE_MATH = re.compile(r"\s*,?\s*(?:(?:and|or)\s+)?(?=\$|\\\()")
+_SENTENCE_REST = re.compile(r"[\s.,;!*]*(?:(?:\.|\n).*)?", re.DOTALL)  # nothing more in the sentence
+# a sentence that names the chosen option: "option D is correct", "choice (B) is the answer"
+_CHOSEN_OPTION = re.compile(
+    r"\b(?:option|choice|answer)\s*\(?((?-i:[A-E]))\)?\s+(?:is|must\s+be|would\s+be)\s+(?:the\s+)?(?:correct|right|answer)\b"
+    r"|\bI\s+(?:would\s+|will\s+|'ll\s+)?(?:choose|pick|select|go\s+with)\s+(?:option\s+|choice\s+)?\(?((?-i:[A-E]))\)?(?![\w(])",
+    re.IGNORECASE,
+)  # (also "I choose B", "I will go with (C)"; the letter in capitals)
+
+_CHOICE_WORDS = ("ption", "hoice", "nswer", "hoose", "pick", "elect", "go with")  # one is in every match
 
 Rule = Literal["box", "phrase", "structured", "conclusion", "think_box", "last_number"]
 
@@ -149,8 +200,12 @@ def find_answer(text: str, policy: ExtractionPolicy | None = None) -> Extraction
 
 def _find(text: str, policy: ExtractionPolicy) -> Extraction | None:
     """:func:`find_answer` on a repaired text."""
+    text = _own_turn(text)
     end_tokens = _END_TOKENS.search(text, max(0, len(text) - 200))
     text = text[: end_tokens.start()] if end_tokens else text
+    tail = text[-MAX_BOX_CHARS:]
+    if "onfidence" in tail and _CONFIDENCE.search(tail):  # "Confidence: 95%"
+        text = text[: len(text) - len(tail)] + _CONFIDENCE.sub("", tail)  # is not the answer
     close = text.rfind("</think>")
     if close >= 0:
         reasoning, text = text[:close], text[close + len("</think>") :]
@@ -161,24 +216,79 @@ def _find(text: str, policy: ExtractionPolicy) -> Extraction | None:
     unclosed = close < 0 and "<think>" in text
     if unclosed and ending(text) is not Ending.CLEAN:
         return None  # reasoning cut off before it closed: what it tried along the way is no answer
+    loop = looping(text)
+    if loop:
+        stated = _loop_answer(text, policy)
+        if stated is not None:  # the loop states answers: the one it settles on, or none
+            return stated or None
     box = _boxed_answer(text)
     if box is not None:
         return Extraction(box, "box") if box else None
     how = ending(text)
-    if looping(text):
-        return None
-    found = _stated_answer(text, policy)
-    if found is None and policy.conclusion and not unclosed:
+    found = None if loop else _stated_answer(text, policy)
+    if found is None and policy.conclusion and not unclosed and not loop:
         value = _bare_answer(text) or concluding_value(text, how)
         found = Extraction(value, "conclusion") if value else None
-    after = not text.strip() or how is not Ending.NONE or disclaims(text.rstrip()[-200:])  # no answer after
-    if found is None and policy.think_box and reasoning and after:
-        box = _committed_box(reasoning)
+    if found is None and policy.think_box and reasoning:  # nothing after the reasoning states an answer,
+        box = _committed_box(reasoning)  # or what follows it was cut off: its final box counts
         found = Extraction(box, "think_box") if box else None
+    if loop:
+        return found
     if found is None and policy.last_number_fallback and how is Ending.CLEAN and not unclosed:
         number = last_number(text[-MAX_BOX_CHARS:])
         found = Extraction(number, "last_number") if number else None
     return found
+
+
+def _own_turn(text: str) -> str:
+    """The response up to where the model went on to write a new chat turn (``<|im_start|>user``,
+    ``<|eot_id|><|start_header_id|>user``, a ``Human:`` line, a system prompt), or a new "Problem:"
+    after a finished statement. Substring searches first: most responses hold no marker."""
+    cut = len(text)
+    if "<" in text:
+        for match in _TURN_TOKEN.finditer(text):
+            if text[: match.start()].strip():
+                cut = match.start()
+                break
+    if (
+        ("U" in text and ("User" in text or "USER" in text))
+        or ("H" in text and ("Human" in text or "HUMAN" in text))
+        or ("Y" in text and "You are" in text)
+    ):
+        for match in _TURN_LINE.finditer(text, 0, cut):
+            if text[: match.start()].strip():
+                cut = match.start()
+                break
+    text = text[:cut]
+    asks = ("P" in text and "Problem" in text) or ("Q" in text and "Question" in text)
+    problem = _NEW_PROBLEM.search(text) if asks else None
+    if problem is not None and ending(text[: problem.start()]) is Ending.CLEAN:
+        text = text[: problem.start()]
+    return text
+
+
+def _loop_answer(text: str, policy: ExtractionPolicy) -> Extraction | Literal[""] | None:
+    """What a response that ends in a repetition loop states in the loop: the answer all its boxes
+    (else all its answer phrases) give, "" when they differ (a loop that never settles), None when
+    the loop states no answer."""
+    tail = text.rstrip()[-LOOP_WINDOW:]
+    last = len(tail) - LOOP_UNIT
+    previous = tail.rfind(tail[last:], 0, len(tail) - 1)
+    period = last - previous if 0 <= previous < last else len(tail)
+    block = tail[-3 * period :]
+    spans = _box_spans(block) or []
+    if spans:
+        values = {_unwrap(content.strip()) for _, _, content in spans}
+        return Extraction(values.pop(), "box") if len(values) == 1 else ""
+    if not policy.phrases:
+        return None
+    matches = list(itertools.islice(_ANSWER_PHRASE.finditer(block), 2 * MAX_PHRASES))
+    answers = {_answer_after(block, match) for match in matches[:-1]}  # the last copy may be cut off
+    answers.discard(None)
+    if not answers:
+        value = settled_value(block) if policy.conclusion else None  # "The price was $36." again and again
+        return Extraction(value, "conclusion") if value else None
+    return Extraction(answers.pop(), "phrase") if len(answers) == 1 else ""  # type: ignore[arg-type]
 
 
 def _bare_answer(text: str) -> str | None:
@@ -202,9 +312,17 @@ def _committed_box(reasoning: str) -> str | None:
     spans = _box_spans(reasoning)
     if not spans:
         return None
-    start, end, _ = spans[-1]
+    start, end, content = spans[-1]
     before = reasoning[max(0, start - 60) : start]
-    if reasoning[end:].lstrip(" $)\\]").startswith("?") or _GUESS.search(before[before.rfind(".") + 1 :]):
+    after = reasoning[end:]
+    sentence_after = after[: after.find(".") if "." in after[:80] else 80]
+    if after.lstrip(" $)\\]").startswith("?") or _GUESS.search(
+        before[before.rfind(".") + 1 :] + sentence_after
+    ):
+        return None
+    if (
+        _DOUBT.search(after) and _unwrap(content.strip()) not in after
+    ):  # abandoned: "Wait, that double counts"
         return None
     return _boxed_answer(reasoning)
 
@@ -219,6 +337,13 @@ def _stated_answer(text: str, policy: ExtractionPolicy) -> Extraction | None:
             return Extraction(phrase, "phrase")
     if field and field[1]:
         return Extraction(field[1], "structured")
+    window = text[-1_000:]
+    if policy.phrases and any(word in window for word in _CHOICE_WORDS):  # the scan is slow: skip it
+        chosen = None
+        for chosen in _CHOSEN_OPTION.finditer(window):  # noqa: B007 - the last one
+            pass
+        if chosen is not None:
+            return Extraction(chosen.group(1) or chosen.group(2), "phrase")
     return None
 
 
@@ -357,9 +482,26 @@ def _boxed_answer(text: str) -> str | None:
             break
         group.insert(0, span)
     if len(group) == 1:
-        group = _part_boxes(text, spans) or group
+        group = _part_boxes(text, spans) or _sentence_boxes(text, spans) or group
     contents = dict.fromkeys(_unwrap(content.strip()) for _, _, content in group)  # ordered, no repeats
     return ", ".join(contents)
+
+
+def _sentence_boxes(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]] | None:
+    """The boxes of the last sentence when they answer together ("the smaller root is \\boxed{2}, and
+    the larger root is \\boxed{3}"): short gaps with "and", none correcting a box or
+    deriving one from another ("so", "but", "since", "not" ...); None otherwise."""
+    group = [spans[-1]]
+    for span in reversed(spans[:-1]):
+        gap = text[span[1] : group[0][0]]
+        if (
+            _SENTENCE_BOX_GAP.fullmatch(gap) is None
+            or _BOX_GAP_JOINER.search(gap) is None
+            or _BOX_GAP_BLOCKER.search(gap) is not None
+        ):
+            break
+        group.insert(0, span)
+    return group if len(group) > 1 else None
 
 
 def _phrase_answer(text: str) -> str | None:
@@ -368,25 +510,32 @@ def _phrase_answer(text: str) -> str | None:
     clause ("12, which checks") and the math in that; a sentence asserts its value ("Final Answer:
     The smallest $k$ is 12." states 12)."""
     tail = text[-MAX_BOX_CHARS:]
-    phrased = "answer" in tail.lower() or "答案" in tail or "####" in tail  # the scan is slow: skip it
+    lowered = tail.lower()
+    phrased = (
+        "answer" in lowered or "choice" in lowered or "option" in lowered or "答案" in tail or "####" in tail
+    )
     matches = list(_ANSWER_PHRASE.finditer(tail))[-MAX_PHRASES:] if phrased else []
     closing = _CLOSING_A.match(tail, tail.rstrip().rfind("\n") + 1)
     if closing is not None:
         matches.append(closing)
     for match in reversed(matches):
-        rest = tail[match.end() :].lstrip()
-        display = _DISPLAY.match(rest)
-        answer = next(g for g in display.groups() if g is not None) if display else _line_answer(rest)
-        answer = (
-            _TAG.split(answer, 1)[0].strip().lstrip("}").strip("*` ").rstrip(".")
-        )  # "}": \\text{answer is }
-        if answer.endswith((":", "：")):  # "Answer: first we solve the system:" and a derivation
-            answer = concluding_value(_TAG.split(rest, 1)[0], Ending.CLEAN) or ""
-        elif _CJK.search(answer):  # "解方程得到n=8"
-            answer = statement_value(answer) or answer
-        if answer and not _DELIMITER_ONLY.fullmatch(answer):
+        answer = _answer_after(tail, match)
+        if answer is not None:
             return answer
     return None
+
+
+def _answer_after(tail: str, match: re.Match[str]) -> str | None:
+    """The answer one answer phrase (``match`` in ``tail``) introduces, or None."""
+    rest = tail[match.end() :].lstrip()
+    display = _DISPLAY.match(rest)
+    answer = next(g for g in display.groups() if g is not None) if display else _line_answer(rest)
+    answer = _TAG.split(answer, 1)[0].strip().lstrip("}").strip("*` ").rstrip(".")  # "}": \\text{answer is }
+    if answer.endswith((":", "：")):  # "Answer: first we solve the system:" and a derivation
+        answer = concluding_value(_TAG.split(rest, 1)[0], Ending.CLEAN) or ""
+    elif _CJK.search(answer):  # "解方程得到n=8"
+        answer = statement_value(answer) or answer
+    return answer if answer and not _DELIMITER_ONLY.fullmatch(answer) else None
 
 
 def _sentence_value(answer: str) -> str | None:
@@ -414,4 +563,16 @@ def _line_answer(rest: str) -> str:
         if clause and line[: clause.start()].strip("* "):
             line = line[: clause.start()]
         math = _INLINE_MATH.search(line)
-    return next(g for g in math.groups() if g is not None) if math else line
+    if math is None:
+        return line
+    contents = [next(g for g in math.groups() if g is not None)]
+    end = math.end()
+    while (more := _MORE_MATH.match(line, end)) is not None and len(contents) < MAX_PHRASES:
+        following = _INLINE_MATH.match(line, more.end())
+        if following is None:
+            break
+        contents.append(next(g for g in following.groups() if g is not None))
+        end = following.end()
+    if len(contents) > 1 and not _SENTENCE_REST.fullmatch(line, end):  # "$5$, and $5 > 3$ confirms it"
+        return contents[0]
+    return ", ".join(contents)

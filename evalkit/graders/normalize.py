@@ -66,6 +66,17 @@ _DELIMITERS = re.compile(
 _SPACING = re.compile(r"(?<!\\)\\[!,;: ]|\\q?quad(?![a-zA-Z])|~")
 _THOUSANDS_MARK = re.compile(r"(?<=\d)(?:\{,\}|\\,|\\ | )(?=\d{3}(?!\d))")  # 1{,}000 1\,000 1 000
 _THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+# a comma and a space between digits separate list items (``3, 125`` is two numbers, ``3,125`` one)
+_LIST_COMMA = re.compile(r"\d,\s+[-+]?\d")
+# an ordinal suffix after a number: ``12^{\mathrm{th}}`` (its command already unwrapped), ``12^{th}``, ``12th``
+_ORDINAL = re.compile(
+    r"(?<=\d)(?:\s*\^\s*\{\s*(?:st|nd|rd|th)\s*\}|\s*\^\s*(?:st|nd|rd|th)|st|nd|rd|th)(?![A-Za-z])"
+)
+# a function written without its backslash: ``(tan x)^2``, ``ln(2)``, ``sin^2(x)``
+_PLAIN_FUNCTION = re.compile(
+    r"(?<![\\A-Za-z])(arcsin|arccos|arctan|sinh|cosh|tanh|sin|cos|tan|sec|csc|cot|ln|log|exp)"
+    r"(?=\s*[(^{_\d]|\s+[A-Za-z](?![A-Za-z]))"
+)
 _DEGREES = re.compile(
     r"\^\s*(?:\{\s*\\(?:circ|degree)\s*\}|\\(?:circ|degree)(?![a-zA-Z]))|\\degree(?![a-zA-Z])|°"
 )
@@ -107,13 +118,18 @@ _REMARK = re.compile(r"(?<=[\d}])\s+\((?:[A-Za-z][A-Za-z'’,.\-]*\s+)+[A-Za-z][
 _MODULUS = re.compile(
     r"(?<=[\d}])\s*(?:\\[pb]mod\s*\{?\w+\}?|\(\s*mod\s*\w+\s*\)|\s+mod\s+\w+)\s*$"
 )  # 3 (mod 7)
+# a congruence with its modulus: what it states is the residue on its right
+_CONGRUENCE = re.compile(
+    r"[^=]*?\\equiv\s*([^=]+?)\s*(?:\\[pb]?mod\s*\{?\s*\w+\s*\}?|\(\s*\\?(?:mod|text\{mod\})\s*\w+\s*\))\s*\.?",
+    re.DOTALL,
+)
 _COMBINATIONS = re.compile(  # 8C3, _{8}C_{3}, C(8,3)
     r"(?<![A-Za-z\d])(?:_\{?(\d+)\}?C_\{?(\d+)\}?|(\d+)C(\d+)|C\((\d+),\s*(\d+)\))(?![A-Za-z\d])"
 )
 _END_TOKENS = re.compile(r"</?s>|<\|(?:im_end|eot_id|endoftext|end)\|>|<eoa>")
 # a word or sign before the value that does not change it (never "at least", "at most")
 _LEADING_HEDGE = re.compile(
-    r"^\s*(?:(?:approximately|approx\.?|about|around|roughly|exactly|precisely|only|just)\s+|(?:=|\\approx)\s*)"
+    r"^\s*(?:(?:approximately|approx\.?|about|around|roughly|exactly|precisely|only|just|the)\s+|(?:=|\\approx)\s*)"
     r"(?=[-+\d.\\$(])",
     re.IGNORECASE,
 )
@@ -181,12 +197,19 @@ def normalize_answer(answer: str) -> str:
     """The canonical form of an answer (pure string work, linear in its length; recent answers are
     remembered, as a run repeats its golds and many of its answers)."""
     text = answer.strip()
-    return text if len(text) > MAX_ANSWER_CHARS else _normalized(text)
+    if len(text) > MAX_ANSWER_CHARS:
+        return text
+    normalized = _normalized(text)
+    if _THOUSANDS.fullmatch(normalized) and _LIST_COMMA.search(text) is None:  # 58,500; not 3, 125
+        return normalized.replace(",", "")
+    return normalized
 
 
 @functools.lru_cache(maxsize=NORMALIZED_CACHE)
 def _normalized(text: str) -> str:
     text = _END_TOKENS.sub("", text).strip() if "<" in text else text
+    if "\\equiv" in text and (congruence := _CONGRUENCE.fullmatch(text)) is not None:
+        text = congruence.group(1)  # 997^{-1} \equiv 333 \pmod{1000} states the residue 333
     if not text.isascii():
         text = _FORMAT_CHARACTERS.sub("", text)
         text = _SUPERSCRIPT.sub(lambda m: "^{" + m.group().translate(_SUPERSCRIPT_DIGITS) + "}", text)
@@ -199,6 +222,7 @@ def _normalized(text: str) -> str:
     text = _TRIG_DEGREES.sub(r"\1\\frac{\2\\pi}{180}", text)
     text = _DEGREES.sub("", text)
     text = _unwrap_text_commands(text)
+    text = _ORDINAL.sub("", text) if "st" in text or "nd" in text or "rd" in text or "th" in text else text
     text = _PLAIN_CONNECTIVE.sub(", ", text)
     text = _plain_math(text)
     text = _SCALE.sub(lambda m: f"\\times10^{{{_SCALE_WORDS[m.group(1)]}}}", text)
@@ -208,8 +232,6 @@ def _normalized(text: str) -> str:
     text = _SPACED_MIXED.sub(r"\1\\frac{\2}{\3}", text)
     text = _INNER_SPACE.sub("", text)
     text = text.rstrip(".;,").strip()
-    if _THOUSANDS.fullmatch(text):
-        text = text.replace(",", "")
     return _strip_outer_braces(text)
 
 
@@ -223,6 +245,7 @@ def _plain_math(text: str) -> str:
     text = _LEADING_HEDGE.sub("", text)
     text = _PYTHON_POWER.sub("^", text)
     text = _PLAIN_WORDS.sub(lambda m: _PLAIN_WORD_LATEX[m.group().casefold()], text)
+    text = _PLAIN_FUNCTION.sub(r"\\\1", text)
     text = _PERCENT_WORD.sub("%", text)
     text = _COMBINATIONS.sub(lambda m: f"\\binom{{{m[1] or m[3] or m[5]}}}{{{m[2] or m[4] or m[6]}}}", text)
     for remark in (_REMARK, _MODULUS, _SI_UNIT):

@@ -14,8 +14,10 @@ from latex2sympy2_extended import latex2sympy
 from latex2sympy2_extended.latex2sympy2 import ConversionConfig
 from latex2sympy2_extended.math_normalization import NormalizationConfig
 
-from evalkit.graders.equivalence import Leaves, Outcome, decide, fast_leaf, gold_candidates, within
-from evalkit.graders.parse import Expr, parse_number
+from evalkit.graders.equivalence import Outcome, decide
+from evalkit.graders.leaves import Leaves, fast_leaf, gold_candidates, within
+from evalkit.graders.nodes import Expr
+from evalkit.graders.numbers import parse_number
 
 MAX_SYMPY_CHARS = 600  # longer leaves are only compared as strings
 PRECISION = 30  # significant digits for numeric evaluation (more for large values)

@@ -5,17 +5,9 @@ from fractions import Fraction
 import pytest
 
 from evalkit.graders.equivalence import judge_fast
-from evalkit.graders.parse import (
-    Bracketed,
-    Collection,
-    Expr,
-    Matrix,
-    Number,
-    Relation,
-    Union,
-    parse_answer,
-    parse_number,
-)
+from evalkit.graders.nodes import Bracketed, Collection, Expr, Matrix, Relation, Union
+from evalkit.graders.numbers import Number, parse_number
+from evalkit.graders.parse import parse_answer
 from evalkit.graders.symbolic import judge
 
 

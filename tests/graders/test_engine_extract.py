@@ -97,6 +97,13 @@ def test_many_unclosed_boxes_are_cheap() -> None:
         ("5 red apples", "5"),
         ("3 halves", "3 halves"),
         ("2.5 million", "2.5\\times10^{6}"),
+        ("58,500", "58500"),
+        ("3, 125", "3,125"),
+        ("12^{\\mathrm{th}}", "12"),
+        ("21st", "21"),
+        ("(tan x)^2", "(\\tan x)^2"),
+        ("ln(2)", "\\ln(2)"),
+        ("997^{-1} \\equiv 333 \\pmod{1000}", "333"),
     ],
 )
 def test_normalize(answer: str, expected: str) -> None:
@@ -124,6 +131,13 @@ HOSTILE_1MB = {
     "clauses": "so $\\frac{1}{2}$ is 3 + 4 = 7, and " * 30_000 + ".",
     "chains": "1 x 1 apples + " * 70_000 + ".",
     "subordinate": "Since 1" * 140_000 + ",",
+    "confidence-labels": "(Confidence: " * 80_000 + "95%",
+    "turn-markers": "x <|im_start|>" * 70_000,
+    "plain-tuples": "is (1, " * 140_000 + "2).",
+    "looping-boxes": "The answer is \\boxed{7}. " * 40_000,
+    "looping-statements": "The price was $36.\n" * 50_000,
+    "roots": "sqrt(" * 200_000 + "3",
+    "box-sentences": "\\boxed{1} and " * 70_000,
 }
 
 

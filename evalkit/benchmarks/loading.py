@@ -10,7 +10,7 @@ import re
 import tomllib
 import warnings
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
@@ -462,6 +462,35 @@ def load_benchmark(name: str, data_dir: str | os.PathLike[str] | None = None) ->
     for message in benchmark.mismatches():
         warnings.warn(f"benchmark {spec.name!r}: {message}", BenchmarkWarning, stacklevel=2)
     return benchmark
+
+
+LIMIT_MARK = "@first"
+_LIMITED = re.compile(r"^(?P<base>.+)@first(?P<n>[1-9][0-9]*)$")
+
+
+def limited_name(name: str, limit: int) -> str:
+    """The name of the first ``limit`` problems of benchmark ``name`` (``aime24@first10``): the run directory,
+    the fingerprint's ``benchmark.name``, the aggregate JSON's key and AReaL's dataset folder."""
+    return f"{name}{LIMIT_MARK}{limit}"
+
+
+def split_limit(name: str) -> tuple[str, int | None]:
+    """``aime24@first10`` -> ``("aime24", 10)``; a name without a limit -> ``(name, None)``."""
+    match = _LIMITED.match(name)
+    return (match["base"], int(match["n"])) if match else (name, None)
+
+
+def limit_benchmark(benchmark: Benchmark, limit: int | None) -> Benchmark:
+    """The first ``limit`` problems of ``benchmark`` (``--limit``), named :func:`limited_name`, so that a
+    limited run is never stored, aggregated or compared as the full benchmark. Its ``sha256`` stays the
+    file's (the spec was checked on the whole file). ``None``, or a limit at or above the benchmark's size,
+    keeps the whole benchmark: that is a full run."""
+    if limit is None or limit >= len(benchmark):
+        return benchmark
+    if limit < 1:
+        raise UsageError(f"--limit {limit}: must be at least 1")
+    spec = replace(benchmark.spec, name=limited_name(benchmark.name, limit))
+    return replace(benchmark, spec=spec, problems=benchmark.problems[:limit])
 
 
 def load_benchmarks(

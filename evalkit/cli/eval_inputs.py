@@ -55,6 +55,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run a benchmark whose file differs from its spec (marked * in the table) instead of refusing",
     )
     parser.add_argument(
+        "--limit",
+        type=int,
+        metavar="N",
+        help="only the first N problems of each benchmark, for trying a model (as lm-eval's and lighteval's "
+        "--limit): stored apart from full runs as <benchmark>@first<N> and shown as '<benchmark> (first N)'; "
+        "never resumed, aggregated or compared as the full benchmark",
+    )
+    parser.add_argument(
         "--lock_wait",
         type=float,
         default=default(OutputConfig, "lock_wait"),
@@ -121,6 +129,8 @@ def prepare(args: argparse.Namespace) -> None:
         raise UsageError(
             f"--data_names {args.data_names!r}: name at least one benchmark (see: evalkit benchmarks)"
         )
+    if getattr(args, "limit", None) is not None and args.limit < 1:
+        raise UsageError(f"--limit {args.limit}: must be at least 1")
     if args.lock_wait < 0:
         raise UsageError(f"--lock_wait {args.lock_wait}: must be >= 0")
     model = Path(args.model_path).expanduser()

@@ -10,7 +10,13 @@ The greedy file has seed 0, ``t0.0_topp1.00_topk-1`` and ``n1``; samples go to `
 (seeds 1..N) of ``samples_per_node`` samples each: sample ``j`` of a problem is in seed file
 ``j // samples_per_node + 1``. Each line is one problem: ``idx`` (its position in the benchmark, as AReaL
 numbers it), ``question``, ``gt_cot``, ``gt``, then ``code`` (responses), ``pred`` (extracted answers,
-``""`` for none), ``report`` and ``score`` (verdicts), one entry per response.
+``""`` for none), ``report`` and ``score`` (verdicts), one entry per response. ``code`` is what AReaL's
+``math_eval.py`` stores: the response stripped and cut at the run's stop strings.
+
+The aggregate's ``greedy_length`` and ``sample_length`` are AReaL's: the mean over every ``code`` of those
+files of its length re-tokenised with the model's tokenizer (``tokenizer(codes, return_length=True)``, as
+``eval_and_aggregate.get_metrics`` does; a tokenizer that adds BOS counts it), so that AReaL's aggregator
+run on these files prints these numbers exactly. evalkit's own aggregate keeps the generated-token count.
 """
 
 import contextlib
@@ -21,6 +27,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from evalkit.benchmarks.loading import Benchmark, BenchmarkSpec
 from evalkit.reporting.metrics import Equivalent, aggregate, grader_equivalent, majority_correct, pass_at_k
@@ -42,6 +50,7 @@ AGGREGATE_KEYS = (
 )
 MISSING = "-"
 UNKNOWN_TOKENS = -1  # completion_tokens of a response read from AReaL's files (AReaL does not store lengths)
+LENGTH_BATCH = 2000  # texts per tokenizer call, as AReaL's get_metrics
 _WRITTEN = ".evalkit_files.json"  # names evalkit wrote in a dataset folder: only those are ever replaced
 _FILE = re.compile(
     r"^test_(?P<prompt_type>.+)_-1_seed(?P<seed>\d+)_t(?P<t>-?\d+\.\d)_topp(?P<p>\d+\.\d\d)"
@@ -76,6 +85,7 @@ class Layout:
     top_k: int
     num_sample_nodes: int
     samples_per_node: int
+    stop: tuple[str, ...] = ()  # the run's stop strings: math_eval.py cuts its stored code at them
 
     @property
     def eval_dir(self) -> Path:
@@ -99,14 +109,84 @@ def _cell(value: Any) -> Any:
     return MISSING if value is None else value
 
 
-def areal_aggregate(records: Sequence[SampleRecord], equivalent: Equivalent | None = None) -> dict[str, Any]:
+def areal_aggregate(
+    records: Sequence[SampleRecord],
+    equivalent: Equivalent | None = None,
+    lengths: tuple[float | None, float | None] | None = None,
+) -> dict[str, Any]:
     """AReaL's aggregate keys of one benchmark, computed by evalkit's metrics (``"-"`` where n < k);
-    ``equivalent`` groups maj@32's answers (default: the grader's)."""
+    ``equivalent`` groups maj@32's answers (default: the grader's). ``lengths``: AReaL's (greedy, sample)
+    lengths (:func:`areal_lengths`); ``None``: unknown, ``"-"``."""
     n = min((c for c in _sample_counts(records).values()), default=0)
     ks = [k for k in (8, 16, 32) if k <= n]
     metrics = aggregate(records, ks=ks, maj_ks=(32,) if n >= 32 else (), equivalent=equivalent).to_dict()
     metrics["num_questions"] = sum(r.kind == "greedy" for r in records)  # AReaL counts greedy responses
+    metrics["greedy_length"], metrics["sample_length"] = lengths or (None, None)
     return {key: _cell(metrics.get(key)) for key in AGGREGATE_KEYS}
+
+
+def areal_pass_at_k(scores: Iterable[Sequence[bool]], k: int) -> float:
+    """AReaL v0.5.3 ``eval_and_aggregate.pass_at_k``: per problem ``1 - prod(1 - k / (n-c+1 .. n))`` (1 where
+    ``n - c < k``), their mean in problem order, times 100: evalkit's estimator, to the last bit AReaL's."""
+    values = []
+    for s in scores:
+        n, c = len(s), sum(s)
+        values.append(1.0 if n - c < k else 1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
+    return float(np.mean(values) * 100)
+
+
+def _areal_accuracies(files: "Files", greedy_file: str) -> dict[str, float]:
+    """``greedy_acc``, ``sample_pass@1`` and ``pass@k`` (k <= the fewest samples of a problem) as AReaL's
+    aggregator computes them from these files: scores per problem in seed-file order, problems in index order."""
+    greedy = [[r.correct for r in chunk] for _, chunk in files[greedy_file][1]]
+    scores: dict[int, list[bool]] = {}
+    for name, (_, chunks) in files.items():
+        if name != greedy_file:
+            for index, chunk in chunks:
+                scores.setdefault(index, []).extend(r.correct for r in chunk)
+    out = {"greedy_acc": areal_pass_at_k(greedy, 1)} if greedy else {}
+    if scores:
+        n = min(map(len, scores.values()))
+        out["sample_pass@1"] = areal_pass_at_k(scores.values(), 1)
+        out |= {f"pass@{k}": areal_pass_at_k(scores.values(), k) for k in (8, 16, 32) if k <= n}
+    return out
+
+
+def areal_code(response: str, stop: Sequence[str] = ()) -> str:
+    """The ``code`` AReaL's ``math_eval.py`` stores for a response: stripped, then cut at the first stop
+    string it holds (each in turn) and stripped again."""
+    code = response.strip()
+    for word in stop:
+        if word in code:
+            code = code.split(word)[0].strip()
+    return code
+
+
+def token_lengths(tokenizer: Any, codes: Sequence[str]) -> list[int]:
+    """Each text's length in ``tokenizer``'s tokens, as AReaL's ``get_metrics`` measures it:
+    ``tokenizer(texts, return_length=True)["length"]`` (special tokens such as BOS included)."""
+    lengths: list[int] = []
+    for start in range(0, len(codes), LENGTH_BATCH):
+        lengths.extend(tokenizer(list(codes[start : start + LENGTH_BATCH]), return_length=True)["length"])
+    return [int(n) for n in lengths]
+
+
+def areal_lengths(
+    files: "Files",
+    greedy_file: str,
+    stop: Sequence[str],
+    tokenizer: Any,
+) -> tuple[float | None, float | None] | None:
+    """AReaL's ``greedy_length`` and ``sample_length`` of one dataset's files: the mean re-tokenised length
+    of every ``code`` in the greedy file, and in all seed files (``None`` without a tokenizer)."""
+    if tokenizer is None:
+        return None
+
+    def mean(names: Iterable[str]) -> float | None:
+        codes = [areal_code(r.response, stop) for f in names for _, chunk in files[f][1] for r in chunk]
+        return float(np.mean(token_lengths(tokenizer, codes))) if codes else None
+
+    return mean([greedy_file]), mean([f for f in files if f != greedy_file])
 
 
 def _sample_counts(records: Iterable[SampleRecord]) -> dict[str, int]:
@@ -132,14 +212,19 @@ def merge_json(path: Path, results: Mapping[str, Any]) -> None:
 
 
 def _line(
-    index: int, question: str, records: Sequence[SampleRecord], spec: BenchmarkSpec, row: Mapping[str, Any]
+    index: int,
+    question: str,
+    records: Sequence[SampleRecord],
+    spec: BenchmarkSpec,
+    row: Mapping[str, Any],
+    stop: Sequence[str],
 ) -> dict[str, Any]:
     line = {
         "idx": index,
         "question": question,
         "gt_cot": "",
         "gt": areal_gt(spec, records[0].gold),
-        "code": [r.response.strip() for r in records],
+        "code": [areal_code(r.response, stop) for r in records],
         "pred": [r.pred or "" for r in records],
         "report": [None] * len(records),
         "score": [r.correct for r in records],
@@ -193,17 +278,19 @@ def _file_metrics(chunks: Sequence[Sequence[SampleRecord]], n: int, equivalent: 
     return out
 
 
-def _write_dataset(
-    layout: Layout, benchmark: Benchmark, records: Sequence[SampleRecord], equivalent: Equivalent
-) -> list[str]:
-    """The greedy file and the per-seed sample files of one benchmark; return the names written."""
+Files = dict[str, tuple[int, list[tuple[int, list[SampleRecord]]]]]
+
+
+def _files(layout: Layout, benchmark: Benchmark, records: Sequence[SampleRecord]) -> Files:
+    """Each AReaL file of one benchmark: its responses per line, and its lines (problem index, records):
+    the greedy file, and the per-seed sample files (a problem only where its seed chunk is complete)."""
     greedy = {r.problem_id: r for r in records if r.kind == "greedy"}
     samples: dict[str, dict[int, SampleRecord]] = {}
     for r in records:
         if r.kind == "sample":
             samples.setdefault(r.problem_id, {})[r.sample_index] = r
     m = layout.samples_per_node
-    files: dict[str, tuple[int, list[tuple[int, list[SampleRecord]]]]] = {layout.greedy_file: (1, [])}
+    files: Files = {layout.greedy_file: (1, [])}
     files |= {layout.sample_file(seed): (m, []) for seed in range(1, layout.num_sample_nodes + 1)}
     for index, problem in enumerate(benchmark.problems):
         if problem.id in greedy:
@@ -213,6 +300,11 @@ def _write_dataset(
             chunk = [by_index[j] for j in range((seed - 1) * m, seed * m) if j in by_index]
             if len(chunk) == m:
                 files[layout.sample_file(seed)][1].append((index, chunk))
+    return files
+
+
+def _write_dataset(layout: Layout, benchmark: Benchmark, files: Files, equivalent: Equivalent) -> list[str]:
+    """The greedy file and the per-seed sample files of one benchmark; return the names written."""
     questions = [p.problem for p in benchmark.problems]
     rows = _rows(benchmark)
     folder = layout.eval_dir / benchmark.name
@@ -222,7 +314,8 @@ def _write_dataset(
         if not chunks:
             continue
         lines = (
-            _line(index, questions[index], chunk, benchmark.spec, rows[index]) for index, chunk in chunks
+            _line(index, questions[index], chunk, benchmark.spec, rows[index], layout.stop)
+            for index, chunk in chunks
         )
         (folder / name).write_text(
             "".join(json.dumps(li, ensure_ascii=False) + "\n" for li in lines), "utf-8"
@@ -257,16 +350,23 @@ def write_areal_files(
     *,
     tag: str,
     write: bool = True,
+    tokenizer: Any = None,
 ) -> dict[str, dict[str, Any]]:
     """Write AReaL's per-sample files of every run and merge their aggregate into AReaL's aggregate JSON
-    (unless not ``write``); return that aggregate (benchmark -> AReaL's keys) for this call's runs."""
+    (unless not ``write``); return that aggregate (benchmark -> AReaL's keys) for this call's runs. Its
+    lengths are AReaL's, re-tokenised with ``tokenizer`` (the model's; ``None``: ``"-"``)."""
     results = {}
     equivalent = grader_equivalent()
     for name, (benchmark, records) in runs.items():
+        files = _files(layout, benchmark, records)
         if write:
-            written = _write_dataset(layout, benchmark, records, equivalent)
+            written = _write_dataset(layout, benchmark, files, equivalent)
             _replace_written(layout.eval_dir / name, written, tag)
-        results[name] = areal_aggregate(records, equivalent)
+        lengths = areal_lengths(files, layout.greedy_file, layout.stop, tokenizer)
+        results[name] = areal_aggregate(records, equivalent, lengths)
+        # the same estimators, computed in AReaL's order from its files: its aggregator gets these bits
+        exact = _areal_accuracies(files, layout.greedy_file)
+        results[name] |= {k: v for k, v in exact.items() if results[name][k] != MISSING}
     if write:
         merge_json(layout.aggregate_path, results)
     return results
@@ -428,13 +528,13 @@ def _settings(
 def policy_for(name: str, prompt_type: str) -> dict[str, Any]:
     """The extraction policy evalkit's runner would grade benchmark ``name`` under template ``prompt_type``
     with (AReaL's files keep no prompt: whether it opened ``<think>`` comes from the shipped template)."""
-    from evalkit.benchmarks.loading import BenchmarkError, load_spec
+    from evalkit.benchmarks.loading import BenchmarkError, load_spec, split_limit
     from evalkit.benchmarks.templates import PromptError, load_template
     from evalkit.graders import ExtractionPolicy
 
     policy: dict[str, Any] = asdict(ExtractionPolicy())
     with contextlib.suppress(BenchmarkError):
-        spec = load_spec(name)
+        spec = load_spec(split_limit(name)[0])  # a limited run's folder (aime24@first10): its benchmark's
         policy["last_number_fallback"] = spec.last_number_fallback
         if spec.gold.answer_type and not spec.gold.type_field:  # one type for every gold
             policy["answer_type"] = spec.gold.answer_type
@@ -457,10 +557,14 @@ __all__ = [
     "Layout",
     "aggregate_name",
     "areal_aggregate",
+    "areal_code",
+    "areal_lengths",
+    "areal_pass_at_k",
     "file_name",
     "is_areal_folder",
     "merge_json",
     "policy_for",
     "read_areal_folder",
+    "token_lengths",
     "write_areal_files",
 ]

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from html import escape
 
-from evalkit.benchmarks.loading import BenchmarkError, load_benchmark
+from evalkit.benchmarks.loading import BenchmarkError, load_benchmark, split_limit
 from evalkit.graders import audit
 from evalkit.reporting.metrics import (
     DEFAULT_KS,
@@ -23,6 +23,7 @@ from evalkit.reporting.metrics import (
     majority_group,
 )
 from evalkit.reporting.runs import mixed_settings, settings_summary
+from evalkit.reporting.table import display_name
 from evalkit.run.records import SampleRecord
 
 _CSS = """
@@ -57,9 +58,10 @@ applyFilters();
 
 
 def problem_texts(name: str, data_dir: str | None = None) -> dict[str, str]:
-    """Problem text by id from the benchmark ``name``; empty when its data is not available."""
+    """Problem text by id from the benchmark ``name`` (a limited run's: its benchmark's); empty when its
+    data is not available."""
     try:
-        benchmark = load_benchmark(name, data_dir)
+        benchmark = load_benchmark(split_limit(name)[0], data_dir)
     except BenchmarkError:
         return {}
     return {p.id: p.problem for p in benchmark.problems}
@@ -122,7 +124,7 @@ def _summary_table(results: Mapping[str, BenchmarkMetrics]) -> str:
     """Metrics as rows, benchmarks as columns."""
     columns = {name: m.to_dict() for name, m in results.items()}
     keys = list(dict.fromkeys(k for m in columns.values() for k in m))
-    head = "".join(f"<th>{escape(h)}</th>" for h in ["metric", *columns])
+    head = "".join(f"<th>{escape(h)}</th>" for h in ["metric", *map(display_name, columns)])
     rows = []
     for key in keys:
         values = [m.get(key) for m in columns.values()]
@@ -140,7 +142,7 @@ def _settings_html(settings: Mapping[str, Mapping[str, object]]) -> str:
     keys = list(next(iter(rows.values())))
     head = "".join(f"<th>{escape(h)}</th>" for h in ["benchmark", *keys])
     body = "".join(
-        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in [name, *row.values()]) + "</tr>"
+        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in [display_name(name), *row.values()]) + "</tr>"
         for name, row in rows.items()
     )
     mixed = mixed_settings(settings)
@@ -240,7 +242,8 @@ def build_report(
         )
         known = any(r.completion_tokens >= 0 for r in runs[name])  # AReaL's files keep no lengths
         hist = _img(length_histogram(probs, name), f"{name} response lengths") if known else ""
-        sections.append(f'<section id="{escape(name)}"><h2>{escape(name)}</h2>{hist}\n{body}</section>')
+        heading = escape(display_name(name))
+        sections.append(f'<section id="{escape(name)}"><h2>{heading}</h2>{hist}\n{body}</section>')
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title><style>{_CSS}</style></head>
 <body><h1>{escape(title)}</h1>

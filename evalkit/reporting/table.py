@@ -5,6 +5,7 @@ from typing import Any
 
 from prettytable import PrettyTable
 
+from evalkit.benchmarks.loading import split_limit
 from evalkit.reporting.metrics import DEFAULT_KS
 
 BASE_FIELDS: tuple[str, ...] = (
@@ -38,9 +39,17 @@ def table_view(
 ) -> tuple[Mapping[str, Mapping[str, Any]], list[Column]]:
     """What to print: evalkit's results and pass@k columns, or (``table == "areal-v0.5.3"``) AReaL's
     aggregate with AReaL v0.5.3's columns (``-`` where the run has fewer samples than k). Benchmarks in
-    ``marked`` (run from a file that differs from its spec) are shown as ``name *``."""
+    ``marked`` (run from a file that differs from its spec) are shown as ``name *``; a limited run
+    (``aime24@first10``, ``--limit``) as ``aime24 (first 10)``."""
     rows, shown = (areal, list(AREAL_V053_COLUMNS)) if table == "areal-v0.5.3" else (results, list(columns))
-    return {f"{name} *" if name in marked else name: row for name, row in rows.items()}, shown
+    return {display_name(name) + (" *" if name in marked else ""): row for name, row in rows.items()}, shown
+
+
+def display_name(name: str) -> str:
+    """A benchmark's name as tables and reports show it: a limited run ``aime24@first10`` reads
+    ``aime24 (first 10)``; any other name as it is."""
+    base, limit = split_limit(name)
+    return name if limit is None else f"{base} (first {limit})"
 
 
 def _cell(value: Any) -> Any:

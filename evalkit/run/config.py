@@ -129,7 +129,9 @@ class OutputConfig:
 
 @dataclass(frozen=True, slots=True)
 class EvalConfig:
-    """Everything one evaluation needs. ``sampling.stop``/``stop_token_ids`` come from the template."""
+    """Everything one evaluation needs. ``sampling.stop``/``stop_token_ids`` come from the template.
+    ``limit``: run only the first N problems of each benchmark, as ``<benchmark>@first<N>`` (its own run
+    directory, aggregate key, AReaL dataset folder and table row ``<benchmark> (first N)``)."""
 
     model_path: str
     benchmarks: tuple[str, ...] = ("math_500", "aime24", "amc23")
@@ -140,11 +142,15 @@ class EvalConfig:
     backend: BackendConfig = field(default_factory=BackendConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
     progress: bool = False  # progress bars on stderr
+    # the first N problems of each benchmark (--limit), stored and shown apart from full runs: <name>@first<N>
+    limit: int | None = None
 
     def __post_init__(self) -> None:
         s = self.sampling
         if s.n_sampling < 1:
             raise UsageError("--n_sampling must be at least 1")
+        if self.limit is not None and (isinstance(self.limit, bool) or self.limit < 1):
+            raise UsageError(f"--limit {self.limit}: must be at least 1")
         if s.stop or s.stop_token_ids or not s.greedy:
             raise ValueError("sampling.stop and stop_token_ids come from the template; greedy is always run")
         if not self.benchmarks:
@@ -193,6 +199,7 @@ class EvalConfig:
             backend=backend,
             output=output,
             progress=True,
+            limit=getattr(args, "limit", None),
         )
 
     def to_argv(self) -> list[str]:
@@ -211,6 +218,7 @@ class EvalConfig:
         yield from (("output_path", o.output_path), ("model_tag", o.model_tag))
         yield from (("data_names", ",".join(self.benchmarks)), ("data_dir", self.data_dir))
         yield from (("allow_changed_benchmark", self.allow_changed_benchmark), ("prompt_type", self.template))
+        yield "limit", self.limit
         yield "backend", b.name
         for f in fields(BackendConfig):
             if f.name not in ("name", "enforce_eager"):

@@ -16,7 +16,7 @@ from evalkit.cli.eval_and_aggregate import main
 from evalkit.cli.main import main as evalkit_main
 from evalkit.graders import audit
 from evalkit.reporting.areal_files import AGGREGATE_KEYS, is_areal_folder, read_areal_folder
-from evalkit.run.store import RunStore
+from evalkit.run.store import RunStore, read_records
 
 AREAL_KEYS = ["idx", "question", "gt_cot", "gt", "code", "pred", "report", "score"]
 PT = "r1-distilled-qwen"
@@ -96,7 +96,79 @@ def test_an_areal_script_finds_its_files_and_numbers(scripted: list[str], tmp_pa
     assert aggregate["sample_pass@1"] == pytest.approx(areal_pass_at_k(list(scores.values()), 1), abs=1e-9)
     assert aggregate["greedy_acc"] == pytest.approx(100 * np.mean([li["score"][0] for li in lines]), abs=1e-9)
     ours = json.loads((tmp_path / "m" / f"aggregate_parallel_{PT}_0.6_0.95_-1.json").read_text())["amc23"]
-    assert ours["pass@8"] == aggregate["pass@8"] and ours["greedy_length"] == aggregate["greedy_length"]
+    assert ours["pass@8"] == aggregate["pass@8"]
+    # AReaL's lengths re-tokenise the responses: model "m" has no tokenizer, so they are unknown
+    assert aggregate["greedy_length"] == aggregate["sample_length"] == "-"
+    assert isinstance(ours["greedy_length"], float)  # evalkit's own: the generated tokens
+
+
+def areal_get_metrics_lengths(pattern: str, tokenizer: object) -> tuple[float, int]:
+    """AReaL v0.5.3 eval_and_aggregate.get_metrics's length, restated: every ``code`` of every file the
+    pattern globs, re-tokenised with ``tokenizer(texts, return_length=True)``, averaged; and their count."""
+    generated = [
+        c
+        for f in glob(pattern)
+        for li in map(json.loads, Path(f).read_text().splitlines())
+        for c in li["code"]
+    ]
+    lengths = tokenizer(generated, return_length=True)["length"]  # type: ignore[operator]
+    return float(np.mean(lengths)), len(lengths)
+
+
+def test_areal_lengths_are_arealss_definition_and_evalkits_table_keeps_its_own(
+    tiny_model_dir: Path, data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    from transformers import AutoTokenizer
+
+    template = load_template(PT)
+    golds = {template.render(p.problem): p.gold for p in load_benchmark("amc23", data_dir).problems}
+    monkeypatch.setattr(factory, "make_sampler", lambda backend, model, **_: ScriptedSampler(golds, model))
+    flags = ["--backend", "transformers", "--model_path", str(tiny_model_dir), "--output_path", str(tmp_path)]
+    flags += [
+        "--data_dir",
+        str(data_dir),
+        "--data_names",
+        "amc23",
+        "--n_sampling",
+        "8",
+        "--max_gen_tokens",
+        "64",
+    ]
+    assert main(flags) == 0
+    default_row = table_row(capsys.readouterr().out, "amc23")
+    base = tmp_path / "math_eval_64"
+    aggregate = json.loads((base / f"aggregate_parallel_{PT}_0.6_0.95_-1.json").read_text())["amc23"]
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)  # as AReaL's __main__ loads it
+    greedy, n_greedy = areal_get_metrics_lengths(
+        str(base / "amc23" / f"test_{PT}_-1_seed0_t0.0_topp1.00_topk-1_s0_e-1_n1.jsonl"), tokenizer
+    )
+    sample, n_sample = areal_get_metrics_lengths(
+        str(base / "amc23" / f"test_{PT}_-1_seed*_t0.6_topp0.95_topk-1_s0_e-1_n4.jsonl"), tokenizer
+    )
+    assert (n_greedy, n_sample) == (40, 320)
+    assert aggregate["greedy_length"] == greedy and aggregate["sample_length"] == sample  # exactly
+    assert aggregate["num_questions"] == n_greedy  # AReaL's num_questions: len(lengths) of the greedy file
+    scores: dict[int, list[bool]] = {}
+    for f in sorted(base.glob(f"amc23/test_{PT}_-1_seed*_t0.6_topp0.95_topk-1_s0_e-1_n4.jsonl")):
+        for line in map(json.loads, f.read_text().splitlines()):
+            scores.setdefault(line["idx"], []).extend(line["score"])
+    for key, k in (("sample_pass@1", 1), ("pass@8", 8)):  # AReaL's estimator in AReaL's order: every bit
+        assert aggregate[key] == areal_pass_at_k(list(scores.values()), k)
+    stored = read_records(next(tmp_path.glob("*/amc23/samples.jsonl")))
+    tokens = float(np.mean([r.completion_tokens for r in stored if r.kind == "sample"]))
+    assert default_row[3] == str(round(tokens, 1)) != str(round(sample, 1))  # evalkit's count, its own table
+    assert main([*flags, "--table", "areal-v0.5.3"]) == 0
+    areal_row = table_row(capsys.readouterr().out, "amc23")
+    assert areal_row[2:4] == [str(round(greedy, 1)), str(round(sample, 1))]  # AReaL's definition
+
+
+def test_areal_code_is_cut_at_the_stop_strings_as_math_eval_does() -> None:
+    from evalkit.reporting.areal_files import areal_code
+
+    assert areal_code("  x = 1 \n\nQuestion: next  ", ("</s>", "\n\nQuestion:")) == "x = 1"
+    assert areal_code("  a<|im_end|>b</s>c ", ("</s>", "<|im_end|>")) == "a"
+    assert areal_code(" plain ") == "plain"
 
 
 def test_nodes_times_samples_per_node_relayout_keeps_arealss_own_files(

@@ -87,6 +87,27 @@ def test_a_refused_rerun_leaves_every_stored_file_byte_identical(
     assert CountingSampler.started == started  # refused before any engine loads
 
 
+def test_a_limited_run_is_never_resumed_as_the_full_one_and_its_refusal_writes_nothing(
+    base_args: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert eval_main([*base_args, "--limit", "4"]) == 0
+    run = tmp_path / "out" / "m"
+    assert [p.name for p in run.iterdir() if p.is_dir()] == ["aime24@first4"]
+    before = snapshot(tmp_path / "out")
+    started = CountingSampler.started
+    assert eval_main([*base_args, "--limit", "4", "--prompt_type", "qwen-boxed"]) == 2
+    assert "template.name" in capsys.readouterr().err
+    assert snapshot(tmp_path / "out") == before and CountingSampler.started == started
+    # a limited run moved where the full run is stored is refused, not resumed or completed
+    (run / "aime24@first4").rename(run / "aime24")
+    before = snapshot(tmp_path / "out")
+    assert eval_main(base_args) == 2
+    err = capsys.readouterr().err
+    assert 'benchmark.name: "aime24@first4" (stored) vs "aime24" (now)' in err
+    assert "benchmark.problems: 4 (stored) vs 30 (now)" in err
+    assert snapshot(tmp_path / "out") == before and CountingSampler.started == started
+
+
 def test_a_refusal_among_several_benchmarks_writes_none_of_them(
     data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -92,9 +92,9 @@ def test_kill_9_mid_run_then_resume_gives_the_same_run(
         try:
             deadline = time.monotonic() + RUN_TIMEOUT
             while process.poll() is None and time.monotonic() < deadline:
-                if path.exists() and path.read_text().count("\n") >= PROBLEMS:
+                if path.exists() and path.read_text().count("\n") >= 1:  # the first batch is stored
                     break
-                time.sleep(0.02)
+                time.sleep(0.005)
             alive = process.poll() is None
         finally:
             if process.poll() is None:
@@ -105,7 +105,7 @@ def test_kill_9_mid_run_then_resume_gives_the_same_run(
         + (tmp_path / "killed.log").read_text()[-3000:]
     )
     kept = [line for line in path.read_text().split("\n")[:-1]]  # whole lines; a cut last one is dropped
-    assert PROBLEMS <= len(kept) < PROBLEMS * (1 + SAMPLES)
+    assert 1 <= len(kept) < PROBLEMS * (1 + SAMPLES), "killed after the whole run was stored"
 
     log = tmp_path / "requests.jsonl"
     resumed = run_eval(vllm_model_dir, output, "--backend", "vllm", command=(*COUNTING_EVAL, str(log)))

@@ -37,3 +37,18 @@ class ScriptedSampler:
 
     def describe(self) -> dict[str, object]:
         return {"name": self.name, "model": self.model_path}
+
+
+class AskedSampler(ScriptedSampler):
+    """The scripted sampler, appending every job it is asked for to ``asked``."""
+
+    def __init__(self, golds: dict[str, str], model_path: str, asked: list[Job]) -> None:
+        super().__init__(golds, model_path)
+        self.asked = asked
+
+    def stream(
+        self, jobs: Iterable[Job], *, max_in_flight: int | None = None
+    ) -> Iterator[tuple[int, Completion]]:
+        jobs = list(jobs)
+        self.asked.extend(jobs)
+        return super().stream(jobs)

@@ -2,13 +2,12 @@
 
 import io
 import json
-from collections.abc import Iterable, Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
 
 import numpy as np
 import pytest
-from scripted import ScriptedSampler, table_row
+from scripted import AskedSampler, ScriptedSampler, table_row
 from transformers import AutoTokenizer
 
 import evalkit.sampling.factory as factory
@@ -17,7 +16,7 @@ from evalkit.benchmarks.templates import load_template
 from evalkit.cli.eval_and_aggregate import main
 from evalkit.reporting.metrics import pass_at_k
 from evalkit.run.store import RunStore, model_tag, read_records
-from evalkit.sampling.base import Completion, Job
+from evalkit.sampling.base import Job
 
 TABLE_HEADER = "| dataset | num_questions | greedy_length | sample_length | greedy_acc | sample_pass@1 | pass@8 | pass@16 |"
 
@@ -249,15 +248,9 @@ def test_n_sampling_grows_a_run_and_a_lower_one_reads_its_prefix(
     golds = {template.render(p.problem): p.gold for p in load_benchmark("aime24", data_dir).problems}
     asked: list[Job] = []
 
-    class Counting(ScriptedSampler):
-        def stream(
-            self, jobs: Iterable[Job], *, max_in_flight: int | None = None
-        ) -> Iterator[tuple[int, Completion]]:
-            jobs = list(jobs)
-            asked.extend(jobs)
-            return super().stream(jobs)
-
-    monkeypatch.setattr(factory, "make_sampler", lambda backend, model, **_: Counting(golds, model))
+    monkeypatch.setattr(
+        factory, "make_sampler", lambda backend, model, **_: AskedSampler(golds, model, asked)
+    )
     args = ["--backend", "transformers", "--model_path", str(tiny_model_dir), "--output_path", str(tmp_path)]
     args += ["--data_dir", str(data_dir), "--data_names", "aime24", "--ks", "2"]
     assert main([*args, "--n_sampling", "4"]) == 0

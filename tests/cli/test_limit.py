@@ -2,11 +2,10 @@
 full runs (``<benchmark>@first<N>``), with no "differs from its spec" refusal."""
 
 import json
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
-from scripted import ScriptedSampler, table_row
+from scripted import AskedSampler, table_row
 
 import evalkit
 import evalkit.sampling.factory as factory
@@ -17,19 +16,10 @@ from evalkit.cli.main import main as evalkit_main
 from evalkit.errors import UsageError
 from evalkit.reporting.table import display_name
 from evalkit.run.store import RunStore, read_records
-from evalkit.sampling.base import Completion, Job
+from evalkit.sampling.base import Job
 
 PT = "r1-distilled-qwen"
 asked: list[Job] = []
-
-
-class Counting(ScriptedSampler):
-    def stream(
-        self, jobs: Iterable[Job], *, max_in_flight: int | None = None
-    ) -> Iterator[tuple[int, Completion]]:
-        jobs = list(jobs)
-        asked.extend(jobs)
-        return super().stream(jobs)
 
 
 @pytest.fixture
@@ -41,7 +31,9 @@ def base(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> lis
         for p in load_benchmark(name, data_dir).problems
     }
     asked.clear()
-    monkeypatch.setattr(factory, "make_sampler", lambda backend, model, **_: Counting(golds, model))
+    monkeypatch.setattr(
+        factory, "make_sampler", lambda backend, model, **_: AskedSampler(golds, model, asked)
+    )
     return [
         "--backend", "transformers", "--model_path", "m", "--output_path", str(tmp_path),
         "--data_dir", str(data_dir), "--n_sampling", "4", "--ks", "2", "--max_gen_tokens", "64",

@@ -80,6 +80,8 @@ def sampler_options(config: EvalConfig, log: TextIO | None = None) -> dict[str, 
     if b.name == "vllm":
         options |= {"enforce_eager": b.enforce_eager, "seed": config.sampling.seed}
         options.setdefault("data_parallel_size", _engines_for_all_gpus(config, log or io.StringIO()))
+    if log is not None and (b.ray_address or options.get("data_parallel_size", 1) > 1):
+        options["ray_options"] = {"log": log}  # rank losses and waits are notes, like evaluate's others
     return options
 
 

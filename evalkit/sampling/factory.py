@@ -16,9 +16,13 @@ def make_sampler(
     *,
     data_parallel_size: int = 1,
     ray_address: str | None = None,
+    ray_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> Sampler:
     """Build a sampler; ``data_parallel_size > 1`` or a ``ray_address`` wraps it in a ``RaySampler``.
+
+    ``ray_options`` go to ``RaySampler`` (``max_restarts``, ``wait_timeout``, ``max_backlog``, ``log``, ...).
+    Ranks that hold no GPU (CPU engines) are spread over the cluster's nodes (Ray's SPREAD strategy).
 
     ``options`` go to the backend: ``TransformersSampler`` keywords, ``OpenAISampler`` keywords
     (``base_url`` required; ``model`` defaults to ``model_path``), or ``VLLMConfig`` fields (or a
@@ -36,7 +40,10 @@ def make_sampler(
 
     if backend == "vllm" and _vllm_on_cpu():
         gpus = 0
-    return RaySampler(factory, num_ranks=data_parallel_size, gpus_per_rank=gpus, ray_address=ray_address)
+    ray_options = {"spread": gpus == 0, **(ray_options or {})}
+    return RaySampler(
+        factory, num_ranks=data_parallel_size, gpus_per_rank=gpus, ray_address=ray_address, **ray_options
+    )
 
 
 def _vllm_on_cpu() -> bool:

@@ -38,3 +38,16 @@ def test_active_nodes_counts_the_guides_status(setup_cluster) -> None:
         "Active:\n" + "".join(f" 1 node_{i:040x}\n" for i in range(16)) + "Pending:\n (no pending nodes)\n"
     )
     assert setup_cluster.active_nodes(status) == 16
+
+
+def test_stop_removes_only_the_scripts_containers(
+    setup_cluster, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    monkeypatch.setattr(subprocess, "run", pytest.fail)
+    argv = ["--private_key_file", "/k", "--hostnames", "10.0.0.1", "10.0.0.2", "--dry_run", "--stop"]
+    assert setup_cluster.main(argv) == 0
+    commands = [line for line in capsys.readouterr().out.splitlines() if line.startswith("ssh ")]
+    assert len(commands) == 2
+    assert commands[0].endswith("root@10.0.0.2 'docker rm -f r1-ray-worker'")
+    assert commands[1].endswith("root@10.0.0.1 'docker rm -f r1-ray-head'")
+    assert not any("ray stop" in c for c in commands)

@@ -37,6 +37,9 @@ _KIND_ORDER = {"greedy": 0, "sample": 1}
 # Fingerprint fields that change no stored sample: the number of samples (a run grows, or is read as a
 # prefix) and the data-parallel layout (each sample has its own seed, whichever rank draws it).
 MUTABLE = ("sampling.n_sampling", "backend.data_parallel")
+# Completions that may wait for grading; beyond it the stream waits, so that a kill loses little and memory
+# stays bounded when grading falls behind (back-pressure to the engines).
+GRADING_BACKLOG = 4096
 # Fields that change stored verdicts but no sample: a resumed run re-grades its stored responses.
 REGRADABLE = ("grader",)
 
@@ -352,18 +355,29 @@ class _Appender:
     ) -> None:
         self._store, self._records = store, records
         self._grade = lambda batch: _grade(batch, problems, hashes, grader, timeout)
-        self._queue: queue.SimpleQueue[tuple[_Task, Completion] | None] = queue.SimpleQueue()
+        self._queue: queue.Queue[tuple[_Task, Completion] | None] = queue.Queue(maxsize=GRADING_BACKLOG)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="evalkit-grader", daemon=True)
         self._thread.start()
 
     def put(self, task: _Task, completion: Completion) -> None:
-        self._raise()
-        self._queue.put((task, completion))
+        """Queue one completion; with :data:`GRADING_BACKLOG` waiting, wait (the stream waits with it)."""
+        while True:
+            self._raise()
+            try:
+                self._queue.put((task, completion), timeout=1.0)
+                return
+            except queue.Full:
+                continue
 
     def close(self) -> None:
         """Grade and store everything put so far, then stop; re-raise a grading or storing error."""
-        self._queue.put(None)
+        while self._thread.is_alive():  # a thread that failed takes nothing more
+            try:
+                self._queue.put(None, timeout=1.0)
+                break
+            except queue.Full:
+                continue
         self._thread.join()
         self._raise()
 

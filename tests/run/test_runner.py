@@ -279,3 +279,51 @@ def test_sigkilled_run_resumes_to_the_uninterrupted_result(
     stored = read_records(tmp_path / "killed" / "samples.jsonl")
     assert len(stored) == 24 and len({r.key for r in stored}) == 24
     assert all(r.completion_tokens <= 8 for r in resumed)
+
+
+def test_the_grading_backlog_is_bounded_and_the_stream_waits_for_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While grading is stuck, the stream stops after one batch in grading, GRADING_BACKLOG queued and one
+    waiting to be queued (a bound, whatever the machine's speed); once grading goes on, every completion is
+    stored once."""
+    import threading
+    import time
+
+    import evalkit.run.runner as runner_module
+
+    monkeypatch.setattr(runner_module, "GRADING_BACKLOG", 2)
+    release = threading.Event()
+    real_grade = runner_module._grade
+    produced: list[int] = []
+
+    def stuck_grade(batch, *args):  # type: ignore[no-untyped-def]
+        release.wait(60)
+        return real_grade(batch, *args)
+
+    monkeypatch.setattr(runner_module, "_grade", stuck_grade)
+
+    class Counting(FakeSampler):
+        def stream(self, jobs, *, max_in_flight=None):  # type: ignore[no-untyped-def]
+            for item in super().stream(jobs, max_in_flight=max_in_flight):
+                produced.append(1)
+                yield item
+
+    held: list[int] = []
+
+    def watch() -> None:
+        while len(produced) < 4:
+            time.sleep(0.01)
+        time.sleep(0.5)  # the stream had time to run on: without back-pressure it would have
+        held.append(len(produced))
+        release.set()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    records = run_benchmark(BENCH, TEMPLATE, Counting(), tmp_path, CONFIG, progress=False)
+    watcher.join()
+    # stuck in grading: one batch (at most 1 + the backlog), then the backlog queued, one waiting to be queued
+    assert 4 <= held[0] <= 2 * 2 + 2 < 16
+    assert (
+        len({r.key for r in records}) == len(records) == len(read_records(tmp_path / "samples.jsonl")) == 16
+    )

@@ -234,7 +234,9 @@ def test_spec_errors_name_the_spec_and_key() -> None:
         parse_spec({"name": "x", "file": "x.jsonl", "count": 1}, source="specs/x.toml")
 
 
-def test_arealss_data_folder_is_read_as_it_is(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_arealss_data_folder_is_read_as_it_is(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """AReaL's and Qwen2.5-Math's ``data/<name>/test.jsonl``: as --data_dir, or ``./data`` where the guide's
     command runs (its evaluation folder)."""
     import shutil

@@ -44,15 +44,12 @@ TRL         ``reward_func(prompts=, completions=, completion_ids=, **columns)`` 
 
 import os
 import threading
-import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
 from evalkit.benchmarks.templates import prompt_opens_think as opens_think
 from evalkit.graders import ExtractionPolicy, ResponseContext, Verdict, grade_many
-from evalkit.graders.normalize import gold_text
 
 DEFAULT_TIMEOUT = 5.0  # seconds per sympy check, as in evaluation
 AREAL_TIME_LIMIT = 12.0  # seconds per AReaL 1.0 call: AReaL's AsyncRewardWrapper gives up after 15
@@ -156,26 +153,13 @@ def warm_up(workers: int = WARM_WORKERS) -> None:
         POOL.submit("0", "0", timeout=DEFAULT_TIMEOUT)  # a trivial check: each starts one worker
 
 
-_executor_lock = threading.Lock()
-_executor: tuple[int, ThreadPoolExecutor] | None = None
+def _fresh_lock() -> None:
+    """In a forked child (AReaL's reward processes): a lock another thread of the parent may have held."""
+    global _warm_lock
+    _warm_lock = threading.Lock()
 
 
-def _fresh_locks() -> None:
-    """In a forked child (AReaL's reward processes): locks another thread of the parent may have held."""
-    global _warm_lock, _executor_lock
-    _warm_lock, _executor_lock = threading.Lock(), threading.Lock()
-
-
-os.register_at_fork(after_in_child=_fresh_locks)
-
-
-def _deadline_executor() -> ThreadPoolExecutor:
-    """This process's threads for time-limited calls (a forked child makes its own)."""
-    global _executor
-    with _executor_lock:
-        if _executor is None or _executor[0] != os.getpid():
-            _executor = (os.getpid(), ThreadPoolExecutor(32, thread_name_prefix="evalkit-reward"))
-        return _executor[1]
+os.register_at_fork(after_in_child=_fresh_lock)
 
 
 # --- grading -----------------------------------------------------------------------------------
@@ -184,17 +168,6 @@ def _deadline_executor() -> ThreadPoolExecutor:
 def _best(verdicts: Sequence[Verdict]) -> Verdict:
     """The verdict of the first gold that credits the response, else the first gold's."""
     return next((v for v in verdicts if v.correct), verdicts[0])
-
-
-def _grade_one(
-    text: str,
-    golds: list[Gold],
-    context: ResponseContext | None,
-    policy: ExtractionPolicy | None,
-    timeout: float,
-) -> Verdict:
-    items = [(text, gold) for gold in golds or [None]]
-    return _best(grade_many(items, timeout=timeout, policy=policy, contexts=[context] * len(items)))
 
 
 def grade_rewards(
@@ -211,33 +184,20 @@ def grade_rewards(
     ``timeout`` limits each sympy check; ``time_limit`` (seconds, None: none) the whole call, the wait for
     a worker included: a response undecided by then gets a ``timeout`` verdict (not credited)."""
     warm_up()
-    policy = extraction_policy(policy)
     alternatives = [reward_golds(gold) for gold in golds]
     contexts = list(contexts) if contexts is not None else [None] * len(responses)
-    if time_limit is None:  # one call: every distinct pair judged once, in parallel
-        flat = [(i, gold) for i, options in enumerate(alternatives) for gold in options or [None]]
-        items = [(responses[i], gold) for i, gold in flat]
-        verdicts = grade_many(items, timeout=timeout, policy=policy, contexts=[contexts[i] for i, _ in flat])
-        per: list[list[Verdict]] = [[] for _ in responses]
-        for (i, _), verdict in zip(flat, verdicts, strict=True):
-            per[i].append(verdict)
-        return [_best(v) for v in per]
-    start = time.monotonic()
-    executor = _deadline_executor()
-    futures: list[Future[Verdict]] = [
-        executor.submit(_grade_one, text, options, context, policy, min(timeout, time_limit))
-        for text, options, context in zip(responses, alternatives, contexts, strict=True)
-    ]
-    wait(futures, timeout=max(0.0, time_limit - (time.monotonic() - start)))
-    results = []
-    for future, options in zip(futures, alternatives, strict=True):
-        if future.done() and not future.cancelled():
-            results.append(future.result())  # re-raises what grading raised
-            continue
-        future.cancel()  # not started: never run (a started one finishes in the background)
-        reason = f"no verdict within the reward's {time_limit:g} s time limit (worker start-up included)"
-        results.append(Verdict(False, None, gold_text(options[0]) if options else "", "timeout", reason))
-    return results
+    flat = [(i, gold) for i, options in enumerate(alternatives) for gold in options or [None]]
+    verdicts = grade_many(  # one call: every distinct pair judged once, in parallel
+        [(responses[i], gold) for i, gold in flat],
+        timeout=timeout if time_limit is None else min(timeout, time_limit),
+        policy=extraction_policy(policy),
+        contexts=[contexts[i] for i, _ in flat],
+        deadline=time_limit,
+    )
+    per: list[list[Verdict]] = [[] for _ in responses]
+    for (i, _), verdict in zip(flat, verdicts, strict=True):
+        per[i].append(verdict)
+    return [_best(v) for v in per]
 
 
 def grade_reward(

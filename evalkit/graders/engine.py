@@ -10,6 +10,7 @@ the cache, keyed on what was extracted, is the same for every policy. :func:`gra
 """
 
 import threading
+import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -112,12 +113,16 @@ class Grader:
         timeout: float | None = None,
         workers: int | None = None,
         contexts: Contexts = None,
+        deadline: float | None = None,
     ) -> list[Verdict]:
         """Grade (response, gold) pairs, in order; distinct pairs are judged once, in parallel.
 
         ``policy``, ``timeout`` and ``workers`` override the grader's own for this call. ``contexts``
         (one per item, in the same order; None for an item or for all: nothing known) says how each
-        response was made; its extraction follows ``effective_policy(policy, context)``."""
+        response was made; its extraction follows ``effective_policy(policy, context)``. ``deadline``
+        (seconds, None: none) bounds the whole call, the wait for a worker included: a pair undecided by
+        then gets a ``timeout`` verdict (``timeout`` bounds each sympy check)."""
+        start = time.monotonic()
         policy = policy or self.policy
         timeout = self.timeout if timeout is None else timeout
         workers = workers or self.workers
@@ -142,7 +147,8 @@ class Grader:
             else:
                 futures[key] = self.pool.submit(*key, timeout=timeout, workers=workers)
         for key, future in _progress(futures, progress):
-            outcome, decided = _outcome_of(future, timeout)
+            left = None if deadline is None else max(0.0, deadline - (time.monotonic() - start))
+            outcome, decided = _outcome_of(future, timeout, left, deadline)
             outcomes[key] = outcome
             if decided:
                 self.cache.put(key, outcome)
@@ -184,12 +190,14 @@ def grade_many(
     progress: bool = False,
     policy: ExtractionPolicy | None = None,
     contexts: Contexts = None,
+    deadline: float | None = None,
 ) -> list[Verdict]:
     """Grade (response, gold) pairs with :data:`DEFAULT_GRADER`, in order; distinct pairs are judged
     once, in parallel. ``workers`` sizes the shared worker pool when it first starts (default: the
     usable CPUs). ``contexts``: one :class:`ResponseContext` (or None) per item, in the same order:
     how each response was made, which decides the rules its answer may be found by
-    (:func:`~evalkit.graders.context.effective_policy` of ``policy`` and the context)."""
+    (:func:`~evalkit.graders.context.effective_policy` of ``policy`` and the context). ``deadline``:
+    seconds for the whole call (see :meth:`Grader.grade_many`)."""
     return DEFAULT_GRADER.grade_many(
         items,
         extract=extract,
@@ -198,6 +206,7 @@ def grade_many(
         timeout=timeout,
         workers=workers,
         contexts=contexts,
+        deadline=deadline,
     )
 
 
@@ -256,11 +265,21 @@ def _progress(futures: dict[Key, Future[Outcome]], show: bool) -> Iterable[tuple
     return tqdm(futures.items(), total=len(futures), desc="grading", unit="pair")
 
 
-def _outcome_of(future: Future[Outcome], timeout: float) -> tuple[Outcome, bool]:
-    """The pair's outcome, and whether it was decided (a worker answered): only that is cached."""
+def _outcome_of(
+    future: Future[Outcome], timeout: float, left: float | None, deadline: float | None
+) -> tuple[Outcome, bool]:
+    """The pair's outcome within ``left`` seconds (None: however long the check's own ``timeout`` takes),
+    and whether it was decided (a worker answered): only that is cached."""
     try:
-        return future.result(), True
+        return future.result(timeout=left), True
     except TimeoutError:
+        if not future.done():  # the call's deadline, not the check's own limit
+            future.cancel()  # not started: never run (a started one finishes in the background)
+            return (
+                False,
+                "timeout",
+                f"no verdict within the call's {deadline:g} s (worker start-up included)",
+            ), False
         return (False, "timeout", f"no verdict within {timeout:g} s"), False
     except WorkerDied as error:
         return (False, "error", f"checker process died ({error})"), False

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from evalkit.graders import grade, grade_many, worker
-from evalkit.graders.pool import POOL
+from evalkit.graders.engine import Grader
+from evalkit.graders.pool import POOL, WorkerPool
 from evalkit.graders.worker import judge_in_worker
 
 SLOW_OK = 60.0  # a time limit no check that is asserted here comes near, however busy the machine
@@ -119,3 +120,19 @@ def test_explosive_answers_are_compared_as_written_without_a_worker(
 def test_small_numeric_towers_are_still_evaluated() -> None:
     assert grade("2^{2^3}", "256", extract=False).correct
     assert not grade("2^{2^3}", "64", extract=False).correct
+
+
+def test_a_deadline_bounds_the_whole_call_and_is_not_cached() -> None:
+    """A pair still waiting for a worker when the call's deadline passes gets a timeout verdict, which is not
+    remembered; what the caller decides itself is unaffected."""
+    from concurrent.futures import Future
+
+    class NeverAnswers(WorkerPool):
+        def submit(self, pred: str, gold: str, *, timeout: float, workers: int | None = None) -> Future:  # type: ignore[override]
+            return Future()  # a worker that never comes up
+
+    grader = Grader(pool=NeverAnswers())
+    verdicts = grader.grade_many([("\\boxed{\\log_2 8}", "3"), ("\\boxed{7}", "7")], deadline=0.2)
+    assert verdicts[0].method == "timeout" and "0.2 s" in verdicts[0].reason and not verdicts[0].correct
+    assert verdicts[1].correct
+    assert [outcome[1] for outcome in grader.cache._items.values()] == ["exact"]  # the timeout is not kept

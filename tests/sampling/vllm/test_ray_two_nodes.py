@@ -176,8 +176,10 @@ def test_two_engines_lose_a_rank_or_a_node_and_finish_as_one_engine(
     output = tmp_path / "two"
     done = _run_and_kill(cluster, vllm_model_dir, output, kill, tmp_path)
     assert "note: the Ray cluster has no GPU: one CPU engine per node (2)" in done.stderr
-    if kill == "rank":  # a lost node's rank may have finished its share already: then nothing was lost
-        assert " died: " in done.stderr and "go back to the queue; 1 of 2 engines alive" in done.stderr
+    # a killed rank is noticed when its share was not done yet (the kill lands at a moment the engine's speed
+    # decides): then its jobs in flight were requeued; either way every key is stored once, as one engine's
+    if " died: " in done.stderr:
+        assert "go back to the queue; 1 of 2 engines alive" in done.stderr
     first, now = records(one_output), records(output)  # records() fails on a key stored twice
     assert len(now) == PROBLEMS * (1 + SAMPLES) and sorted(now) == sorted(first)
     assert {k: generated(r) for k, r in now.items()} == {k: generated(r) for k, r in first.items()}

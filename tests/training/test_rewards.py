@@ -386,6 +386,7 @@ def test_a_time_limit_bounds_the_whole_call_queueing_included(monkeypatch: pytes
 
     # every worker still importing sympy on a busy machine: its verdicts never come
     monkeypatch.setattr(engine.DEFAULT_GRADER.pool, "submit", lambda *args, **kwargs: Future())
+    monkeypatch.setattr(engine.DEFAULT_GRADER, "cache", engine._OutcomeCache(16))  # nothing decided before
     start = time.monotonic()
     reward = rewards.AReaLReward(time_limit=0.3)(PROMPT, "\\boxed{\\log_2 8}" + EOS, [1], [2], answer="3")
     verdict = rewards.grade_reward("\\boxed{\\log_2 8}", ["3", "8"], time_limit=0.3)

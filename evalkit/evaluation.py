@@ -191,6 +191,23 @@ def _remove_if_unused(root: Path) -> None:
         pass  # another process started using it: leave it
 
 
+def _note_areal_seeds(config: EvalConfig, log: TextIO) -> None:
+    """AReaL's seed layout: say how its seeds overlap, and where it reproduces AReaL."""
+    nodes, per_node = config.layout()
+    if nodes > 1 and per_node > 1:
+        print(
+            f"note: --seed_layout areal seeds sample j of seed run s with s + j, as vLLM seeds AReaL's requests: "
+            f"the {nodes * per_node} samples of a problem have {nodes + per_node - 1} distinct seeds and repeat "
+            "across runs (docs/evaluation.md); use it to reproduce AReaL's numbers, the default layout to measure",
+            file=log,
+        )
+    if config.backend.name != "vllm":
+        print(
+            f"note: --seed_layout areal reproduces AReaL's samples on vLLM, not on --backend {config.backend.name}",
+            file=log,
+        )
+
+
 def _evaluate(config: EvalConfig, root: Path, log: TextIO) -> EvalResults:
     columns, ks = resolve_ks(config.output.ks, config.sampling.n_sampling)
     benchmarks, changed = load_benchmarks(  # a changed file is an error
@@ -203,6 +220,8 @@ def _evaluate(config: EvalConfig, root: Path, log: TextIO) -> EvalResults:
     tokenizer = _tokenizer(template, config.model_path)
     stop_ids = template.stop_token_ids(tokenizer) if tokenizer is not None else ()
     sampling = replace(config.sampling, stop=template.stop, stop_token_ids=stop_ids)
+    if sampling.seed_layout == "areal":
+        _note_areal_seeds(config, log)
     overwrite = config.output.overwrite
     todo = [
         b

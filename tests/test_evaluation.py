@@ -110,3 +110,46 @@ def test_a_run_that_fails_before_storing_anything_leaves_no_directory(
     with pytest.raises(RuntimeError, match="no engine here"):
         evalkit.evaluate(config)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_areal_seed_layout_says_how_its_seeds_overlap_and_fills_areals_seed_files(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scripted import AskedSampler
+
+    from evalkit.benchmarks.loading import load_benchmark
+    from evalkit.benchmarks.templates import load_template
+
+    template = load_template("r1-distilled-qwen")
+    golds = {template.render(p.problem): p.gold for p in load_benchmark("aime24", data_dir).problems}
+    asked: list = []
+    monkeypatch.setattr(
+        factory, "make_sampler", lambda backend, model, **_: AskedSampler(golds, model, asked)
+    )
+    config = evalkit.EvalConfig(
+        "m",
+        benchmarks=("aime24",),
+        data_dir=str(data_dir),
+        sampling=evalkit.RunConfig(n_sampling=12, max_new_tokens=8, seed_layout="areal", samples_per_seed=4),
+        backend=evalkit.BackendConfig(name="transformers"),
+        output=evalkit.OutputConfig(output_path=str(tmp_path), model_tag="t"),
+    )
+    log = io.StringIO()
+    evalkit.evaluate(config, log=log)
+    notes = log.getvalue()
+    assert "the 12 samples of a problem have 6 distinct seeds" in notes
+    assert "reproduces AReaL's samples on vLLM, not on --backend transformers" in notes
+    assert sorted({j.seed for j in asked if j.seed is not None}) == [1, 2, 3, 4, 5, 6]
+    seed_file = (
+        tmp_path
+        / "math_eval_8"
+        / "aime24"
+        / "test_r1-distilled-qwen_-1_seed2_t0.6_topp0.95_topk-1_s0_e-1_n4.jsonl"
+    )
+    stored = {
+        (r.problem_id, r.sample_index): r for r in read_records(tmp_path / "t" / "aime24" / "samples.jsonl")
+    }
+    first = json.loads(seed_file.read_text().splitlines()[0])  # seed file 2 holds seed run 2: seeds 2..5
+    problem = load_benchmark("aime24", data_dir).problems[first["idx"]]
+    assert first["code"] == [stored[(problem.id, i)].response for i in range(4, 8)]
+    assert [stored[(problem.id, i)].seed for i in range(4, 8)] == [2, 3, 4, 5]

@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from evalkit.errors import UsageError
-from evalkit.run.config import OutputConfig, default, sample_layout
+from evalkit.run.config import SEED_LAYOUTS, OutputConfig, RunConfig, default, sample_layout
 from evalkit.run.store import run_root
 
 CF_FLAGS = ("cf_cache_file", "cf_metadata_path", "cf_ratings_path")
@@ -34,6 +34,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--samples_per_node",
         type=int,
         help="M, samples per seed run (default: gcd(--n_sampling, 4); AReaL's 4 with --num_sample_nodes alone)",
+    )
+    g.add_argument(
+        "--seed_layout",
+        choices=SEED_LAYOUTS,
+        default=default(RunConfig, "seed_layout"),
+        help="evalkit: every sample its own seed. areal: seed run s (1..N) is one request of M samples "
+        "seeded s, sent seed run by seed run as AReaL's math_eval.py does, so that on the same vLLM the "
+        "samples equal AReaL's (they repeat across seed runs: see docs/evaluation.md)",
     )
     g.add_argument(
         "--no_areal_files",

@@ -15,9 +15,11 @@ from typing import Any
 from evalkit.benchmarks.loading import expand_names
 from evalkit.errors import UsageError
 from evalkit.run.records import Kind
-from evalkit.sampling.base import SamplingParams
+from evalkit.sampling.base import SamplingParams, derive_seed
 
 BACKENDS = ("vllm", "transformers", "openai")
+# how sample seeds are laid out: evalkit's (one derived seed per sample) or AReaL's (N seed runs of M samples)
+SEED_LAYOUTS = ("evalkit", "areal")
 VLLM_ONLY = ("tensor_parallel_size", "max_model_len", "gpu_memory_utilization")
 # OpenAISampler's client settings (flag = field; None keeps OpenAISampler's default, shown in --help).
 OPENAI_ONLY = ("max_concurrency", "max_retries", "request_timeout", "backoff", "retry_deadline")
@@ -49,14 +51,46 @@ class RunConfig:
     stop: tuple[str, ...] = ()
     stop_token_ids: tuple[int, ...] = ()
     grade_timeout: float = 5.0
+    # "areal": sample i is sample i % M of seed run i // M + 1 (M = samples_per_seed), seeded as vLLM seeds
+    # that request's children (see ``seed_of``), and generated seed run by seed run, as AReaL's math_eval.py
+    seed_layout: str = "evalkit"
+    samples_per_seed: int | None = None
 
     def __post_init__(self) -> None:
         if self.n_sampling < 0 or self.max_new_tokens < 1:
             raise ValueError(f"need n_sampling >= 0 and max_new_tokens >= 1: {self}")
+        if self.seed_layout not in SEED_LAYOUTS:
+            raise UsageError(f"--seed_layout {self.seed_layout!r}: choose one of {', '.join(SEED_LAYOUTS)}")
+        m = self.samples_per_seed
+        if self.seed_layout == "areal" and (m is None or m < 1 or self.n_sampling % m):
+            raise UsageError(
+                f"--seed_layout areal needs --samples_per_node M dividing --n_sampling {self.n_sampling} "
+                f"(got M = {m})"
+            )
 
     def sampling(self) -> dict[str, Any]:
-        """The fields that decide the generated text (the run fingerprint's ``sampling`` section)."""
-        return {k: v for k, v in asdict(self).items() if k != "grade_timeout"}
+        """The fields that decide the generated text (the run fingerprint's ``sampling`` section); the seed
+        layout only where it is AReaL's, so that runs stored before it existed keep their fingerprint."""
+        skip = {"grade_timeout"} | (
+            {"seed_layout", "samples_per_seed"} if self.seed_layout == "evalkit" else set()
+        )
+        return {k: v for k, v in asdict(self).items() if k not in skip}
+
+    def seed_of(self, problem_index: int, sample_index: int) -> int:
+        """The seed of sample ``sample_index`` of problem ``problem_index``.
+
+        evalkit's layout: :func:`derive_seed` (each sample its own). AReaL's: its seed run ``s`` (1..N) is one
+        vLLM request of ``n = M`` samples with ``seed = s``, whose child ``j`` vLLM's V1 engine seeds
+        ``s + j``; so sample ``i`` gets ``seed + s + j`` with ``s = i // M + 1``, ``j = i % M`` (AReaL's
+        runs have ``seed`` 0). Seeds then repeat across seed runs (run s, sample j+1 = run s+1, sample j)."""
+        if self.seed_layout == "evalkit":
+            return derive_seed(self.seed, problem_index, sample_index)
+        m = self.samples_per_seed or 1
+        return self.seed + sample_index // m + 1 + sample_index % m
+
+    def seed_run(self, sample_index: int) -> int:
+        """AReaL's seed run (1..N) of a sample; 0 in evalkit's layout, where samples are not grouped."""
+        return sample_index // (self.samples_per_seed or 1) + 1 if self.seed_layout == "areal" else 0
 
     def params(self, kind: Kind) -> SamplingParams:
         base = SamplingParams(
@@ -157,11 +191,20 @@ class EvalConfig:
             raise UsageError("--data_names: name at least one benchmark (see: evalkit benchmarks)")
         # a suite (rl_math) names its benchmarks; a benchmark named twice is run once
         object.__setattr__(self, "benchmarks", tuple(expand_names(self.benchmarks)))
+        per_node = self.output.samples_per_node
+        if s.seed_layout == "areal" and per_node is not None and per_node != s.samples_per_seed:
+            raise UsageError(
+                f"--seed_layout areal: sampling.samples_per_seed {s.samples_per_seed} differs from "
+                f"--samples_per_node {per_node}; AReaL's seed runs are its seed files"
+            )
 
     def layout(self) -> tuple[int, int]:
-        """AReaL's (N, M): seed files and samples per file, N x M = ``n_sampling``."""
-        o = self.output
-        _, nodes, per_node = sample_layout(self.sampling.n_sampling, o.num_sample_nodes, o.samples_per_node)
+        """AReaL's (N, M): seed files and samples per file, N x M = ``n_sampling`` (with AReaL's seed
+        layout, M is its ``samples_per_seed``)."""
+        o, s = self.output, self.sampling
+        _, nodes, per_node = sample_layout(
+            s.n_sampling, o.num_sample_nodes, o.samples_per_node or s.samples_per_seed
+        )
         return nodes, per_node
 
     @classmethod
@@ -195,7 +238,12 @@ class EvalConfig:
             data_dir=args.data_dir,
             allow_changed_benchmark=args.allow_changed_benchmark,
             template=args.prompt_type,
-            sampling=RunConfig(n_sampling=n, **sampling),
+            sampling=RunConfig(
+                n_sampling=n,
+                seed_layout=args.seed_layout,
+                samples_per_seed=per_node if args.seed_layout == "areal" else None,
+                **sampling,
+            ),
             backend=backend,
             output=output,
             progress=True,
@@ -226,6 +274,7 @@ class EvalConfig:
         yield "no_enforce_eager", not b.enforce_eager
         for flag, name in sampling_flags().items():
             yield flag, getattr(self.sampling, name)
+        yield "seed_layout", self.sampling.seed_layout
         nodes, per_node = self.layout()
         derived = sample_layout(self.sampling.n_sampling, None, None)[1:] == (nodes, per_node)
         yield from (

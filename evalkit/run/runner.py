@@ -3,8 +3,12 @@
 Every missing completion goes to the sampler's stream at once; each completion is graded and appended
 (flushed) as it arrives, by a grading thread that takes whatever has arrived since its last batch, so the
 engine never waits for grading and a kill loses only the completions in flight. Sample ``i`` of problem
-``p`` always uses seed ``derive_seed(seed, p, i)``, so a resumed run draws what an uninterrupted one would;
+``p`` always uses seed ``config.seed_of(p, i)``, so a resumed run draws what an uninterrupted one would;
 raising ``n_sampling`` on a stored run draws only the new indices, lowering it reads the first ``n``.
+With AReaL's seed layout the completions go to the sampler as AReaL's math_eval.py sends them: the greedy
+run, then seed run 1, 2, ..., each one benchmark at a time, each after the previous has finished, and each
+seed run (and the greedy run) on an empty prefix cache as in AReaL's fresh process per run, so that the
+engine sees the same batches and the samples are AReaL's to the last token.
 
 Opening runs has two phases: every run directory is checked first, writing nothing (fingerprint, stored
 prompts, records), and only when all pass are stale verdicts re-graded and manifests written, so a
@@ -29,7 +33,7 @@ from evalkit.run.config import RunConfig
 from evalkit.run.records import Kind, SampleRecord
 from evalkit.run.regrade import answer_type_of, grader_section, refresh_verdicts
 from evalkit.run.store import Manifest, RunStore, StoreError, fingerprint_diff, refused_fields
-from evalkit.sampling.base import Completion, Job, Sampler, derive_seed
+from evalkit.sampling.base import Completion, Job, Sampler
 
 _KIND_ORDER = {"greedy": 0, "sample": 1}
 
@@ -97,7 +101,7 @@ def run_fingerprint(
 def _tasks(num_problems: int, config: RunConfig) -> list[_Task]:
     greedy = [_Task(p, "greedy", 0, None) for p in range(num_problems)] if config.greedy else []
     samples = [
-        _Task(p, "sample", i, derive_seed(config.seed, p, i))
+        _Task(p, "sample", i, config.seed_of(p, i))
         for p in range(num_problems)
         for i in range(config.n_sampling)
     ]
@@ -253,23 +257,45 @@ def run_benchmarks(
         with tqdm(
             total=total, initial=total - len(jobs), desc=desc, unit="sample", disable=not progress
         ) as bar:
-            for job_id, completion in sampler.stream(jobs):
-                run, task = owners[job_id]
-                run.appender.put(task, completion)
-                arrived += 1
-                tokens += completion.num_tokens
-                bar.update(1)
-                bar.set_postfix(  # with Ray ranks, how many engines are alive ("engines": "3/4")
-                    tok_s=f"{tokens / max(time.monotonic() - start, 1e-9):.0f}",
-                    **getattr(sampler, "status", {}),
-                    refresh=False,
-                )
+            for fresh, phase in _phases(jobs, owners, config):
+                if fresh and hasattr(sampler, "clear_prefix_cache"):
+                    sampler.clear_prefix_cache()
+                for job_id, completion in sampler.stream(phase):
+                    run, task = owners[job_id]
+                    run.appender.put(task, completion)
+                    arrived += 1
+                    tokens += completion.num_tokens
+                    bar.update(1)
+                    bar.set_postfix(  # with Ray ranks, how many engines are alive ("engines": "3/4")
+                        tok_s=f"{tokens / max(time.monotonic() - start, 1e-9):.0f}",
+                        **getattr(sampler, "status", {}),
+                        refresh=False,
+                    )
     finally:
         for run in prepared:
             run.appender.close()  # grades and stores what arrived, also when the stream failed
     if arrived != len(jobs):
         raise RuntimeError(f"sampler {sampler.name!r} finished {arrived} of {len(jobs)} completions")
     return [run.result(config) for run in prepared]
+
+
+def _phases(
+    jobs: list[Job], owners: list[tuple["_Run", _Task]], config: RunConfig
+) -> list[tuple[bool, list[Job]]]:
+    """The streams the jobs go to, in order, each ``(fresh, jobs)``; ``fresh``: clear the prefix cache first.
+
+    evalkit's layout: one stream of everything. AReaL's: the greedy run, then each seed run, each of them
+    one stream per benchmark in order (math_eval.py's ``llm.generate`` per dataset), the first of each run
+    fresh (AReaL starts a new process per run)."""
+    if config.seed_layout != "areal":
+        return [(False, jobs)] if jobs else []
+    groups: dict[tuple[int, int], list[Job]] = {}
+    runs: dict[int, int] = {}  # a run's position among the benchmarks
+    for job, (run, task) in zip(jobs, owners, strict=True):
+        seed_run = 0 if task.kind == "greedy" else config.seed_run(task.sample_index)
+        groups.setdefault((seed_run, runs.setdefault(id(run), len(runs))), []).append(job)
+    keys = sorted(groups)
+    return [(i == 0 or keys[i - 1][0] != key[0], groups[key]) for i, key in enumerate(keys)]
 
 
 @dataclass(frozen=True)

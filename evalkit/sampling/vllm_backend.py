@@ -209,6 +209,10 @@ class VLLMSampler(BatchCall):
             or self.config.max_num_seqs
         )
 
+    def clear_prefix_cache(self) -> None:
+        """Empty the engine's prefix cache, as a fresh engine has it (AReaL's seed layout: a new run)."""
+        self._llm.reset_prefix_cache()
+
     def stream(
         self, jobs: Iterable[Job], *, max_in_flight: int | None = None
     ) -> Iterator[tuple[int, Completion]]:

@@ -66,9 +66,30 @@ def test_to_argv_round_trips_a_config() -> None:
     assert EvalConfig("m").to_argv() == ["--model_path", "m"]
 
 
+def test_areal_seed_layout_flag_takes_m_from_the_layout_and_round_trips() -> None:
+    config = EvalConfig.from_args(parse(["--model_path", "m", "--seed_layout", "areal", "--n_sampling", "6"]))
+    assert config.sampling.seed_layout == "areal" and config.sampling.samples_per_seed == 2  # gcd(6, 4)
+    assert config.layout() == (3, 2)
+    argv = config.to_argv()
+    assert argv[argv.index("--seed_layout") + 1] == "areal"
+    assert EvalConfig.from_args(parse(argv)) == config
+    api = EvalConfig("m", sampling=RunConfig(n_sampling=8, seed_layout="areal", samples_per_seed=4))
+    assert api.layout() == (2, 4)  # the Python API: M from the sampling config
+    assert "--seed_layout" not in EvalConfig.from_args(parse(["--model_path", "m"])).to_argv()
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
+        (
+            lambda: EvalConfig(
+                "m",
+                sampling=RunConfig(n_sampling=8, seed_layout="areal", samples_per_seed=4),
+                output=OutputConfig(samples_per_node=2),
+            ),
+            "samples_per_seed 4 differs from --samples_per_node 2",
+        ),
+        (lambda: RunConfig(seed_layout="other"), "--seed_layout 'other': choose one of evalkit, areal"),
         (
             lambda: BackendConfig(name="transformers", max_model_len=8),
             "--max_model_len: only for --backend vllm",

@@ -15,6 +15,7 @@ import pytest
 
 from evalkit.benchmarks.loading import Benchmark, BenchmarkSpec, Problem, load_benchmark
 from evalkit.benchmarks.templates import PromptTemplate, load_template
+from evalkit.errors import UsageError
 from evalkit.graders import GRADER_VERSION
 from evalkit.run.config import RunConfig
 from evalkit.run.records import SampleRecord
@@ -327,3 +328,78 @@ def test_the_grading_backlog_is_bounded_and_the_stream_waits_for_it(
     assert (
         len({r.key for r in records}) == len(records) == len(read_records(tmp_path / "samples.jsonl")) == 16
     )
+
+
+class PhaseSampler(FakeSampler):
+    """The fake sampler, recording each stream call's jobs and each prefix-cache clearing, in order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[object] = []
+
+    def clear_prefix_cache(self) -> None:
+        self.calls.append("clear")
+
+    def stream(
+        self, jobs: Iterable[Job], *, max_in_flight: int | None = None
+    ) -> Iterator[tuple[int, Completion]]:
+        batch = list(jobs)
+        self.calls.append([(j.params.greedy, j.seed, j.prompt) for j in batch])
+        return super().stream(batch)
+
+
+AREAL = dataclasses.replace(CONFIG, n_sampling=6, seed_layout="areal", samples_per_seed=2)
+
+
+def test_areal_seed_layout_seeds_and_sends_each_seed_run_as_areal_does(tmp_path: Path) -> None:
+    other = dataclasses.replace(BENCH, spec=dataclasses.replace(BENCH.spec, name="other"))
+    sampler = PhaseSampler()
+    runs = run_benchmarks(
+        [(BENCH, tmp_path / "toy"), (other, tmp_path / "other")], TEMPLATE, sampler, AREAL, progress=False
+    )
+    for records in runs:  # sample i is sample i % M of seed run i // M + 1, seeded as vLLM seeds its child
+        assert [(r.sample_index, r.seed) for r in records if r.problem_id == "p2" and r.kind == "sample"] == [
+            (0, 1),
+            (1, 2),
+            (2, 2),
+            (3, 3),
+            (4, 3),
+            (5, 4),
+        ]
+    prompts = [TEMPLATE.render(p.problem) for p in BENCH.problems]
+    greedy = [(True, None, p) for p in prompts]
+    seed_run = [[(False, s + j, p) for p in prompts for j in range(2)] for s in (1, 2, 3)]
+    # the greedy run, then seed runs 1..3, each benchmark its own stream, each run on an empty prefix cache
+    assert sampler.calls == ["clear", greedy, greedy, *(x for run in seed_run for x in ("clear", run, run))]
+    manifest = RunStore(tmp_path / "toy").manifest()
+    assert manifest["sampling"]["seed_layout"] == "areal" and manifest["sampling"]["samples_per_seed"] == 2
+
+
+def test_areal_seed_layout_grows_by_seed_runs_and_refuses_another_layout(tmp_path: Path) -> None:
+    four = dataclasses.replace(AREAL, n_sampling=4)
+    first = run(tmp_path, FakeSampler(), four)
+    grower = PhaseSampler()
+    grown = run(tmp_path, grower, AREAL)
+    assert grower.calls[0] == "clear" and [c for c in grower.calls if c != "clear"] == [
+        [(False, 3 + j, TEMPLATE.render(p.problem)) for p in BENCH.problems for j in range(2)]
+    ]  # only seed run 3, and nothing else
+    assert set(first) <= set(grown) and grown == run(tmp_path / "fresh", FakeSampler(), AREAL)
+    for changed, field in (
+        (CONFIG, "seed_layout"),
+        (dataclasses.replace(AREAL, samples_per_seed=3), "samples_per_seed"),
+    ):
+        with pytest.raises(StoreError, match=field):
+            run(tmp_path, FakeSampler(), dataclasses.replace(changed, n_sampling=6))
+
+
+def test_evalkit_layout_keeps_its_fingerprint_and_one_stream(tmp_path: Path) -> None:
+    assert "seed_layout" not in CONFIG.sampling() and "samples_per_seed" not in CONFIG.sampling()
+    sampler = PhaseSampler()
+    run(tmp_path, sampler)
+    assert len(sampler.calls) == 1 and len(sampler.calls[0]) == 16  # no clearing, one stream
+
+
+@pytest.mark.parametrize("m", [None, 0, 4])
+def test_areal_seed_layout_needs_samples_per_seed_dividing_n(m: int | None) -> None:
+    with pytest.raises(UsageError, match="samples_per_node"):
+        RunConfig(n_sampling=6, seed_layout="areal", samples_per_seed=m)

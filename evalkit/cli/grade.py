@@ -36,7 +36,7 @@ from evalkit.cli.signals import interrupted, terminate_as_interrupt
 from evalkit.errors import UsageError
 from evalkit.graders import ResponseContext, Verdict, audit, grade_many
 from evalkit.graders.saved import GOLD_FIELDS, Item, read_items, verdict_lines
-from evalkit.reporting.areal_files import AReaLFolderError, is_areal_folder, policy_for, read_areal_folder
+from evalkit.reporting.areal_files import AReaLFolderError, grading_for, is_areal_folder, read_areal_folder
 from evalkit.run.lock import run_lock
 from evalkit.run.records import SampleRecord
 from evalkit.run.regrade import accuracy, grader_section, regrade
@@ -200,8 +200,8 @@ def regrade_areal(
         )
         if output:
             store = RunStore(Path(output) / name)
-            policy = policy_for(name, areal_run.settings["template"]["name"])
-            manifest = {**areal_run.settings, "grader": grader_section(policy)}
+            grading = grading_for(name, areal_run.settings["template"]["name"])
+            manifest = {**areal_run.settings, "grader": grader_section(grading)}
             with run_lock(Path(output), wait=lock_wait):
                 store.check(manifest, mutable=("grader",))
                 store.run_dir.mkdir(parents=True, exist_ok=True)

@@ -24,14 +24,16 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from evalkit.benchmarks.loading import Benchmark, BenchmarkSpec
+from evalkit.graders.extract import ExtractionPolicy
 from evalkit.reporting.metrics import Equivalent, aggregate, grader_equivalent, majority_correct, pass_at_k
+from evalkit.run.grading import RunGrading
 from evalkit.run.records import SampleRecord
 from evalkit.run.regrade import regrade_records
 from evalkit.run.store import write_atomic
@@ -525,29 +527,29 @@ def _settings(
     }
 
 
-def policy_for(name: str, prompt_type: str) -> dict[str, Any]:
-    """The extraction policy evalkit's runner would grade benchmark ``name`` under template ``prompt_type``
-    with (AReaL's files keep no prompt: whether it opened ``<think>`` comes from the shipped template)."""
+def grading_for(name: str, prompt_type: str) -> RunGrading:
+    """How evalkit's runner would grade benchmark ``name`` under template ``prompt_type`` (AReaL's files keep
+    no prompt: whether it opened ``<think>`` comes from the shipped template)."""
     from evalkit.benchmarks.loading import BenchmarkError, load_spec, split_limit
     from evalkit.benchmarks.templates import PromptError, load_template
-    from evalkit.graders import ExtractionPolicy
 
-    policy: dict[str, Any] = asdict(ExtractionPolicy())
+    changes: dict[str, bool] = {}
+    answer_type = None
     with contextlib.suppress(BenchmarkError):
         spec = load_spec(split_limit(name)[0])  # a limited run's folder (aime24@first10): its benchmark's
-        policy["last_number_fallback"] = spec.last_number_fallback
+        changes["last_number_fallback"] = spec.last_number_fallback
         if spec.gold.answer_type and not spec.gold.type_field:  # one type for every gold
-            policy["answer_type"] = spec.gold.answer_type
+            answer_type = spec.gold.answer_type
     with contextlib.suppress(PromptError):
-        policy["require_think_end"] = load_template(prompt_type).opens_think
-    return policy
+        changes["require_think_end"] = load_template(prompt_type).opens_think
+    return RunGrading(ExtractionPolicy(**changes), answer_type)
 
 
 def _regrade(
     records: Sequence[SampleRecord], name: str, prompt_type: str, *, timeout: float, workers: int | None
 ) -> list[SampleRecord]:
-    """Verdicts of evalkit's grader, under :func:`policy_for`."""
-    return regrade_records(records, policy_for(name, prompt_type), timeout=timeout, workers=workers)
+    """Verdicts of evalkit's grader, under :func:`grading_for`."""
+    return regrade_records(records, grading_for(name, prompt_type), timeout=timeout, workers=workers)
 
 
 __all__ = [
@@ -561,9 +563,9 @@ __all__ = [
     "areal_lengths",
     "areal_pass_at_k",
     "file_name",
+    "grading_for",
     "is_areal_folder",
     "merge_json",
-    "policy_for",
     "read_areal_folder",
     "token_lengths",
     "write_areal_files",

@@ -13,27 +13,19 @@ so no record appended by a running evaluation can be lost.
 
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from evalkit.graders.version import GRADER_VERSION, UNVERSIONED
+from evalkit.run.grading import RunGrading
 from evalkit.run.records import SampleRecord
 from evalkit.run.store import Manifest, RunStore, StoreError
 
 
-def grader_section(policy: Mapping[str, Any]) -> dict[str, Any]:
-    """The manifest's ``grader`` section: the extraction policy's fields and the grader version."""
-    return {**policy, "version": GRADER_VERSION}
-
-
-def answer_type_of(policy: Mapping[str, Any], problem_id: str) -> str | None:
-    """The gold's answer type of problem ``problem_id`` in a run graded under ``policy`` (the manifest's
-    ``grader`` section): its ``answer_type``, one type for every problem or one per problem id."""
-    declared = policy.get("answer_type")
-    if isinstance(declared, Mapping):
-        declared = declared.get(problem_id)
-    return declared if isinstance(declared, str) else None
+def grader_section(grading: RunGrading) -> dict[str, Any]:
+    """The manifest's ``grader`` section: the run's grading and the grader version."""
+    return {**grading.section(), "version": GRADER_VERSION}
 
 
 def grader_version(manifest: Mapping[str, Any]) -> int:
@@ -41,39 +33,34 @@ def grader_version(manifest: Mapping[str, Any]) -> int:
     return int(manifest.get("grader", {}).get("version", UNVERSIONED))
 
 
-def policy_fields(manifest: Mapping[str, Any]) -> dict[str, Any]:
-    """The extraction policy's fields a stored run was graded under."""
-    return {k: v for k, v in manifest.get("grader", {}).items() if k != "version"}
+def stored_grading(manifest: Mapping[str, Any]) -> RunGrading:
+    """The grading a stored run's verdicts were given under."""
+    return RunGrading.from_section(manifest.get("grader", {}))
 
 
-def is_current(manifest: Mapping[str, Any], policy: Mapping[str, Any] | None = None) -> bool:
-    """Whether a run's stored verdicts are the installed grader's under ``policy`` (default: its own)."""
-    same_policy = policy is None or policy_fields(manifest) == dict(policy)
-    return grader_version(manifest) == GRADER_VERSION and same_policy
+def is_current(manifest: Mapping[str, Any], grading: RunGrading | None = None) -> bool:
+    """Whether a run's stored verdicts are the installed grader's under ``grading`` (default: its own)."""
+    same = grading is None or stored_grading(manifest) == grading
+    return grader_version(manifest) == GRADER_VERSION and same
 
 
 def regrade_records(
     records: Sequence[SampleRecord],
-    policy: Mapping[str, Any],
+    grading: RunGrading,
     *,
     timeout: float = 5.0,
     workers: int | None = None,
 ) -> list[SampleRecord]:
-    """``records`` graded again under ``policy`` (the extraction policy's fields), each with what its record
-    knows of how it was made (cut off at the token limit or not) and its gold's answer type where
-    ``policy`` records one (:func:`answer_type_of`), in memory."""
-    from evalkit.graders import ExtractionPolicy, ResponseContext, grade_many  # sympy: only when needed
+    """``records`` graded again under ``grading``, each with what its record knows of how it was made (cut
+    off at the token limit or not) and its gold's declared answer type, in memory."""
+    from evalkit.graders import grade_many  # sympy: only when needed
 
-    known = {f.name for f in fields(ExtractionPolicy)}  # a newer evalkit's fields are not ours to read
     verdicts = grade_many(
         [(r.response, r.gold) for r in records],
         timeout=timeout,
         workers=workers,
-        policy=ExtractionPolicy(**{k: v for k, v in policy.items() if k in known}),
-        contexts=[  # with the gold's answer type
-            ResponseContext(truncated=r.truncated, answer_type=answer_type_of(policy, r.problem_id))
-            for r in records
-        ],
+        policy=grading.policy,
+        contexts=[grading.context(r.problem_id, truncated=r.truncated) for r in records],
     )
     return [
         replace(r, pred=v.pred, correct=v.correct, method=v.method, reason=v.reason, rule=v.rule)
@@ -89,14 +76,14 @@ def _manifest(store: RunStore) -> Manifest:
 
 
 def regrade(
-    run_dir: str | Path, *, timeout: float = 5.0, policy: Mapping[str, Any] | None = None
+    run_dir: str | Path, *, timeout: float = 5.0, grading: RunGrading | None = None
 ) -> tuple[list[SampleRecord], list[SampleRecord]]:
-    """Re-grade every stored record with ``policy`` (default: the run's own), replace them, and record that
-    policy and the installed grader version in the manifest; return (records before, after). A writer: the
-    caller holds the run lock."""
+    """Re-grade every stored record under ``grading`` (default: the run's own), replace them, and record that
+    grading and the installed grader version in the manifest; return (records before, after). A writer:
+    the caller holds the run lock."""
     store = RunStore(run_dir)
     manifest = _manifest(store)
-    chosen = dict(policy_fields(manifest) if policy is None else policy)
+    chosen = stored_grading(manifest) if grading is None else grading
     before = store.records()
     after = regrade_records(before, chosen, timeout=timeout)
     store.rewrite(after)  # records first: a kill before the manifest is stamped only re-grades again
@@ -107,20 +94,20 @@ def regrade(
 def refresh_verdicts(
     run_dir: str | Path,
     *,
-    policy: Mapping[str, Any] | None = None,
+    grading: RunGrading | None = None,
     timeout: float = 5.0,
     out: TextIO | None = None,
 ) -> int:
-    """Re-grade a stored run whose verdicts came from another grader version (or, given ``policy``,
-    another extraction policy), saying so in one line on ``out`` (default stderr); return the number
+    """Re-grade a stored run whose verdicts came from another grader version (or, given ``grading``,
+    under another grading), saying so in one line on ``out`` (default stderr); return the number
     of re-graded records (0 when already current, or when there is no run). A writer: the caller holds
     the run lock."""
     store = RunStore(run_dir)
     manifest = store.manifest()
-    if manifest is None or is_current(manifest, policy):
+    if manifest is None or is_current(manifest, grading):
         return 0
-    before, after = regrade(run_dir, timeout=timeout, policy=policy)
-    other_policy = policy is not None and policy_fields(manifest) != dict(policy)
+    before, after = regrade(run_dir, timeout=timeout, grading=grading)
+    other_policy = grading is not None and stored_grading(manifest) != grading
     print(
         f"{store.run_dir.name}: re-graded {len(after):,} stored responses with grader {GRADER_VERSION} "
         f"(run was graded by grader {grader_version(manifest)}"
@@ -138,7 +125,7 @@ def current_records(run_dir: str | Path, *, out: TextIO | None = None) -> list[S
     records = store.records()
     if manifest is None or is_current(manifest):
         return records
-    after = regrade_records(records, policy_fields(manifest))
+    after = regrade_records(records, stored_grading(manifest))
     print(
         f"{store.run_dir.name}: graded by grader {grader_version(manifest)}, shown with grader "
         f"{GRADER_VERSION} ({_change(records, after)}); the stored verdicts are unchanged "

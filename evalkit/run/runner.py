@@ -29,9 +29,11 @@ from tqdm.auto import tqdm
 from evalkit import __version__
 from evalkit.benchmarks.loading import Benchmark, Problem
 from evalkit.benchmarks.templates import PromptTemplate, prompt_opens_think
+from evalkit.graders.extract import ExtractionPolicy
 from evalkit.run.config import RunConfig
+from evalkit.run.grading import RunGrading
 from evalkit.run.records import Kind, SampleRecord
-from evalkit.run.regrade import answer_type_of, grader_section, refresh_verdicts
+from evalkit.run.regrade import grader_section, refresh_verdicts
 from evalkit.run.store import Manifest, RunStore, StoreError, fingerprint_diff, refused_fields
 from evalkit.sampling.base import Completion, Job, Sampler
 
@@ -86,7 +88,7 @@ def run_fingerprint(
     template: PromptTemplate,
     backend: dict[str, Any],
     config: RunConfig,
-    grader: dict[str, Any],
+    grading: RunGrading,
 ) -> Manifest:
     """The manifest of a run: everything that decides its records."""
     return {
@@ -94,7 +96,7 @@ def run_fingerprint(
         "model": model_fingerprint(backend.get("model")),
         **_task_fingerprint(benchmark, template, config),
         "backend": backend,
-        "grader": grader_section(grader),
+        "grader": grader_section(grading),
     }
 
 
@@ -130,20 +132,18 @@ def _refused(manifest: Manifest, expected: Manifest) -> list[str]:
     return refused_fields(fingerprint_diff(stored, expected), MUTABLE)
 
 
-def run_policy(benchmark: Benchmark, prompts: Sequence[str]) -> dict[str, Any]:
-    """The extraction policy's fields for a run (the manifest's ``grader`` section, less the version), and
-    the golds' ``answer_type`` where the benchmark declares one: one type for all its problems,
-    or one per problem id; absent when none is declared, so older runs keep their section."""
-    policy: dict[str, Any] = {
-        "last_number_fallback": benchmark.spec.last_number_fallback,
-        "require_think_end": bool(prompts) and all(prompt_opens_think(p) for p in prompts),
-    }
+def run_grading(benchmark: Benchmark, prompts: Sequence[str]) -> RunGrading:
+    """How a run's responses are graded: the benchmark's last-number rule, reasoning the prompts open, and
+    the golds' answer types where the benchmark declares them (one for all its problems, or one per id)."""
+    policy = ExtractionPolicy(
+        last_number_fallback=benchmark.spec.last_number_fallback,
+        require_think_end=bool(prompts) and all(prompt_opens_think(p) for p in prompts),
+    )
     types = {p.id: p.answer_type for p in benchmark.problems if p.answer_type}
-    if types:
-        uniform = set(types.values())
-        one = len(uniform) == 1 and len(types) == len(benchmark.problems)
-        policy["answer_type"] = uniform.pop() if one else types
-    return policy
+    uniform = set(types.values())
+    if len(uniform) == 1 and len(types) == len(benchmark.problems):
+        return RunGrading(policy, uniform.pop())
+    return RunGrading(policy, types or None)
 
 
 def check_resumable(
@@ -306,7 +306,7 @@ class _Opening:
     store: RunStore
     prompts: list[str]
     hashes: list[str]
-    policy: dict[str, Any]
+    grading: RunGrading
     fingerprint: Manifest
     overwrite: bool
 
@@ -325,24 +325,24 @@ class _Opening:
         if it cannot be resumed."""
         prompts = [template.render(p.problem, tokenizer=tokenizer) for p in benchmark.problems]
         hashes = [prompt_hash(p) for p in prompts]
-        policy = run_policy(benchmark, prompts)
-        fingerprint = run_fingerprint(benchmark, template, backend, config, policy)
+        grading = run_grading(benchmark, prompts)
+        fingerprint = run_fingerprint(benchmark, template, backend, config, grading)
         store = RunStore(run_dir)
         if not overwrite:
             store.check(fingerprint, mutable=MUTABLE + REGRADABLE)
             _check_prompts(store.records(), benchmark.problems, hashes, store)
-        return cls(benchmark, store, prompts, hashes, policy, fingerprint, overwrite)
+        return cls(benchmark, store, prompts, hashes, grading, fingerprint, overwrite)
 
     def start(self, config: RunConfig, out: TextIO | None) -> "_Run":
         """Re-grade stale stored verdicts, write the manifest, and start the appender."""
         if not self.overwrite:
-            refresh_verdicts(self.store.run_dir, policy=self.policy, timeout=config.grade_timeout, out=out)
+            refresh_verdicts(self.store.run_dir, grading=self.grading, timeout=config.grade_timeout, out=out)
         problems = self.benchmark.problems
         stored = self.store.open(self.fingerprint, overwrite=self.overwrite, mutable=MUTABLE + REGRADABLE)
         records = {r.key: r for r in stored}
         tasks = _tasks(len(problems), config)
         pending = [t for t in tasks if _key(problems[t.problem_index], t) not in records]
-        appender = _Appender(self.store, records, problems, self.hashes, self.policy, config.grade_timeout)
+        appender = _Appender(self.store, records, problems, self.hashes, self.grading, config.grade_timeout)
         return _Run(problems, self.prompts, records, pending, len(tasks), appender)
 
 
@@ -376,11 +376,11 @@ class _Appender:
         records: dict[tuple[str, str, int], SampleRecord],
         problems: Sequence[Problem],
         hashes: list[str],
-        grader: dict[str, Any],
+        grading: RunGrading,
         timeout: float,
     ) -> None:
         self._store, self._records = store, records
-        self._grade = lambda batch: _grade(batch, problems, hashes, grader, timeout)
+        self._grade = lambda batch: _grade(batch, problems, hashes, grading, timeout)
         self._queue: queue.Queue[tuple[_Task, Completion] | None] = queue.Queue(maxsize=GRADING_BACKLOG)
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="evalkit-grader", daemon=True)
@@ -451,21 +451,18 @@ def _grade(
     batch: Sequence[tuple[_Task, Completion]],
     problems: Sequence[Problem],
     hashes: list[str],
-    grader: dict[str, Any],
+    grading: RunGrading,
     timeout: float,
 ) -> list[SampleRecord]:
-    from evalkit.graders import ExtractionPolicy, ResponseContext, grade_many  # sympy: only when needed
+    from evalkit.graders import grade_many  # sympy: only when needed
 
     golds = [problems[t.problem_index].gold for t, _ in batch]
     verdicts = grade_many(
         [(c.text, gold) for (_, c), gold in zip(batch, golds, strict=True)],
         timeout=timeout,
-        policy=ExtractionPolicy(**{k: v for k, v in grader.items() if k != "answer_type"}),
+        policy=grading.policy,
         contexts=[
-            ResponseContext(
-                truncated=c.finish_reason == "length",
-                answer_type=answer_type_of(grader, problems[t.problem_index].id),
-            )
+            grading.context(problems[t.problem_index].id, truncated=c.finish_reason == "length")
             for t, c in batch
         ],
     )

@@ -4,6 +4,7 @@ so that a stored run re-grades the same way, and AReaL's files of a multiple-cho
 import json
 import warnings
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,11 @@ import pytest
 
 from evalkit.benchmarks.loading import Benchmark, load_benchmark, load_spec
 from evalkit.benchmarks.templates import PromptTemplate
-from evalkit.reporting.areal_files import Layout, policy_for, read_areal_folder, write_areal_files
+from evalkit.reporting.areal_files import Layout, grading_for, read_areal_folder, write_areal_files
 from evalkit.run.config import EvalConfig, RunConfig
+from evalkit.run.grading import RunGrading
 from evalkit.run.regrade import regrade, regrade_records
-from evalkit.run.runner import run_benchmark, run_policy
+from evalkit.run.runner import run_benchmark, run_grading
 from evalkit.run.store import RunStore
 from evalkit.sampling.base import Completion, Job
 
@@ -51,18 +53,24 @@ class LetterSampler:
             yield job.id, Completion(f"Weighing the options.\n{letter}.", 6, "stop", job.seed)
 
 
-def test_run_policy_records_the_declared_answer_types(data_dir: Path) -> None:
-    def policy(name: str) -> dict[str, Any]:
+def test_run_grading_records_the_declared_answer_types(data_dir: Path) -> None:
+    def grading(name: str) -> RunGrading:
         if not (data_dir / load_spec(name).file).is_file():
             pytest.skip(f"{name} is not in {data_dir}")
         benchmark = load_benchmark(name, data_dir)
-        return run_policy(benchmark, [TEMPLATE.render(p.problem) for p in benchmark.problems])
+        return run_grading(benchmark, [TEMPLATE.render(p.problem) for p in benchmark.problems])
 
-    assert policy("gpqa_diamond")["answer_type"] == "choice"
-    assert policy("gsm8k")["answer_type"] == "number"
-    olympiad = policy("olympiadbench")["answer_type"]
-    assert len(olympiad) == 675 and olympiad["1606"] == "number" and olympiad["1737"] == "tuple"
-    assert policy("math_500") == {"last_number_fallback": False, "require_think_end": False}  # as before
+    assert grading("gpqa_diamond").answer_type == "choice"
+    assert grading("gsm8k").answer_type == "number"
+    olympiad = grading("olympiadbench")
+    assert len(olympiad.answer_type) == 675
+    assert olympiad.answer_type_of("1606") == "number" and olympiad.answer_type_of("1737") == "tuple"
+    math = grading("math_500")
+    assert math.answer_type is None and not math.policy.last_number_fallback
+    assert "answer_type" not in math.section()  # a run without declared types keeps its section
+    assert (
+        RunGrading.from_section({**olympiad.section(), "version": 6}) == olympiad
+    )  # the manifest round trip
 
 
 def test_a_choice_run_is_graded_and_regraded_by_its_letter(tmp_path: Path, data_dir: Path) -> None:
@@ -76,7 +84,9 @@ def test_a_choice_run_is_graded_and_regraded_by_its_letter(tmp_path: Path, data_
     assert manifest is not None and manifest["grader"]["answer_type"] == "choice"
     before, after = regrade(tmp_path)  # the stored run re-grades the same way
     assert [r.correct for r in after] == [r.correct for r in before]
-    plain = regrade_records(before, {k: v for k, v in manifest["grader"].items() if k != "answer_type"})
+    stored = RunGrading.from_section(manifest["grader"])
+    assert stored.answer_type == "choice"
+    plain = regrade_records(before, replace(stored, answer_type=None))
     assert not any(r.correct for r in plain)  # without the answer type, "D." is no answer
 
 
@@ -104,6 +114,6 @@ def test_areal_files_of_gpqa_diamond_are_its_own(tmp_path: Path, data_dir: Path)
     # AReaL's gt is the letter (parse_ground_truth reads 'answer'); math_eval.py keeps the row's 'answer'
     assert [(li["gt"], li["answer"]) for li in lines] == [(r["answer"], r["answer"]) for r in source[:6]]
     assert list(lines[0]) == ["idx", "question", "gt_cot", "gt", "code", "pred", "report", "score", "answer"]
-    assert policy_for("gpqa_diamond", "r1-distilled-qwen-gpqa")["answer_type"] == "choice"
+    assert grading_for("gpqa_diamond", "r1-distilled-qwen-gpqa").answer_type == "choice"
     (run,) = read_areal_folder(layout.eval_dir).values()  # read back: graded by the letter
     assert [r.correct for r in run.records if r.kind == "greedy"] == [True] * 6

@@ -3,12 +3,13 @@
 import json
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from evalkit.cli.main import main
-from evalkit.graders import GRADER_VERSION
+from evalkit.graders import GRADER_VERSION, ExtractionPolicy
 from evalkit.run.records import SampleRecord
 
 
@@ -147,9 +148,11 @@ def test_run_directory_is_regraded_in_place_with_its_policy(
     first, second = RunStore(run_dir).records()
     assert (first.correct, first.pred, first.method) == (True, "42", "exact")
     assert (second.correct, second.pred) == (False, None)  # the run's require_think_end policy applies
-    assert RunStore(run_dir).manifest()["grader"] == {  # the grader that gave these verdicts
-        "last_number_fallback": False, "require_think_end": True, "version": GRADER_VERSION,
-    }  # fmt: skip
+    section = RunStore(run_dir).manifest()["grader"]  # the grader that gave these verdicts, every field
+    assert section == {
+        **asdict(ExtractionPolicy(last_number_fallback=False, require_think_end=True)),
+        "version": GRADER_VERSION,
+    }
 
 
 AUDIT_LINES = [

@@ -16,7 +16,7 @@ import pytest
 from evalkit.benchmarks.loading import Benchmark, BenchmarkSpec, Problem, load_benchmark
 from evalkit.benchmarks.templates import PromptTemplate, load_template
 from evalkit.errors import UsageError
-from evalkit.graders import GRADER_VERSION
+from evalkit.graders import GRADER_VERSION, ExtractionPolicy
 from evalkit.run.config import RunConfig
 from evalkit.run.records import SampleRecord
 from evalkit.run.regrade import regrade
@@ -94,11 +94,8 @@ def test_run_records_seeds_greedy_and_grading(tmp_path: Path) -> None:
     manifest = RunStore(tmp_path).manifest()
     assert manifest is not None
     assert manifest["sampling"]["temperature"] == 0.6 and manifest["backend"]["backend"] == "fake"
-    assert manifest["grader"] == {
-        "last_number_fallback": True,
-        "require_think_end": False,
-        "version": GRADER_VERSION,
-    }
+    assert manifest["grader"] == {**dataclasses.asdict(ExtractionPolicy()), "version": GRADER_VERSION}
+    assert manifest["grader"]["last_number_fallback"] and not manifest["grader"]["require_think_end"]
     assert is_complete(BENCH, TEMPLATE, tmp_path, CONFIG)
     assert not is_complete(BENCH, TEMPLATE, tmp_path, dataclasses.replace(CONFIG, n_sampling=4))
 

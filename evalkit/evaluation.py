@@ -8,8 +8,8 @@ re-aggregates.
 
 import importlib.util
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -20,12 +20,15 @@ from evalkit.errors import UsageError
 from evalkit.reporting import areal_files
 from evalkit.reporting.metrics import DEFAULT_KS, BenchmarkMetrics, aggregate
 from evalkit.reporting.table import Column, table_view
-from evalkit.run.config import OPENAI_ONLY, EvalConfig
+from evalkit.run.config import OPENAI_ONLY, EvalConfig, RunConfig
 from evalkit.run.lock import LOCK, run_lock
 from evalkit.run.prompt_limits import check_benchmark_prompts
 from evalkit.run.regrade import refresh_verdicts
 from evalkit.run.runner import check_resumable, is_complete, run_benchmarks, select
 from evalkit.run.store import Manifest, RunStore, run_root
+
+# entered while an engine loads and samples, given the directory for log files
+SamplingHook = Callable[[Path], AbstractContextManager[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,16 +166,20 @@ def _loading_bars(shown: bool) -> Iterator[None]:
         hf_logging.enable_progress_bar()
 
 
-def evaluate(config: EvalConfig, *, log: TextIO | None = None) -> EvalResults:
+def evaluate(
+    config: EvalConfig, *, log: TextIO | None = None, while_sampling: SamplingHook | None = None
+) -> EvalResults:
     """Run (or resume) every benchmark of ``config`` under the run directory's lock; write the run store,
     the aggregate JSON and (unless ``config.output.areal_files`` is off) AReaL's files. Notes go to
-    ``log`` (default: discarded). Raises ``UsageError`` (and the loaders' errors) for bad inputs."""
+    ``log`` (default: discarded). ``while_sampling(logs_dir)``, where given, is entered while an engine
+    loads and samples (the CLI's log file; ``logs_dir`` is where AReaL keeps its logs, or the run store's
+    ``logs/`` without AReaL's files). Raises ``UsageError`` (and the loaders' errors) for bad inputs."""
     log = log or io.StringIO()
     root = run_root(config.model_path, config.output.output_path, config.output.model_tag)
     created = not root.exists()
     try:
         with run_lock(root, wait=config.output.lock_wait):
-            return _evaluate(config, root, log)
+            return _evaluate(config, root, log, while_sampling or (lambda _: nullcontext()))
     except BaseException:
         if created:  # a run that failed before storing anything leaves no empty directory behind
             _remove_if_unused(root)
@@ -189,6 +196,39 @@ def _remove_if_unused(root: Path) -> None:
             root.rmdir()
     except OSError:
         pass  # another process started using it: leave it
+
+
+def _sample(
+    config: EvalConfig,
+    root: Path,
+    todo: list[Benchmark],
+    template: PromptTemplate,
+    sampling: RunConfig,
+    tokenizer: Any,
+    log: TextIO,
+) -> None:
+    """Load the engine and generate what the ``todo`` runs lack, in one stream."""
+    from evalkit.sampling.factory import make_sampler
+
+    with _loading_bars(config.progress):
+        sampler = make_sampler(config.backend.name, config.model_path, **sampler_options(config, log))
+    for b in todo:
+        print(f"{b.name}: sampling into {root / b.name}", file=log)
+    try:  # one stream for every benchmark: no engine drains between them
+        run_benchmarks(
+            [(b, root / b.name) for b in todo],
+            template,
+            sampler,
+            sampling,
+            tokenizer=tokenizer,
+            overwrite=config.output.overwrite,
+            progress=config.progress,
+            out=log,
+        )
+    finally:  # evaluate owns its sampler: Ray ranks give their GPUs back, also after a failure
+        close = getattr(sampler, "close", None)
+        if callable(close):
+            close()
 
 
 def _note_areal_seeds(config: EvalConfig, log: TextIO) -> None:
@@ -208,7 +248,16 @@ def _note_areal_seeds(config: EvalConfig, log: TextIO) -> None:
         )
 
 
-def _evaluate(config: EvalConfig, root: Path, log: TextIO) -> EvalResults:
+def logs_dir(config: EvalConfig, root: Path) -> Path:
+    """Where a run's log files go: AReaL's ``<output_path>/math_eval_<max_gen_tokens>/logs``, or, without
+    AReaL's files, ``<output_path>/<model_tag>/logs``."""
+    if not config.output.areal_files:
+        return root / "logs"
+    output = config.output.output_path or config.model_path
+    return areal_files.eval_dir(output, config.sampling.max_new_tokens) / "logs"
+
+
+def _evaluate(config: EvalConfig, root: Path, log: TextIO, while_sampling: SamplingHook) -> EvalResults:
     columns, ks = resolve_ks(config.output.ks, config.sampling.n_sampling)
     benchmarks, changed = load_benchmarks(  # a changed file is an error
         config.benchmarks, config.data_dir, allow_changed=config.allow_changed_benchmark, out=log
@@ -237,27 +286,8 @@ def _evaluate(config: EvalConfig, root: Path, log: TextIO) -> EvalResults:
         _require_vllm_platform(config)
         _check_model_path(config)
         check_benchmark_prompts(todo, template, tokenizer, config.model_path, config.backend.max_model_len)
-        from evalkit.sampling.factory import make_sampler
-
-        with _loading_bars(config.progress):
-            sampler = make_sampler(config.backend.name, config.model_path, **sampler_options(config, log))
-        for b in todo:
-            print(f"{b.name}: sampling into {root / b.name}", file=log)
-        try:  # one stream for every benchmark: no engine drains between them
-            run_benchmarks(
-                [(b, root / b.name) for b in todo],
-                template,
-                sampler,
-                sampling,
-                tokenizer=tokenizer,
-                overwrite=overwrite,
-                progress=config.progress,
-                out=log,
-            )
-        finally:  # evaluate owns its sampler: Ray ranks give their GPUs back, also after a failure
-            close = getattr(sampler, "close", None)
-            if callable(close):
-                close()
+        with while_sampling(logs_dir(config, root)):
+            _sample(config, root, todo, template, sampling, tokenizer, log)
     metrics, manifests, selected = {}, {}, {}
     for b in benchmarks:
         refresh_verdicts(root / b.name, out=log)  # verdicts from an older grader are re-graded, not reprinted

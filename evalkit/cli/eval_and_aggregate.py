@@ -6,11 +6,14 @@ The command line of :func:`evalkit.evaluate`: flags -> ``EvalConfig`` -> ``evalu
 import argparse
 import inspect
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 from evalkit.benchmarks.loading import BenchmarkError
 from evalkit.benchmarks.templates import PromptError
 from evalkit.cli import eval_inputs
+from evalkit.cli.engine_log import log_path, tee_stderr
 from evalkit.cli.help import DefaultsHelpFormatter
 from evalkit.cli.pipes import quiet_on_broken_pipe
 from evalkit.cli.signals import interrupted, terminate_as_interrupt
@@ -102,10 +105,19 @@ def config_from_args(args: argparse.Namespace) -> EvalConfig:
     return EvalConfig.from_args(args)
 
 
+@contextmanager
+def _log_file(logs_dir: Path) -> Iterator[None]:
+    """While the engine samples: stderr copied to a new log file in ``logs_dir`` (named first)."""
+    path = log_path(logs_dir)
+    with tee_stderr(path):
+        print(f"log: {path}", file=sys.stderr)
+        yield
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         with terminate_as_interrupt():
-            results = evaluate(config_from_args(args), log=sys.stderr)
+            results = evaluate(config_from_args(args), log=sys.stderr, while_sampling=_log_file)
     except (UsageError, BenchmarkError, PromptError, StoreError, BackendUnavailable) as e:
         print(f"{PROG}: {e}", file=sys.stderr)
         return 2

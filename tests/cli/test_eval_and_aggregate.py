@@ -2,6 +2,8 @@
 
 import io
 import json
+import subprocess
+import sys
 from contextlib import redirect_stdout
 from pathlib import Path
 
@@ -270,3 +272,18 @@ def test_n_sampling_grows_a_run_and_a_lower_one_reads_its_prefix(
     sampling = RunStore(run_dir).manifest()["sampling"]
     eos = AutoTokenizer.from_pretrained(tiny_model_dir).convert_tokens_to_ids("<|endoftext|>")
     assert sampling["stop"] == ["</s>", "<|im_end|>", "<|endoftext|>"] and sampling["stop_token_ids"] == [eos]
+
+
+def test_sampling_writes_a_log_where_areal_keeps_its_logs_and_a_complete_run_none(
+    run_args: list[str], tmp_path: Path
+) -> None:
+    args = [*run_args, "--output_path", str(tmp_path)]  # a process of its own: stderr is file descriptor 2
+    command = [sys.executable, "-m", "evalkit.cli.main", "eval", *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    (log,) = (tmp_path / "math_eval_8" / "logs").glob("eval-*.log")
+    text = log.read_text()
+    assert text.startswith(f"log: {log}\n") and "aime24: sampling into" in text
+    assert text in done.stderr  # a copy: the terminal got it all
+    assert main(args) == 0  # complete: nothing sampled, no new log
+    assert list(log.parent.iterdir()) == [log]

@@ -12,6 +12,9 @@ Sets (each printed as its own table):
 - ``read``: the committed corpus labelled by reading only (``tests/graders/corpus/read_responses.jsonl.gz``,
   rules in that folder's README): R1-style traces, truncated responses, loops, steered models, JSON
   answer fields, university-level answers. Its rows record ``truncated`` and ``prompt_opens_think``.
+- ``read_confidence``: real responses that state a confidence level after the answer, labelled by reading
+  (``tests/graders/corpus/read_confidence.jsonl.gz``): MMLU mathematics questions answered by nine models
+  with ``Answer and Confidence (0-100): D, 80%`` lines, R1-style traces, loops and cut-off responses.
 
 Graders: evalkit's ``grade_many`` (default policy, ``(response, gold)`` only), ``evalkit_ctx`` (the same, also
 given each row's :class:`~evalkit.graders.ResponseContext` where the set records how the response was made:
@@ -21,7 +24,8 @@ AReaL's ``extract_answer`` + ``strip_string`` + ``math_equal`` (as AReaL's ``eva
 path as its README's ``pip install -e`` would; AReaL's ``word2number`` dependency must be importable).
 
     python scripts/bench_grader_accuracy.py [--dev DIR] [--corpus FILE] [--read FILE] [--areal_dir DIR]
-        [--sets corpus,read,gsm8k_openai] [--by model|benchmark|source|tag] [--disagreements FILE]
+        [--read_confidence FILE] [--sets corpus,read,read_confidence,gsm8k_openai]
+        [--by model|benchmark|source|tag] [--disagreements FILE]
 """
 
 import argparse
@@ -46,6 +50,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DEV = REPO.parent / "shared" / "dev"
 DEFAULT_CORPUS = REPO / "tests" / "graders" / "corpus" / "real_responses.jsonl.gz"
 DEFAULT_READ = REPO / "tests" / "graders" / "corpus" / "read_responses.jsonl.gz"
+DEFAULT_READ_CONFIDENCE = REPO / "tests" / "graders" / "corpus" / "read_confidence.jsonl.gz"
 DEV_FILES = {"gsm8k_openai": "gsm8k_openai_example_solutions.jsonl", "gsm8k_tora": "gsm8k_tora.jsonl"}
 
 
@@ -68,6 +73,7 @@ class Row:
     prompt_opens_think: bool = False
     tags: tuple[str, ...] = ()
     note: str = ""
+    answer_type: str | None = None  # the gold's declared type, where the benchmark declares one
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +138,8 @@ def load_dev(dev_dir: Path, name: str) -> list[Row]:
 
 def load_corpus(path: Path, name: str = "corpus") -> list[Row]:
     """A labelled corpus; every row needs source, model, benchmark, gold, response, label and label_by
-    (``id``, ``truncated``, ``prompt_opens_think``, ``tags`` and ``note`` are kept when present)."""
+    (``id``, ``truncated``, ``prompt_opens_think``, ``tags``, ``note`` and ``answer_type`` are kept when
+    present)."""
     rows = []
     for n, obj in enumerate(read_jsonl(path), 1):
         missing = {"source", "model", "benchmark", "gold", "response", "label", "label_by"} - set(obj)
@@ -153,6 +160,7 @@ def load_corpus(path: Path, name: str = "corpus") -> list[Row]:
                 prompt_opens_think=bool(obj.get("prompt_opens_think", False)),
                 tags=tuple(obj.get("tags", ())),
                 note=obj.get("note", ""),
+                answer_type=obj.get("answer_type"),
             )
         )
     return rows
@@ -167,18 +175,20 @@ def evalkit_grader(workers: int | None) -> Grader:
 
 
 def row_context(row: Row) -> Any:
-    """What the set records about how the response was made, as evalkit's ``ResponseContext`` (None when
-    it records nothing)."""
+    """What the set records about how the response was made and the gold's declared type (as a benchmark
+    spec declares it in evaluation), as evalkit's ``ResponseContext`` (None when it records nothing)."""
     from evalkit.graders import ResponseContext
 
-    if row.truncated is None and not row.prompt_opens_think:
+    if row.truncated is None and not row.prompt_opens_think and row.answer_type is None:
         return None
-    return ResponseContext(truncated=bool(row.truncated), prompt_opens_think=row.prompt_opens_think)
+    return ResponseContext(
+        truncated=bool(row.truncated), prompt_opens_think=row.prompt_opens_think, answer_type=row.answer_type
+    )
 
 
 def evalkit_context_grader(workers: int | None) -> Grader | None:
-    """evalkit given each row's context (truncated, reasoning opened by the prompt); None when this
-    evalkit has no ``ResponseContext``."""
+    """evalkit given each row's context (truncated, reasoning opened by the prompt, the gold's declared
+    type); None when this evalkit has no ``ResponseContext``."""
     try:
         from evalkit.graders import ResponseContext  # noqa: F401
     except ImportError:
@@ -323,13 +333,20 @@ def disagreements(rows: list[Row], results: dict[str, list[Judged]]) -> Iterable
             }
 
 
-def load_set(name: str, dev_dir: Path, corpus: Path, read: Path = DEFAULT_READ) -> list[Row] | None:
+def load_set(
+    name: str,
+    dev_dir: Path,
+    corpus: Path,
+    read: Path = DEFAULT_READ,
+    read_confidence: Path = DEFAULT_READ_CONFIDENCE,
+) -> list[Row] | None:
     """The rows of one set, or None when its file is not there."""
-    path = {"corpus": corpus, "read": read}.get(name) or dev_dir / DEV_FILES[name]
+    corpora = {"corpus": corpus, "read": read, "read_confidence": read_confidence}
+    path = corpora.get(name) or dev_dir / DEV_FILES[name]
     if not path.exists():
         print(f"[{name}] skipped: {path} not found", file=sys.stderr)
         return None
-    return load_corpus(path, name) if name in ("corpus", "read") else load_dev(dev_dir, name)
+    return load_corpus(path, name) if name in corpora else load_dev(dev_dir, name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -337,8 +354,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dev", type=Path, default=DEFAULT_DEV, help="folder with the shared/dev GSM8K files")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--read", type=Path, default=DEFAULT_READ, help="the corpus labelled by reading")
+    ap.add_argument(
+        "--read_confidence",
+        type=Path,
+        default=DEFAULT_READ_CONFIDENCE,
+        help="the responses with a confidence level, labelled by reading",
+    )
     ap.add_argument("--areal_dir", type=Path, help="a copy of AReaL's evaluation/ folder")
-    ap.add_argument("--sets", default="corpus,read,gsm8k_openai,gsm8k_tora")
+    ap.add_argument("--sets", default="corpus,read,read_confidence,gsm8k_openai,gsm8k_tora")
     ap.add_argument("--graders", default="evalkit,evalkit_ctx,math_verify,areal")
     ap.add_argument(
         "--by", choices=["model", "benchmark", "source", "tag"], help="also break each table down"
@@ -362,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
 
     dumped: list[dict[str, Any]] = []
     for name in args.sets.split(","):
-        rows = load_set(name, args.dev, args.corpus, args.read)
+        rows = load_set(name, args.dev, args.corpus, args.read, args.read_confidence)
         if not rows:
             continue
         results = {}

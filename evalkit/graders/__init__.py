@@ -1,6 +1,7 @@
 """Stage 3, the grader: symbolic grading of math answers, extraction kept apart from equivalence checking.
 
-``extract`` finds the final answer (``choice`` the option letter of a multiple-choice answer),
+``extract`` finds the final answer (``choice`` the option letter of a multiple-choice answer;
+``confidence`` drops the confidence level a response states, which is never the answer),
 ``normalize`` and ``parse`` (with ``brackets``, ``nodes``, ``numbers``, ``kinds``) read it,
 ``equivalence`` (with ``structures``, ``intervals``, ``leaves``, ``arithmetic``) and ``symbolic`` decide
 equivalence, ``pool`` runs sympy in time- and memory-limited workers, and ``engine`` ties them together

@@ -6,7 +6,8 @@ with the boxes that answer the same question), ``phrase`` ("The final answer is"
 object), ``conclusion`` (the value the concluding statement asserts), ``think_box`` (a box inside a
 closed ``<think>`` with no answer after it), ``last_number``. The fallbacks (conclusion, last number)
 never read a response that commits to nothing: cut off mid-expression or mid-question, a repetition
-loop, empty. Only string scanning happens here (linear in the response length); nothing is
+loop, empty. No rule reads a stated confidence level (``Confidence: \\boxed{100\\%}``, see
+``confidence``). Only string scanning happens here (linear in the response length); nothing is
 evaluated, and JSON is read with ``json``.
 """
 
@@ -33,6 +34,7 @@ from evalkit.graders.conclusion import (
     settled_value,
     statement_value,
 )
+from evalkit.graders.confidence import without_confidence
 from evalkit.graders.escapes import damaged, repair_escapes
 
 BOX_COMMANDS = ("\\boxed", "\\fbox")
@@ -91,14 +93,6 @@ _TURN_LINE = re.compile(
 )
 # a new problem after a finished statement ("... I hope it is correct.\n\nProblem: ...")
 _NEW_PROBLEM = re.compile(r"\n[ \t]*\n[ \t]*(?:Problem|Question)[ \t]*:")
-# a confidence statement: "Confidence: 95%", "**Confidence Level:** \boxed{100\%}", "(Confidence: 90%)"
-# (a label opening a line or a bracket: "The confidence level is 95%" may be the answer itself)
-_CONFIDENCE = re.compile(
-    r"(?:^[ \t>#*-]*|[(\[][ \t]*)(?:\*\*|__)?[ \t]*confidence(?:[ \t]+(?:level|score|rating))?[ \t]*(?:\*\*|__)?"
-    r"[ \t]*[:：][ \t]*(?:\*\*|__)?\s*\$*\s*(?:\\boxed\s*\{\s*)?\d{1,3}(?:\.\d+)?\s*(?:\\?%|percent)?"
-    r"\s*\}?\s*\$*[ \t]*(?:\*\*|__)?[ \t]*[)\]]?\.?",
-    re.IGNORECASE | re.MULTILINE,
-)
 # after a box in the reasoning, doubt that abandons it ("Wait, that double counts ...")
 _DOUBT = re.compile(
     r"\b(?:wait|but|however|actually|hmm|mistake|wrong|incorrect|recompute|recount|recheck|redo)\b",
@@ -203,9 +197,8 @@ def _find(text: str, policy: ExtractionPolicy) -> Extraction | None:
     text = _own_turn(text)
     end_tokens = _END_TOKENS.search(text, max(0, len(text) - 200))
     text = text[: end_tokens.start()] if end_tokens else text
-    tail = text[-MAX_BOX_CHARS:]
-    if "onfidence" in tail and _CONFIDENCE.search(tail):  # "Confidence: 95%"
-        text = text[: len(text) - len(tail)] + _CONFIDENCE.sub("", tail)  # is not the answer
+    tail = without_confidence(text[-MAX_BOX_CHARS:])  # "Confidence: \\boxed{100\\%}" is no answer
+    text = text[:-MAX_BOX_CHARS] + tail
     close = text.rfind("</think>")
     if close >= 0:
         reasoning, text = text[:close], text[close + len("</think>") :]

@@ -6,5 +6,5 @@ next time ``eval_and_aggregate`` or ``evalkit report`` reads them. Runs stored b
 recorded count as version 1.
 """
 
-GRADER_VERSION = 5
+GRADER_VERSION = 6
 UNVERSIONED = 1

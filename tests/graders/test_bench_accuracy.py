@@ -147,3 +147,24 @@ def test_committed_read_corpus(bench) -> None:
     hard = {"truncated", "loop", "run_on", "confidence", "hedge"}
     assert all(o["note"] for o in raw if hard & set(o["tags"]))
     assert 0.2 < sum(r.label for r in rows) / len(rows) < 0.8
+
+
+def test_committed_read_confidence_corpus(bench) -> None:
+    """Responses that state a confidence level after the answer, labelled by reading (corpus README)."""
+    path = bench.DEFAULT_READ_CONFIDENCE
+    assert path.stat().st_size < 1024 * 1024
+    rows = bench.load_set("read_confidence", path.parent, path.parent / "absent.jsonl.gz")
+    raw = list(bench.read_jsonl(path))
+    assert 150 <= len(rows) <= 1000 and {r.set for r in rows} == {"read_confidence"}
+    assert {r.label_by for r in rows} == {"read"}
+    assert len({o["id"] for o in raw}) == len(raw)
+    assert not {r.source.split(":")[0] for r in rows} & SEALED
+    assert all(r.source.count("@") == 1 and len(r.source.rsplit("@", 1)[1]) == 40 for r in rows)
+    assert len({r.model for r in rows}) >= 5
+    assert all(isinstance(o["truncated"], bool) and isinstance(o["trimmed"], bool) for o in raw)
+    assert all(o["license"] and o["note"] for o in raw)
+    tags = Counter(t for o in raw for t in o["tags"])
+    assert set(tags) <= READ_TAGS
+    assert all(o["truncated"] == ("truncated" in o["tags"]) for o in raw)
+    assert tags["confidence"] >= len(raw) // 2
+    assert 0.2 < sum(r.label for r in rows) / len(rows) < 0.9

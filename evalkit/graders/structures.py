@@ -133,16 +133,14 @@ def _in_order_of(pred: Bracketed, gold: Bracketed) -> tuple[Node, ...]:
 
 def _grid(node: Node, vector_brackets: str) -> tuple[tuple[int, ...], tuple[Node, ...]] | None:
     """A matrix's shape and cells; a tuple (``(1,2)``, or ``[1,2]`` when ``vector_brackets`` allows
-    it) is a column, and a tuple of equally long tuples (``[[1,2],[3,4]]``) the matrix of those rows."""
-    if (
-        isinstance(node, Bracketed)
-        and node.open + node.close in ("()", "[]")
-        and node.open in vector_brackets
-    ):
+    it) is a column, and a list of equally long tuples (``[[1,2],[3,4]]``, ``((1,2),(3,4))``) the matrix
+    of those rows."""
+    if isinstance(node, Bracketed) and node.open + node.close in ("()", "[]"):
         rows = node.items
-        if all(isinstance(row, Bracketed) and row.open + row.close in ("()", "[]") for row in rows):
+        if rows and all(isinstance(row, Bracketed) and row.open + row.close in ("()", "[]") for row in rows):
+            # a list of rows, whichever its brackets: no interval has bracketed endpoints
             return _grid(Matrix(tuple(row.items for row in rows)), "")  # type: ignore[union-attr]
-        return (len(rows),), rows
+        return ((len(rows),), rows) if node.open in vector_brackets else None
     if not isinstance(node, Matrix):
         return None
     widths = {len(row) for row in node.rows}

@@ -15,6 +15,9 @@ Sets (each printed as its own table):
 - ``read_confidence``: real responses that state a confidence level after the answer, labelled by reading
   (``tests/graders/corpus/read_confidence.jsonl.gz``): MMLU mathematics questions answered by nine models
   with ``Answer and Confidence (0-100): D, 80%`` lines, R1-style traces, loops and cut-off responses.
+- ``read_confidence_box``: responses that box a confidence level after the answer (``Final answer: \boxed{12}``
+  ``Confidence: \boxed{80\%}``), generated here by SmolLM2-135M-Instruct on easy GSM8K and MATH-500 problems
+  and labelled by reading (``tests/graders/corpus/read_confidence_box.jsonl.gz``).
 
 Graders: evalkit's ``grade_many`` (default policy, ``(response, gold)`` only), ``evalkit_ctx`` (the same, also
 given each row's :class:`~evalkit.graders.ResponseContext` where the set records how the response was made:
@@ -24,7 +27,8 @@ AReaL's ``extract_answer`` + ``strip_string`` + ``math_equal`` (as AReaL's ``eva
 path as its README's ``pip install -e`` would; AReaL's ``word2number`` dependency must be importable).
 
     python scripts/bench_grader_accuracy.py [--dev DIR] [--corpus FILE] [--read FILE] [--areal_dir DIR]
-        [--read_confidence FILE] [--sets corpus,read,read_confidence,gsm8k_openai]
+        [--read_confidence FILE] [--read_confidence_box FILE]
+        [--sets corpus,read,read_confidence,read_confidence_box,gsm8k_openai]
         [--by model|benchmark|source|tag] [--disagreements FILE]
 """
 
@@ -51,6 +55,7 @@ DEFAULT_DEV = REPO.parent / "shared" / "dev"
 DEFAULT_CORPUS = REPO / "tests" / "graders" / "corpus" / "real_responses.jsonl.gz"
 DEFAULT_READ = REPO / "tests" / "graders" / "corpus" / "read_responses.jsonl.gz"
 DEFAULT_READ_CONFIDENCE = REPO / "tests" / "graders" / "corpus" / "read_confidence.jsonl.gz"
+DEFAULT_READ_CONFIDENCE_BOX = REPO / "tests" / "graders" / "corpus" / "read_confidence_box.jsonl.gz"
 DEV_FILES = {"gsm8k_openai": "gsm8k_openai_example_solutions.jsonl", "gsm8k_tora": "gsm8k_tora.jsonl"}
 
 
@@ -339,9 +344,15 @@ def load_set(
     corpus: Path,
     read: Path = DEFAULT_READ,
     read_confidence: Path = DEFAULT_READ_CONFIDENCE,
+    read_confidence_box: Path = DEFAULT_READ_CONFIDENCE_BOX,
 ) -> list[Row] | None:
     """The rows of one set, or None when its file is not there."""
-    corpora = {"corpus": corpus, "read": read, "read_confidence": read_confidence}
+    corpora = {
+        "corpus": corpus,
+        "read": read,
+        "read_confidence": read_confidence,
+        "read_confidence_box": read_confidence_box,
+    }
     path = corpora.get(name) or dev_dir / DEV_FILES[name]
     if not path.exists():
         print(f"[{name}] skipped: {path} not found", file=sys.stderr)
@@ -361,7 +372,15 @@ def main(argv: list[str] | None = None) -> int:
         help="the responses with a confidence level, labelled by reading",
     )
     ap.add_argument("--areal_dir", type=Path, help="a copy of AReaL's evaluation/ folder")
-    ap.add_argument("--sets", default="corpus,read,read_confidence,gsm8k_openai,gsm8k_tora")
+    ap.add_argument(
+        "--read_confidence_box",
+        type=Path,
+        default=DEFAULT_READ_CONFIDENCE_BOX,
+        help="the responses that box a confidence level, labelled by reading",
+    )
+    ap.add_argument(
+        "--sets", default="corpus,read,read_confidence,read_confidence_box,gsm8k_openai,gsm8k_tora"
+    )
     ap.add_argument("--graders", default="evalkit,evalkit_ctx,math_verify,areal")
     ap.add_argument(
         "--by", choices=["model", "benchmark", "source", "tag"], help="also break each table down"
@@ -385,7 +404,9 @@ def main(argv: list[str] | None = None) -> int:
 
     dumped: list[dict[str, Any]] = []
     for name in args.sets.split(","):
-        rows = load_set(name, args.dev, args.corpus, args.read, args.read_confidence)
+        rows = load_set(
+            name, args.dev, args.corpus, args.read, args.read_confidence, args.read_confidence_box
+        )
         if not rows:
             continue
         results = {}

@@ -149,22 +149,52 @@ def test_committed_read_corpus(bench) -> None:
     assert 0.2 < sum(r.label for r in rows) / len(rows) < 0.8
 
 
-def test_committed_read_confidence_corpus(bench) -> None:
-    """Responses that state a confidence level after the answer, labelled by reading (corpus README)."""
-    path = bench.DEFAULT_READ_CONFIDENCE
+def _read_corpus(
+    bench, name: str, path: Path, least: int, tags: set[str]
+) -> tuple[list, list[dict], Counter]:
+    """A committed corpus labelled by reading: its rows, raw objects and tag counts, after the checks every
+    such corpus passes (size, one id per row, read labels, truncation agreeing with its tag, known tags)."""
     assert path.stat().st_size < 1024 * 1024
-    rows = bench.load_set("read_confidence", path.parent, path.parent / "absent.jsonl.gz")
+    rows = bench.load_set(name, path.parent, path.parent / "absent.jsonl.gz")
     raw = list(bench.read_jsonl(path))
-    assert 150 <= len(rows) <= 1000 and {r.set for r in rows} == {"read_confidence"}
+    assert least <= len(rows) <= 1000 and {r.set for r in rows} == {name}
     assert {r.label_by for r in rows} == {"read"}
     assert len({o["id"] for o in raw}) == len(raw)
+    counts = Counter(t for o in raw for t in o["tags"])
+    assert set(counts) <= tags
+    assert all(o["truncated"] == ("truncated" in o["tags"]) for o in raw)
+    return rows, raw, counts
+
+
+def test_committed_read_confidence_corpus(bench) -> None:
+    """Responses that state a confidence level after the answer, labelled by reading (corpus README)."""
+    rows, raw, tags = _read_corpus(bench, "read_confidence", bench.DEFAULT_READ_CONFIDENCE, 150, READ_TAGS)
     assert not {r.source.split(":")[0] for r in rows} & SEALED
     assert all(r.source.count("@") == 1 and len(r.source.rsplit("@", 1)[1]) == 40 for r in rows)
     assert len({r.model for r in rows}) >= 5
     assert all(isinstance(o["truncated"], bool) and isinstance(o["trimmed"], bool) for o in raw)
     assert all(o["license"] and o["note"] for o in raw)
-    tags = Counter(t for o in raw for t in o["tags"])
-    assert set(tags) <= READ_TAGS
-    assert all(o["truncated"] == ("truncated" in o["tags"]) for o in raw)
     assert tags["confidence"] >= len(raw) // 2
     assert 0.2 < sum(r.label for r in rows) / len(rows) < 0.9
+
+
+def test_committed_read_confidence_box_corpus(bench) -> None:
+    """Responses generated here that box a confidence level after the answer, labelled by reading (corpus
+    README): one small model, so the checks are on how each row was made rather than on many models."""
+    shapes = READ_TAGS | {"confidence_box", "confidence_echo"}
+    rows, raw, tags = _read_corpus(
+        bench, "read_confidence_box", bench.DEFAULT_READ_CONFIDENCE_BOX, 200, shapes
+    )
+    assert all(r.source.startswith("generated here: SmolLM2-135M-Instruct") for r in rows)
+    assert {r.benchmark for r in rows} == {"gsm8k", "math_500"}
+    assert all((o.get("answer_type") == "number") == (o["benchmark"] == "gsm8k") for o in raw)
+    assert all(o["finish"] in ("stop", "length") and o["truncated"] == (o["finish"] == "length") for o in raw)
+    assert all(o["license"] and o["note"] and o["selection"] for o in raw)
+    assert len({o["prompt"] for o in raw}) >= 5
+    assert all(
+        "confidence" in o["tags"] for o in raw if {"confidence_box", "confidence_echo"} & set(o["tags"])
+    )
+    assert tags["confidence_box"] >= len(raw) // 2
+    # a 135M model is seldom right; the set still holds right answers followed by a boxed confidence
+    assert sum(r.label for r in rows) >= 20
+    assert sum(o["label"] for o in raw if "confidence_box" in o["tags"]) >= 8

@@ -48,13 +48,14 @@ _BOX_SEPARATOR = re.compile(
     r"|\bfor\b|\b[Pp]art\b|\([a-h]\)|\b[a-h]\))*"
 )
 # "The final answer is", "Final Answer:", a "**Final Answer**" heading, "The answer is", "Answer:",
-# "答案是", "Answer \[ 14 \]", "Answer $$ 14 $$", GSM8K's "#### 42"; not "put your final answer within ...".
+# "答案是", "故答案为：", "**答案**：", "Answer \[ 14 \]", "Answer $$ 14 $$", GSM8K's "#### 42"; not "put your final answer within ...".
 _ANSWER_PHRASE = re.compile(
-    r"(?:final\s+answer(?:\s*(?:is\b|:)|\s*\*\*|[ \t]*(?=\n))|answer\s+is\b|answer\s*:|答案\s*[是为為:：]|【答案】"
+    r"(?:final\s+answer(?:\s*(?:is\b|:)|\s*\*\*|[ \t]*(?=\n))|answer\s+is\b|answer\s*:|答案\s*\**\s*[是为為:：]|【答案】"
     r"|(?:correct|right|best)\s+(?:choice|option)\s+is\b"
-    r"|\banswer[ \t]*(?=\$\$|\\\[)|####[ \t]*(?=[-$\d]))[\s:*]*",
+    r"|\banswer[ \t]*(?=\$\$|\\\[)|####[ \t]*(?=[-$\d]))[\s:*_：]*",
     re.IGNORECASE,
 )
+_OPTION_WORD = re.compile(r"(?i:option|choice)[ \t]+(?=\(?[A-J]\b)")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _TAG = re.compile(r"<[a-z/][a-z_]{1,12}>")  # an end-of-answer tag after it: "10<eoa>"
 MAX_PHRASES = 8
@@ -77,7 +78,9 @@ _BARE_ARGUMENT = re.compile(r"[ \t]+([^\s$]+)")
 # an answer set apart on its own: display math or a code block
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$|\\\[(.+?)\\\]|```[A-Za-z]*\n(.+?)```", re.DOTALL)
 _DELIMITER_ONLY = re.compile(r"(?:\$|\\[\[(]|`)+")  # a display or code block cut off before its content
-_INLINE_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_INLINE_MATH = re.compile(
+    r"\$\$(.+?)\$\$|(?<!\\)\$((?:\\.|[^$\\])+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL
+)
 _SENTENCE_END = re.compile(NOT_ABBREVIATION + r"\.(?:\s|$)|。|\n")
 # where a plain-text answer gives way to commentary: "12, which checks", "5 because ..."
 _CLAUSE = re.compile(r",\s+(?!(?:and|or)\b)[a-z]{2,}\b|\s+\(?(?:because|since|which)\b")
@@ -523,12 +526,35 @@ def _answer_after(tail: str, match: re.Match[str]) -> str | None:
     rest = tail[match.end() :].lstrip()
     display = _DISPLAY.match(rest)
     answer = next(g for g in display.groups() if g is not None) if display else _line_answer(rest)
-    answer = _TAG.split(answer, 1)[0].strip().lstrip("}").strip("*` ").rstrip(".")  # "}": \\text{answer is }
+    answer = _TAG.split(answer, 1)[0].strip().lstrip("}")  # "}": \\text{answer is }
+    answer = _undecorated(answer).strip("*` ").rstrip(".")
+    if (option := _OPTION_WORD.match(answer)) is not None:  # "the answer is option (D) 15" chose (D)
+        answer = answer[option.end() :]
     if answer.endswith((":", "：")):  # "Answer: first we solve the system:" and a derivation
         answer = concluding_value(_TAG.split(rest, 1)[0], Ending.CLEAN) or ""
     elif _CJK.search(answer):  # "解方程得到n=8"
         answer = statement_value(answer) or answer
     return answer if answer and not _DELIMITER_ONLY.fullmatch(answer) else None
+
+
+def _is_decoration(char: str) -> bool:
+    """An emoji, check mark or end-of-proof mark (not a degree sign or a currency or math symbol)."""
+    code = ord(char)
+    return (
+        0x1F000 <= code <= 0x1FAFF
+        or 0x2600 <= code <= 0x27BF
+        or code in (0xFE0F, 0x200D, 0x220E, 0x25A0, 0x25A1)
+    )
+
+
+def _undecorated(answer: str) -> str:
+    """``answer`` without the emoji and check marks that close it ("12** 🎉", "12 ✅"), in linear time."""
+    end = len(answer)
+    decorated = False
+    while end and (answer[end - 1] in " \t*" or _is_decoration(answer[end - 1])):
+        decorated = decorated or _is_decoration(answer[end - 1])
+        end -= 1
+    return answer[:end] if decorated else answer
 
 
 def _sentence_value(answer: str) -> str | None:

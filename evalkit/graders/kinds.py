@@ -88,9 +88,14 @@ def numerals_match(pred: tuple[str, int] | None, gold: tuple[str, int] | None) -
     return pred[1] == gold[1] and pred[0].lstrip("0") == gold[0].lstrip("0")
 
 
+_SAME_WORDS = {"dne": "doesnotexist"}  # an abbreviation and the words it stands for
+
+
 def text_key(text: str) -> str:
-    """Words without case, spacing, punctuation or a leading article (``the circle`` is ``circle``)."""
-    return "".join(char for char in _ARTICLE.sub("", text.casefold(), count=1) if char.isalnum())
+    """Words without case, spacing, punctuation or a leading article (``the circle`` is ``circle``;
+    ``DNE`` is ``does not exist``)."""
+    key = "".join(char for char in _ARTICLE.sub("", text.casefold(), count=1) if char.isalnum())
+    return _SAME_WORDS.get(key, key)
 
 
 def sentence_names(sentence: str, answer: str) -> bool:

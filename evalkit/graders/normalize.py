@@ -64,7 +64,7 @@ _DELIMITERS = re.compile(
     r"(?<!\\)\\[()\[\]]|\\displaystyle|\\textstyle|\\left\.|\\right\.|\\(?:left|right|[bB]igg?[lr]?)(?![a-zA-Z])"
 )
 _SPACING = re.compile(r"(?<!\\)\\[!,;: ]|\\q?quad(?![a-zA-Z])|~")
-_THOUSANDS_MARK = re.compile(r"(?<=\d)(?:\{,\}|\\,|\\ | )(?=\d{3}(?!\d))")  # 1{,}000 1\,000 1 000
+_THOUSANDS_MARK = re.compile(r"(?<=\d)(?:\{,\}|\\[,;:]|\\ | )(?=\d{3}(?!\d))")  # 1{,}000 1\,000 1\;000 1 000
 _THOUSANDS = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 # a comma and a space between digits separate list items (``3, 125`` is two numbers, ``3,125`` one)
 _LIST_COMMA = re.compile(r"\d,\s+[-+]?\d")
@@ -136,8 +136,19 @@ _LEADING_HEDGE = re.compile(
 _PLAIN_OPERATORS = ((">=", "\\ge "), ("<=", "\\le "), ("!=", "\\ne "))
 _PYTHON_POWER = re.compile(r"(?<=[\w)}])\*\*(?=[\w({])")  # 2**10, not **bold**
 _EMPHASIS = re.compile(r"(\*\*?)([^*]+)\1")  # a whole answer in markdown bold or italics
-_PLAIN_WORD_LATEX = {"pi": "\\pi ", "inf": "\\infty ", "infinity": "\\infty "}
-_PLAIN_WORDS = re.compile(r"(?<![\\A-Za-z])(?:pi|inf|infinity)(?![A-Za-z])", re.IGNORECASE)
+_PLAIN_WORD_LATEX = {"pi": "\\pi ", "inf": "\\infty ", "infinity": "\\infty ", "oo": "\\infty "}
+_PLAIN_WORDS = re.compile(
+    r"(?<![\\A-Za-z])(?:pi|inf|infinity|(?-i:oo))(?![A-Za-z'])", re.IGNORECASE
+)  # oo: sympy's
+# a plain-text x between a number and a power of ten: ``1.2 x 10^3``
+_TIMES_TEN = re.compile(r"^([+-]?\d+(?:\.\d+)?)\s*x\s*(10\s*\^\s*(?:\{\s*[+-]?\d+\s*\}|[+-]?\d+))")
+# a decimal whose last digits repeat, then an ellipsis: ``0.333...``, ``0.1666\ldots``, ``0.272727...``
+# (one digit written three times, a longer block twice) is the repeating decimal ``0.\overline{3}``
+_ELLIPSIS = r"\s*(?:\.{3}|\\[lc]?dots|…)"
+_REPEATED_DIGITS = re.compile(
+    r"(?P<head>[+-]?\d*\.\d*?)(?:(?P<digit>\d)(?P=digit){2,}|(?P<block>\d{2,6}?)(?P=block)+)" + _ELLIPSIS
+)
+_RATIO_WORD = re.compile(r"^(\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)$")  # 3 to 4 is the ratio 3:4
 _PERCENT_WORD = re.compile(r"(?<=[\d}])\s*(?:percent|per\s?cent)(?![A-Za-z])")
 _CHOOSE = re.compile(r"\{\s*([^{}]+?)\s*\\choose(?![A-Za-z])\s*([^{}]+?)\s*\}")  # {6 \choose 3}
 _ALL_REALS = re.compile(r"(?:the set of )?all real(?: numbers)?|all reals|every real number", re.IGNORECASE)
@@ -231,6 +242,9 @@ def _normalized(text: str) -> str:
     text = _COMMAND_SPACE.sub(" ", text).strip()
     text = _SPACED_MIXED.sub(r"\1\\frac{\2}{\3}", text)
     text = _INNER_SPACE.sub("", text)
+    text = _RATIO_WORD.sub(r"\1:\2", text) if " to " in text else text
+    if (repeated := _REPEATED_DIGITS.fullmatch(text)) is not None:
+        text = f"{repeated['head']}\\overline{{{repeated['digit'] or repeated['block']}}}"
     text = text.rstrip(".;,").strip()
     return _strip_outer_braces(text)
 
@@ -244,6 +258,7 @@ def _plain_math(text: str) -> str:
         text = emphasis.group(2)
     text = _LEADING_HEDGE.sub("", text)
     text = _PYTHON_POWER.sub("^", text)
+    text = _TIMES_TEN.sub(r"\1\\times\2", text) if "x" in text else text
     text = _PLAIN_WORDS.sub(lambda m: _PLAIN_WORD_LATEX[m.group().casefold()], text)
     text = _PLAIN_FUNCTION.sub(r"\\\1", text)
     text = _PERCENT_WORD.sub("%", text)

@@ -21,7 +21,11 @@ class Number:
 _SIGN = r"(?P<sign>[+-]?)"
 _INT = re.compile(_SIGN + r"(?P<int>\d+)")
 _DECIMAL = re.compile(_SIGN + r"(?P<int>\d*)\.(?P<frac>\d+)")
-_REPEATING = re.compile(_SIGN + r"(?P<int>\d*)\.(?P<frac>\d*)\\overline\{(?P<rep>\d+)\}")
+# the repeating block under a bar (``0.\overline{3}``, ``0.\bar{3}``, ``0.\bar3``) or a dot (``0.\dot{3}``, one digit)
+_REPEATING = re.compile(
+    _SIGN
+    + r"(?P<int>\d*)\.(?P<frac>\d*)(?:\\(?:overline|bar)\{(?P<rep>\d+)\}|\\(?:bar|dot)\{?(?P<digit>\d)\}?)"
+)
 _FRACTION = re.compile(
     _SIGN + r"(?:\\frac\{(?P<num>[+-]?\d+)\}\{(?P<den>[+-]?\d+)\}|(?P<snum>\d+)/(?P<sden>\d+))"
 )
@@ -32,7 +36,7 @@ _SCIENTIFIC = re.compile(
 
 
 def parse_number(latex: str) -> Number | None:
-    """An exact rational for plain numbers (``025``, ``-3.50``, ``0.\\overline{3}``, ``\\frac{1}{2}``,
+    """An exact rational for plain numbers (``025``, ``-3.50``, ``0.\\overline{3}``, ``0.\\bar{3}``, ``\\frac{1}{2}``,
     ``2\\frac12``, ``3\\times10^{5}``, ``3e5``); None for anything else."""
     if len(latex) > MAX_DIGITS:
         return None
@@ -42,9 +46,10 @@ def parse_number(latex: str) -> Number | None:
         fraction = Fraction(int(match["frac"]), 10 ** len(match["frac"]))
         return Number(_signed(match, int(match["int"] or "0") + fraction), False)
     if match := _REPEATING.fullmatch(latex):
-        shift, period = 10 ** len(match["frac"]), 10 ** len(match["rep"]) - 1
+        block = match["rep"] or match["digit"]
+        shift, period = 10 ** len(match["frac"]), 10 ** len(block) - 1
         value = int(match["int"] or "0") + Fraction(int(match["frac"] or "0"), shift)
-        return Number(_signed(match, value + Fraction(int(match["rep"]), shift * period)), True)
+        return Number(_signed(match, value + Fraction(int(block), shift * period)), True)
     if match := _FRACTION.fullmatch(latex):
         numerator = int(match["num"] or match["snum"])
         denominator = int(match["den"] or match["sden"])

@@ -38,10 +38,25 @@ def parse_answer(text: str) -> Node:
     items = [item for item in split_top(text, re.compile(r"[,;]")) if item.strip()]
     if len(items) > MAX_ITEMS:
         return Expr(text)
+    items = _without_integer_parameter(items)
     if len(items) > 1:
         collection = _collection(items)
         return _assignment_tuples(collection.items) or collection
-    return parse_item(text)
+    return parse_item(items[0] if items else text)
+
+
+# the range of a solution's integer parameter: ``k \\in \\mathbb{Z}``, ``n\\in\\mathbb{Z}^+``
+_INTEGER_PARAMETER = re.compile(r"\s*\(?([A-Za-z])\s*\\in\s*\\mathbb\{?[ZN]\}?(?:\^\{?[+*]\}?)?\)?\s*")
+
+
+def _without_integer_parameter(items: list[str]) -> list[str]:
+    """``x = \\frac{\\pi}{3} + 2k\\pi, k \\in \\mathbb{Z}`` states ``\\frac{\\pi}{3} + 2k\\pi``: a last item giving
+    the range of a letter that the other items use is dropped."""
+    if len(items) < 2 or (last := _INTEGER_PARAMETER.fullmatch(items[-1])) is None:
+        return items
+    rest = items[:-1]
+    uses = re.compile(r"(?<![A-Za-z\\])" + last.group(1) + r"(?![A-Za-z])")
+    return rest if any(uses.search(item) for item in rest) else items
 
 
 def _assignment_tuples(items: tuple[Node, ...]) -> Node | None:
@@ -77,12 +92,18 @@ def _collection(texts: list[str]) -> Collection:
     return Collection(tuple(items))
 
 
+# words for the empty set of solutions: ``no solution``, ``No real roots``, ``none``, ``the empty set``
+_NO_SOLUTION = re.compile(
+    r"(?:there (?:is|are) )?no (?:real )?(?:solutions?|roots?)|none|(?:the )?empty set", re.IGNORECASE
+)
+
+
 def parse_item(text: str) -> Node:
     """The structure of one answer (no top-level commas)."""
     text = text.strip()
     if not text:
         return Expr(text)
-    if text == "\\emptyset":
+    if text == "\\emptyset" or _NO_SOLUTION.fullmatch(text):
         return Collection(())
     difference = split_top(text, "\\setminus")
     if len(difference) == 2:

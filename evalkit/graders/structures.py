@@ -63,8 +63,55 @@ def match(pred: Node, gold: Node, leaf: Leaves) -> bool | None:
     if isinstance(pred, Ratio) or isinstance(gold, Ratio):
         return _match_ratio(pred, gold, leaf)
     if isinstance(pred, Expr) and isinstance(gold, Expr):
-        return leaf.equal(pred, gold)
+        return _match_antiderivatives(pred, gold, leaf)
     return False
+
+
+# an antiderivative's constant of integration, added last: ``+C``, ``+ C_1``, ``+c``, ``+K``
+_WITH_CONSTANT = re.compile(r"(?P<body>.+?)\s*\+\s*(?P<constant>[CcKk])(?:_\{?\d\}?)?")
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+
+
+def _without_constant(latex: str) -> tuple[str, str] | None:
+    """(body, constant letter) of an antiderivative ``F(x) + C``: the body is in lowercase variables only
+    (``\\frac{x^3}{3}``, ``e^{2x}``; not ``A + B``) and names no constant letter."""
+    found = _WITH_CONSTANT.fullmatch(latex)
+    if found is None:
+        return None
+    letters = set(re.findall(r"[A-Za-z]", _COMMAND.sub("", found["body"])))
+    if not letters or any(letter.isupper() or letter in "CcKk" for letter in letters):
+        return None
+    return found["body"], found["constant"]
+
+
+def _antiderivative_bodies(pred: Expr, gold: Expr) -> tuple[Expr, Expr] | None:
+    """Both answers without their constant of integration, when one adds ``+C`` (the other no C at
+    all, or its own constant: ``+c``, ``+K``); None otherwise."""
+    if pred.percent or gold.percent:
+        return None
+    pred_parts, gold_parts = _without_constant(pred.latex), _without_constant(gold.latex)
+    if pred_parts and gold_parts:
+        if "C" not in (pred_parts[1], gold_parts[1]):
+            return None
+        return Expr(pred_parts[0]), Expr(gold_parts[0])
+    if pred_parts and pred_parts[1] == "C" and not re.search("[CcKk]", _COMMAND.sub("", gold.latex)):
+        return Expr(pred_parts[0]), gold
+    if gold_parts and gold_parts[1] == "C" and not re.search("[CcKk]", _COMMAND.sub("", pred.latex)):
+        return pred, Expr(gold_parts[0])
+    return None
+
+
+def _match_antiderivatives(pred: Expr, gold: Expr, leaf: Leaves) -> bool | None:
+    """Expressions; an antiderivative matches with or without its constant of integration
+    (``\\frac{x^3}{3} + C`` is ``\\frac{x^3}{3}``, and ``x^2 + c`` is ``x^2 + C``)."""
+    direct = leaf.equal(pred, gold)
+    bodies = _antiderivative_bodies(pred, gold) if direct is not True else None
+    if bodies is None:
+        return direct
+    stripped = leaf.equal(*bodies)
+    if stripped is True or (direct is False and stripped is False):
+        return stripped
+    return None
 
 
 def _named_values(pred: Node, gold: Node) -> tuple[tuple[Node, ...], tuple[Node, ...]] | None:
@@ -276,7 +323,20 @@ def _name_different_unknowns(pred: Node, gold: Node) -> bool:
     pred_name, gold_name = pred.terms[0], gold.terms[0]
     if sorted(_tuple_names(pred_name)) == sorted(_tuple_names(gold_name)) != []:
         return False  # (y, x) = (2, 1) and (x, y) = (1, 2) name the same unknowns
+    if {_function_name(pred_name), _function_name(gold_name)} == {"y", "f(x)"}:
+        return False  # y = x^2 and f(x) = x^2 define the same function
     return pred.ops == gold.ops == ("=",) and pred_name != gold_name
+
+
+_APPLIED = re.compile(r"[a-z](?:\^\{?-1\}?)?\(x\)")  # f(x), g(x), f^{-1}(x)
+
+
+def _function_name(node: Node) -> str:
+    """``y``, or ``f(x)`` for a function of x (``g(x)``, ``f^{-1}(x)``): the left side of a function's
+    definition; "" for any other node."""
+    if isinstance(node, Expr) and node.latex == "y":
+        return "y"
+    return "f(x)" if isinstance(node, Expr) and _APPLIED.fullmatch(node.latex) else ""
 
 
 def _match_chain(pred: Relation, gold: Node, leaf: Leaves) -> bool | None:

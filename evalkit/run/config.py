@@ -85,12 +85,11 @@ class RunConfig:
         runs have ``seed`` 0). Seeds then repeat across seed runs (run s, sample j+1 = run s+1, sample j)."""
         if self.seed_layout == "evalkit":
             return derive_seed(self.seed, problem_index, sample_index)
-        m = self.samples_per_seed or 1
-        return self.seed + sample_index // m + 1 + sample_index % m
+        return self.seed + self.seed_run(sample_index) + sample_index % (self.samples_per_seed or 1)
 
     def seed_run(self, sample_index: int) -> int:
-        """AReaL's seed run (1..N) of a sample; 0 in evalkit's layout, where samples are not grouped."""
-        return sample_index // (self.samples_per_seed or 1) + 1 if self.seed_layout == "areal" else 0
+        """The seed run (1..N) of a sample in AReaL's layout: its M samples share one request."""
+        return sample_index // (self.samples_per_seed or 1) + 1
 
     def params(self, kind: Kind) -> SamplingParams:
         base = SamplingParams(

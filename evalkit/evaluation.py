@@ -207,14 +207,15 @@ def _sample(
     tokenizer: Any,
     log: TextIO,
 ) -> None:
-    """Load the engine and generate what the ``todo`` runs lack, in one stream."""
+    """Load the engine and generate what the ``todo`` runs lack (``run_benchmarks``: one stream, or AReaL's
+    runs one after another with ``--seed_layout areal``)."""
     from evalkit.sampling.factory import make_sampler
 
     with _loading_bars(config.progress):
         sampler = make_sampler(config.backend.name, config.model_path, **sampler_options(config, log))
     for b in todo:
         print(f"{b.name}: sampling into {root / b.name}", file=log)
-    try:  # one stream for every benchmark: no engine drains between them
+    try:
         run_benchmarks(
             [(b, root / b.name) for b in todo],
             template,
